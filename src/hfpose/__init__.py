@@ -1,0 +1,15 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""hfpose: regression-based and bottom-up human pose estimation, faithful to MMPose, for the Hugging Face ecosystem.
+
+Importing hfpose registers its configs and models with `AutoConfig` / `AutoModelForPoseEstimation`, its image
+processors with `AutoImageProcessor`, and the `keypoint-detection` pipeline task.
+"""
+
+__version__ = "0.1.0"
+
+from .keypoints import COCO_KEYPOINTS, MPII_KEYPOINTS, KeypointSet, get_keypoint_set
+from .models import register_models
+
+register_models()
+
+__all__ = ["COCO_KEYPOINTS", "MPII_KEYPOINTS", "KeypointSet", "get_keypoint_set", "register_models", "__version__"]
