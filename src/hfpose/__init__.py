@@ -12,4 +12,13 @@ from .models import register_models
 
 register_models()
 
+from .image_processing_topdown import TopDownPoseImageProcessor  # noqa: E402
+from .image_processing_topdown import register as register_topdown_image_processor  # noqa: E402
+
+register_topdown_image_processor()
+
+from .pipelines import register_pipeline  # noqa: E402
+
+register_pipeline()
+
 __all__ = ["COCO_KEYPOINTS", "MPII_KEYPOINTS", "KeypointSet", "get_keypoint_set", "register_models", "__version__"]

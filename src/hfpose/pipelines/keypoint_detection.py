@@ -1,0 +1,229 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""`pipeline("keypoint-detection")`: human pose estimation on whole images.
+
+Top-down models (a `TopDownPoseImageProcessor` next to the weights): every person box of an image is cropped, and
+all crops (and, with flip test, their mirror images) go through the model in **one** forward pass. Boxes come from
+``boxes=`` (COCO ``[x, y, w, h]`` in image pixels, one list per image), else from a ``detector=`` object-detection
+pipeline (its "person" detections above ``detector_threshold``), else the whole image is taken as one person box.
+
+Bottom-up models (a `BottomUpPoseImageProcessor`): the whole image goes through the network and associative-embedding
+grouping finds every person; ``boxes`` and ``detector`` are not used.
+
+Output, per image: a list of persons ``{"score": float, "bbox": [x, y, w, h], "keypoints": [{"label", "x", "y",
+"score"}, ...]}`` with ``x, y`` in image pixels. The top-down person score is the box score (1 for given boxes, the
+detector's score otherwise) times the mean keypoint score, as MMPose's ``bbox_keypoint`` rescoring without its 0.2
+threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import Pipeline
+
+__all__ = ["KeypointDetectionPipeline", "register_pipeline"]
+
+
+class KeypointDetectionPipeline(Pipeline):
+    """Keypoint detection of people with any hfpose `AutoModelForPoseEstimation` model.
+
+    Example:
+
+    ```python
+    >>> import hfpose  # registers the task
+    >>> from transformers import pipeline
+    >>> estimator = pipeline("keypoint-detection", model="outputs/demo/model")
+    >>> persons = estimator("image.jpg", boxes=[[50, 30, 120, 300]])
+    >>> persons[0]["keypoints"][0]
+    {'label': 'nose', 'x': 101.2, 'y': 52.9, 'score': 0.93}
+    ```
+    """
+
+    _load_processor = False
+    _load_image_processor = True
+    _load_feature_extractor = False
+    _load_tokenizer = False
+
+    def _sanitize_parameters(self, boxes=None, detector=None, detector_threshold=None, flip_test=None,
+                             threshold=None, **kwargs):
+        preprocess = {}
+        if detector is not None:
+            preprocess["detector"] = detector
+        if detector_threshold is not None:
+            preprocess["detector_threshold"] = detector_threshold
+        forward = {}
+        if flip_test is not None:
+            forward["flip_test"] = flip_test
+        postprocess = {}
+        if threshold is not None:
+            postprocess["threshold"] = threshold
+        return preprocess, forward, postprocess
+
+    def __call__(self, inputs: Any, boxes: list | None = None, **kwargs) -> list:
+        """Estimate the poses of the people in one image or a list of images.
+
+        Args:
+            inputs: a file path, a `PIL.Image`, an RGB `np.ndarray` of shape `(H, W, 3)` (uint8), or a list of those.
+            boxes: person boxes in COCO `[x, y, w, h]` image pixels: a list of boxes for one image, or one such list
+                per image for a list of images (top-down models only).
+            detector: an object-detection pipeline used when `boxes` is not given (top-down only).
+            detector_threshold: minimum detector score of a person box (default 0.5).
+            flip_test: average with the prediction on mirrored input (default: the image processor's `flip_test`,
+                True when it has `flip_indices`).
+            threshold: keypoints scoring below it are left out of the output.
+
+        Returns:
+            For one image, a list of persons; for a list of images, one such list per image.
+
+        Raises:
+            ValueError: if `boxes` has a different number of entries than there are images.
+        """
+        single = not isinstance(inputs, (list, tuple))
+        images = [inputs] if single else list(inputs)
+        if boxes is None:
+            per_image_boxes = [None] * len(images)
+        elif single:
+            per_image_boxes = [boxes]
+        else:
+            if len(boxes) != len(images):
+                raise ValueError(f"boxes has {len(boxes)} entries for {len(images)} images; give one list per image")
+            per_image_boxes = list(boxes)
+        packed = [{"image": image, "boxes": image_boxes} for image, image_boxes in zip(images, per_image_boxes)]
+        outputs = super().__call__(packed, **kwargs)
+        return outputs[0] if single else outputs
+
+    @property
+    def is_bottom_up(self) -> bool:
+        return type(self.image_processor).__name__ == "BottomUpPoseImageProcessor"
+
+    def preprocess(self, item: dict, detector=None, detector_threshold: float = 0.5) -> dict:
+        image = item["image"]
+        if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[-1] == 4:
+            image = image[..., :3]
+        if self.is_bottom_up:
+            inputs = self.image_processor(images=[image], return_tensors="pt")
+            return {"kind": "bottomup", "inputs": inputs}
+        boxes = item["boxes"]
+        box_scores = None
+        if boxes is None and detector is not None:
+            boxes, box_scores = _detect_people(detector, image, detector_threshold)
+        if boxes is None:
+            boxes = [_whole_image_box(image)]
+        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        if box_scores is None:
+            box_scores = np.ones(len(boxes), dtype=np.float32)
+        if len(boxes) == 0:
+            return {"kind": "topdown", "inputs": None, "boxes": boxes, "box_scores": box_scores}
+        inputs = self.image_processor(images=[image], boxes=[boxes.tolist()], return_tensors="pt")
+        return {"kind": "topdown", "inputs": inputs, "boxes": boxes, "box_scores": box_scores}
+
+    def _forward(self, model_inputs: dict, flip_test: bool | None = None) -> dict:
+        inputs = model_inputs["inputs"]
+        if inputs is None:
+            return {**model_inputs, "outputs": None, "outputs_flipped": None}
+        if flip_test is None:
+            flip_test = bool(getattr(self.image_processor, "flip_test", True)) and bool(
+                getattr(self.image_processor, "flip_indices", None)
+            )
+        pixel_values = inputs["pixel_values"].to(self.device, dtype=self.model.dtype)
+        count = pixel_values.shape[0]
+        if flip_test:
+            outputs = self.model(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
+            main, flipped = _split_outputs(outputs, count)
+        else:
+            main, flipped = self.model(pixel_values=pixel_values), None
+        return {**model_inputs, "outputs": main, "outputs_flipped": flipped}
+
+    def postprocess(self, model_outputs: dict, threshold: float | None = None) -> list[dict]:
+        if model_outputs["outputs"] is None:
+            return []
+        names = _keypoint_names(self.model.config)
+        if model_outputs["kind"] == "bottomup":
+            inputs = model_outputs["inputs"]
+            extra = {key: inputs[key] for key in inputs if key != "pixel_values"}
+            persons = self.image_processor.post_process_pose_estimation(
+                model_outputs["outputs"], outputs_flipped=model_outputs["outputs_flipped"], **extra
+            )[0]
+            return [_format_person(p, float(p["score"]), p["bbox"], names, threshold) for p in persons]
+        inputs = model_outputs["inputs"]
+        boxes = model_outputs["boxes"]
+        persons = self.image_processor.post_process_pose_estimation(
+            model_outputs["outputs"], boxes=[boxes.tolist()], outputs_flipped=model_outputs["outputs_flipped"],
+            center=np.asarray(inputs["center"]), scale=np.asarray(inputs["scale"]),
+        )[0]
+        results = []
+        for person, box, box_score in zip(persons, boxes, model_outputs["box_scores"]):
+            scores = np.asarray(person["scores"], dtype=np.float64)
+            results.append(_format_person(person, float(box_score) * float(scores.mean()), box.tolist(), names, threshold))
+        return results
+
+
+def _format_person(person: dict, score: float, bbox, names: list[str], threshold: float | None) -> dict:
+    keypoints = np.asarray(person["keypoints"], dtype=np.float64)
+    scores = np.asarray(person["scores"], dtype=np.float64)
+    entries = []
+    for index, ((x, y), keypoint_score) in enumerate(zip(keypoints, scores)):
+        if threshold is not None and keypoint_score < threshold:
+            continue
+        entries.append({"label": names[index], "x": float(x), "y": float(y), "score": float(keypoint_score)})
+    return {"score": score, "bbox": [float(v) for v in bbox], "keypoints": entries}
+
+
+def _split_outputs(outputs, count: int):
+    main, flipped = {}, {}
+    for key, value in outputs.items():
+        if isinstance(value, torch.Tensor) and value.ndim > 0 and value.shape[0] == 2 * count:
+            main[key], flipped[key] = value[:count], value[count:]
+        elif isinstance(value, tuple) and value and all(isinstance(v, torch.Tensor) for v in value):
+            main[key] = tuple(v[:count] for v in value)
+            flipped[key] = tuple(v[count:] for v in value)
+    return type(outputs)(**main), type(outputs)(**flipped)
+
+
+def _keypoint_names(config) -> list[str]:
+    return [config.id2label[index] for index in range(len(config.id2label))]
+
+
+def _whole_image_box(image) -> list[float]:
+    if isinstance(image, str):
+        from PIL import Image
+
+        with Image.open(image) as handle:
+            width, height = handle.size
+    elif isinstance(image, np.ndarray):
+        height, width = image.shape[:2]
+    else:
+        width, height = image.size
+    return [0.0, 0.0, float(width), float(height)]
+
+
+def _detect_people(detector, image, threshold: float) -> tuple[list[list[float]], np.ndarray]:
+    """Person boxes (COCO xywh) from a transformers object-detection pipeline (its xyxy boxes are converted)."""
+    if isinstance(image, np.ndarray):
+        from PIL import Image
+
+        image = Image.fromarray(image)
+    detections = detector(image)
+    boxes, scores = [], []
+    for detection in detections:
+        if detection.get("label") != "person" or detection.get("score", 0.0) < threshold:
+            continue
+        box = detection["box"]
+        boxes.append([box["xmin"], box["ymin"], box["xmax"] - box["xmin"], box["ymax"] - box["ymin"]])
+        scores.append(detection["score"])
+    return boxes, np.asarray(scores, dtype=np.float32)
+
+
+def register_pipeline() -> None:
+    """Register the ``keypoint-detection`` task (idempotent; transformers 5.23 has no task of that name)."""
+    from transformers import AutoModelForPoseEstimation
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    existing = PIPELINE_REGISTRY.supported_tasks.get("keypoint-detection")
+    if existing is not None and existing.get("impl") is KeypointDetectionPipeline:
+        return
+    PIPELINE_REGISTRY.register_pipeline(
+        "keypoint-detection", pipeline_class=KeypointDetectionPipeline, pt_model=AutoModelForPoseEstimation, type="image"
+    )

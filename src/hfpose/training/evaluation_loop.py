@@ -1,0 +1,187 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""Top-down inference over a dataset split and its COCO OKS AP / PCKh, shared by training and `scripts/evaluate.py`.
+
+Every image is one item: the image processor crops all of its boxes (ground-truth person boxes, or detections from a
+``bbox_file`` as MMPose's val config), the model runs once on the crops and, with flip test, once on their mirror
+images, and post-processing maps the keypoints back to image pixels. Under `accelerate` each process takes a shard of
+the images and the per-person predictions are gathered with ``gather_for_metrics(use_gather_object=True)``, which
+drops the duplicated tail so that every instance counts once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from ..geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, clip_bbox_xyxy
+
+__all__ = ["TopDownEvalImages", "coco_eval_images", "predict_topdown", "evaluate_coco", "evaluate_mpii"]
+
+
+class TopDownEvalImages(Dataset):
+    """One item per image: its path and the person boxes to crop.
+
+    Args:
+        records: list of ``{"image_id", "path", "boxes": (n, 4) xywh, "ids": (n,), "box_scores": (n,)}``.
+        processor: a `TopDownPoseImageProcessor`.
+    """
+
+    def __init__(self, records: list[dict], processor):
+        self.records = records
+        self.processor = processor
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict:
+        record = self.records[index]
+        inputs = self.processor(images=[str(record["path"])], boxes=[record["boxes"]], return_tensors="pt")
+        count = len(record["boxes"])
+        return {
+            "pixel_values": inputs["pixel_values"],
+            "center": torch.as_tensor(np.asarray(inputs["center"]), dtype=torch.float32).reshape(count, 2),
+            "scale": torch.as_tensor(np.asarray(inputs["scale"]), dtype=torch.float32).reshape(count, 2),
+            "boxes": torch.as_tensor(np.asarray(record["boxes"], dtype=np.float32)).reshape(count, 4),
+            "image_id": torch.full((count,), int(record["image_id"]), dtype=torch.int64),
+            "ids": torch.as_tensor(np.asarray(record["ids"], dtype=np.int64)),
+            "box_scores": torch.as_tensor(np.asarray(record["box_scores"], dtype=np.float32)),
+        }
+
+
+def _concatenate(items: list[dict]) -> dict:
+    return {key: torch.cat([item[key] for item in items]) for key in items[0]}
+
+
+def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: str | Path | None = None,
+                     det_score_thr: float = 0.0) -> list[dict]:
+    """Evaluation records of a COCO split: ground-truth person boxes (iscrowd 0, at least one keypoint, clipped to
+    the image as MMPose's ``CocoDataset``) or, with ``bbox_file``, the person detections of a COCO results json.
+
+    Raises:
+        ValueError: if a detection names an image that is not in ``ann_file`` (names the detection index).
+    """
+    annotations = json.loads(Path(ann_file).read_text())
+    images = {image["id"]: image for image in annotations["images"]}
+    per_image: dict[int, list[tuple[list[float], int, float]]] = {image_id: [] for image_id in images}
+    if bbox_file is None:
+        for annotation in annotations["annotations"]:
+            if annotation.get("iscrowd", 0) or annotation.get("num_keypoints", 0) == 0:
+                continue
+            image = images[annotation["image_id"]]
+            xyxy = clip_bbox_xyxy(bbox_xywh_to_xyxy(np.asarray([annotation["bbox"]], dtype=np.float32)),
+                                  (image["width"], image["height"]))
+            box = bbox_xyxy_to_xywh(xyxy)[0]
+            if box[2] <= 0 or box[3] <= 0:
+                continue
+            per_image[annotation["image_id"]].append((box.tolist(), int(annotation["id"]), 1.0))
+    else:
+        detections = json.loads(Path(bbox_file).read_text())
+        for index, detection in enumerate(detections):
+            if detection.get("category_id", 1) != 1 or detection.get("score", 1.0) < det_score_thr:
+                continue
+            if detection["image_id"] not in images:
+                raise ValueError(f"bbox_file detection {index} names image_id {detection['image_id']} not in {ann_file}")
+            box = [float(v) for v in detection["bbox"]]
+            if box[2] <= 0 or box[3] <= 0:
+                continue
+            per_image[detection["image_id"]].append((box, 30_000_000 + index, float(detection.get("score", 1.0))))
+    records = []
+    for image_id, entries in per_image.items():
+        if not entries:
+            continue
+        records.append({
+            "image_id": image_id,
+            "path": Path(image_root) / images[image_id]["file_name"],
+            "boxes": [entry[0] for entry in entries],
+            "ids": [entry[1] for entry in entries],
+            "box_scores": [entry[2] for entry in entries],
+        })
+    return records
+
+
+@torch.inference_mode()
+def predict_topdown(model, processor, records: list[dict], flip_test: bool = True, batch_size: int = 8,
+                    num_workers: int = 0, accelerator=None, progress: bool = False) -> list[dict]:
+    """Run the model on every box of ``records``; returns one dict per person (image px):
+    ``{"image_id", "id", "keypoints" (K, 2), "keypoint_scores" (K,), "bbox_score", "area", "bbox"}``.
+
+    ``area`` is the area of the padded, aspect-fixed crop (``prod(scale)``), which MMPose's OKS-NMS uses.
+    """
+    loader = DataLoader(TopDownEvalImages(records, processor), batch_size=batch_size, shuffle=False,
+                        num_workers=num_workers, collate_fn=_concatenate)
+    if accelerator is not None:
+        loader = accelerator.prepare_data_loader(loader)
+    model.eval()
+    device = next(model.parameters()).device
+    results: list[dict] = []
+    iterator = loader
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(loader, desc="evaluate", disable=accelerator is not None and not accelerator.is_main_process)
+    for batch in iterator:
+        pixel_values = batch["pixel_values"].to(device)
+        count = pixel_values.shape[0]
+        if flip_test:
+            outputs = model(torch.cat([pixel_values, pixel_values.flip(-1)]))
+            outputs_main = _slice_outputs(outputs, slice(0, count))
+            outputs_flipped = _slice_outputs(outputs, slice(count, 2 * count))
+        else:
+            outputs_main, outputs_flipped = model(pixel_values), None
+        boxes = batch["boxes"].cpu().numpy()
+        persons = processor.post_process_pose_estimation(
+            outputs_main, boxes=[[box] for box in boxes], outputs_flipped=outputs_flipped,
+            center=batch["center"].cpu().numpy(), scale=batch["scale"].cpu().numpy(),
+        )
+        scales = batch["scale"].cpu().numpy()
+        batch_results = []
+        for index, image_persons in enumerate(persons):
+            person = image_persons[0]
+            batch_results.append({
+                "image_id": int(batch["image_id"][index]),
+                "id": int(batch["ids"][index]),
+                "keypoints": np.asarray(person["keypoints"], dtype=np.float64),
+                "keypoint_scores": np.asarray(person["scores"], dtype=np.float32),
+                "bbox_score": float(batch["box_scores"][index]),
+                "area": float(np.prod(scales[index])),
+                "bbox": boxes[index].tolist(),
+            })
+        if accelerator is not None:
+            batch_results = accelerator.gather_for_metrics(batch_results, use_gather_object=True)
+        results.extend(batch_results)
+    return results
+
+
+def _slice_outputs(outputs, index: slice):
+    """A shallow copy of a model output with every per-sample tensor field sliced along the batch dimension."""
+    sliced = {}
+    for key, value in outputs.items():
+        if isinstance(value, torch.Tensor) and value.ndim > 0:
+            sliced[key] = value[index]
+    return type(outputs)(**sliced)
+
+
+def evaluate_coco(predictions: list[dict], ann_file: str | Path, score_mode: str = "bbox_keypoint",
+                  nms_mode: str = "oks_nms", nms_thr: float = 0.9, output_json: str | Path | None = None) -> dict:
+    """COCO OKS AP/AR of per-person predictions with MMPose's rescoring and OKS-NMS."""
+    from ..evaluation import CocoKeypointEvaluator
+
+    evaluator = CocoKeypointEvaluator(str(ann_file), score_mode=score_mode, nms_mode=nms_mode, nms_thr=nms_thr)
+    evaluator.add(predictions)
+    return evaluator.compute(output_json=output_json)
+
+
+def evaluate_mpii(predictions: list[dict], ground_truth: dict) -> dict:
+    """PCKh@0.5 / @0.1 of per-person predictions against MPII ground truth keyed by instance id:
+    ``ground_truth = {"ids", "keypoints" (N, K, 2), "visible" (N, K), "head_size" (N,)}``."""
+    from ..evaluation import compute_pckh
+
+    order = {int(instance_id): row for row, instance_id in enumerate(ground_truth["ids"])}
+    keypoints = np.zeros_like(np.asarray(ground_truth["keypoints"], dtype=np.float64))
+    for prediction in predictions:
+        keypoints[order[int(prediction["id"])]] = prediction["keypoints"]
+    return compute_pckh(keypoints, ground_truth["keypoints"], ground_truth["visible"], ground_truth["head_size"])

@@ -1,0 +1,325 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""The `accelerate` training loop for top-down models.
+
+Run it with ``accelerate launch scripts/train.py configs/<method>/<recipe>.yaml [key=value ...]``; the same code runs
+single-process, multi-GPU (DDP) and 2-process CPU data parallel. Per epoch: shuffled training batches with the
+recipe's augmentation, Adam with MMPose's warm-up + multi-step schedule, tensorboard logs and a ``history.jsonl`` on
+the main process, an atomic `accelerator.save_state` checkpoint every ``checkpoint_interval`` epochs (resumed from the
+newest complete one), and COCO AP / PCKh every ``val_interval`` epochs. At the end the model and its image processor
+are saved with ``save_pretrained`` to ``<output_dir>/model``, which `pipeline("keypoint-detection", ...)` loads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from .checkpoints import TrainingState, latest_checkpoint, prune_checkpoints, save_checkpoint
+from .recipe import TrainingRecipe
+from .schedules import warmup_multistep_factor
+
+__all__ = ["train", "TrainResult", "build_model", "build_image_processor"]
+
+logger = logging.getLogger(__name__)
+
+METHOD_MODEL_TYPES = {
+    "deeppose": "hfpose_deeppose",
+    "rle": "hfpose_rle",
+    "ipr": "hfpose_ipr",
+    "dsnt": "hfpose_dsnt",
+    "debias_ipr": "hfpose_debias_ipr",
+}
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    model_dir: Path
+    global_step: int
+    history: list[dict] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+
+
+def build_model(recipe: TrainingRecipe):
+    """The method's model with random weights (``init_from`` / ``pretrained_backbone`` applied by `train`).
+
+    Raises:
+        ValueError: if ``recipe.method`` is not a top-down method hfpose knows.
+    """
+    import hfpose  # noqa: F401  (registers the model types)
+    from transformers import AutoConfig, AutoModelForPoseEstimation
+
+    from ..keypoints import get_keypoint_set
+
+    if recipe.method not in METHOD_MODEL_TYPES:
+        raise ValueError(f"unknown method {recipe.method!r}; expected one of {sorted(METHOD_MODEL_TYPES)}")
+    keypoint_set = get_keypoint_set(recipe.dataset)
+    kwargs = {
+        "input_size": list(recipe.input_size),
+        "id2label": keypoint_set.id2label,
+        "flip_indices": keypoint_set.flip_indices,
+        "skeleton": [list(link) for link in keypoint_set.skeleton],
+        "dataset": recipe.dataset,
+    }
+    kwargs["backbone_config"] = backbone_config_for(recipe.backbone)
+    kwargs.update(recipe.model)
+    config = AutoConfig.for_model(METHOD_MODEL_TYPES[recipe.method], **kwargs)
+    return AutoModelForPoseEstimation.from_config(config)
+
+
+def backbone_config_for(name: str):
+    """Backbone config of a recipe's ``backbone`` name (None for "custom": then ``model.backbone_config`` is used).
+
+    Raises:
+        ValueError: for an unknown backbone name.
+    """
+    from ..models.backbones import resnet_backbone_config
+
+    if name == "custom":
+        return None
+    if name.startswith("resnet") and name[len("resnet"):].isdigit():
+        return resnet_backbone_config(int(name[len("resnet"):]))
+    if name in ("mobilenet_v2", "mobilenetv2"):
+        from ..models.mobilenet_v2 import PoseMobileNetV2Config
+
+        return PoseMobileNetV2Config()
+    raise ValueError(f"unknown backbone {name!r}; expected resnet50/101/152, mobilenet_v2 or custom")
+
+
+def load_pretrained_backbone(model, name_or_path: str) -> None:
+    """Copy the weights of a transformers backbone checkpoint (e.g. ``microsoft/resnet-50``, or a local directory)
+    into ``model.backbone``; the stage layout must match.
+
+    Raises:
+        ValueError: if the checkpoint's tensors do not match the model's backbone (names the first differences).
+    """
+    from transformers import AutoBackbone
+
+    backbone = model.backbone
+    pretrained = AutoBackbone.from_pretrained(name_or_path, out_features=list(backbone.config.out_features))
+    own, theirs = backbone.state_dict(), pretrained.state_dict()
+    differ = sorted(set(own) ^ set(theirs)) + [k for k in own if k in theirs and own[k].shape != theirs[k].shape]
+    if differ:
+        raise ValueError(f"pretrained_backbone {name_or_path} does not match the model's backbone: {differ[:5]}")
+    backbone.load_state_dict(theirs)
+
+
+def build_image_processor(recipe: TrainingRecipe, config):
+    """The top-down image processor matching the recipe's input size, UDP flag and flip test settings."""
+    from ..image_processing_topdown import TopDownPoseImageProcessor
+
+    width, height = recipe.input_size
+    return TopDownPoseImageProcessor(
+        size={"height": int(height), "width": int(width)},
+        padding=recipe.padding,
+        use_udp=recipe.use_udp,
+        flip_indices=list(config.flip_indices),
+        shift_coords=recipe.shift_coords,
+        keypoint_names=[config.id2label[index] for index in range(len(config.id2label))],
+    )
+
+
+def _build_train_dataset(recipe: TrainingRecipe, config):
+    from ..data import TopDownTrainTransform, load_coco_keypoints, load_mpii
+
+    root = Path(recipe.data_root)
+    if recipe.dataset == "coco":
+        dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file)
+    else:
+        dataset = load_mpii(root, ann_file=recipe.train_ann_file)
+    codec = None
+    if recipe.heatmap_size is not None:
+        from ..codecs import IntegralRegressionLabel
+
+        codec = IntegralRegressionLabel(tuple(recipe.input_size), tuple(recipe.heatmap_size), sigma=recipe.heatmap_sigma)
+    transform = TopDownTrainTransform(
+        input_size=tuple(recipe.input_size),
+        flip_indices=list(config.flip_indices),
+        codec=codec,
+        flip_prob=recipe.flip_prob,
+        half_body_prob=recipe.half_body_prob,
+        shift_prob=recipe.shift_prob,
+        shift_factor=recipe.shift_factor,
+        scale_prob=recipe.scale_prob,
+        scale_factor=tuple(recipe.scale_factor),
+        rotate_prob=recipe.rotate_prob,
+        rotate_factor=recipe.rotate_factor,
+        use_udp=recipe.use_udp,
+        padding=recipe.padding,
+        dataset=recipe.dataset,
+        seed=recipe.seed,
+    )
+    return dataset.with_transform(transform)
+
+
+def _make_optimizer(recipe: TrainingRecipe, model, lr: float):
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=lr, weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=recipe.weight_decay)
+    return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=recipe.weight_decay)
+
+
+def _model_inputs(batch: dict) -> dict:
+    keys = ("pixel_values", "labels", "label_weights", "target_heatmaps")
+    return {key: batch[key] for key in keys if key in batch}
+
+
+def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> TrainResult:
+    """Train ``recipe`` and return where the final model went.
+
+    Args:
+        recipe: the training recipe.
+        resume: continue from the newest complete checkpoint in ``<output_dir>/checkpoints`` if there is one.
+        accelerator: an existing `accelerate.Accelerator` (tests); one is created from the recipe otherwise.
+    """
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
+
+    from ..data import collate_fn
+    from .evaluation_loop import coco_eval_images, evaluate_coco, predict_topdown
+
+    output_dir = Path(recipe.output_dir)
+    if accelerator is None:
+        accelerator = Accelerator(
+            gradient_accumulation_steps=recipe.gradient_accumulation_steps,
+            mixed_precision=recipe.mixed_precision,
+            log_with="tensorboard",
+            project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
+            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+        )
+    set_seed(recipe.seed)
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        recipe.to_yaml(output_dir / "recipe.yaml")
+
+    model = build_model(recipe)
+    if recipe.init_from:
+        from .initialization import load_initial_weights
+
+        report = load_initial_weights(model, recipe.init_from, method=recipe.method)
+        if accelerator.is_main_process:
+            logger.warning("init_from %s: %s", recipe.init_from, report.summary())
+    if recipe.pretrained_backbone:
+        load_pretrained_backbone(model, recipe.pretrained_backbone)
+    processor = build_image_processor(recipe, model.config)
+    train_dataset = _build_train_dataset(recipe, model.config)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    loader = DataLoader(train_dataset, batch_size=recipe.batch_size, shuffle=True, collate_fn=collate_fn,
+                        num_workers=recipe.num_workers, generator=generator, drop_last=False,
+                        persistent_workers=recipe.num_workers > 0)
+    total_batch = recipe.batch_size * accelerator.num_processes * recipe.gradient_accumulation_steps
+    lr = recipe.scaled_lr(total_batch)
+    optimizer = _make_optimizer(recipe, model, lr)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    steps_per_epoch = math.ceil(len(loader) / recipe.gradient_accumulation_steps)
+    milestone_steps = [m * steps_per_epoch for m in recipe.milestones]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: warmup_multistep_factor(step, recipe.warmup_iters, recipe.warmup_ratio, milestone_steps, recipe.gamma),
+    )
+    state = TrainingState()
+    accelerator.register_for_checkpointing(scheduler, state)
+    checkpoint_dir = output_dir / "checkpoints"
+    if resume:
+        latest = latest_checkpoint(checkpoint_dir)
+        if latest is not None:
+            accelerator.load_state(str(latest))
+            if accelerator.is_main_process:
+                logger.warning("resumed from %s (epoch %d, step %d)", latest, state.epoch, state.global_step)
+    accelerator.init_trackers("hfpose", config={k: v for k, v in recipe.to_dict().items() if isinstance(v, (int, float, str, bool))})
+
+    history_path = output_dir / "history.jsonl"
+    history: list[dict] = []
+    metrics: dict = {}
+    val_records = None
+    stop = False
+    from tqdm.auto import tqdm
+
+    while state.epoch < recipe.epochs and not stop:
+        model.train()
+        loader.set_epoch(state.epoch)
+        active_loader = accelerator.skip_first_batches(loader, state.step_in_epoch) if state.step_in_epoch else loader
+        progress = tqdm(active_loader, desc=f"epoch {state.epoch + 1}/{recipe.epochs}",
+                        disable=not accelerator.is_local_main_process, leave=False)
+        epoch_start = time.time()
+        for batch in progress:
+            with accelerator.accumulate(model):
+                outputs = model(**_model_inputs(batch))
+                loss = outputs.loss
+                if not torch.isfinite(loss):
+                    image_ids = batch.get("image_id")
+                    raise FloatingPointError(
+                        f"non-finite loss {loss.item()} at epoch {state.epoch} step {state.global_step}; "
+                        f"image ids {image_ids.tolist() if image_ids is not None else 'unknown'}"
+                    )
+                accelerator.backward(loss)
+                if recipe.max_grad_norm and accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad()
+            state.step_in_epoch += 1
+            if accelerator.sync_gradients:
+                scheduler.step()
+                state.global_step += 1
+                loss_value = accelerator.gather(loss.detach()[None]).mean().item()
+                record = {"step": state.global_step, "epoch": state.epoch, "loss": loss_value,
+                          "lr": optimizer.param_groups[0]["lr"]}
+                history.append(record)
+                progress.set_postfix(loss=f"{loss_value:.4f}")
+                if state.global_step % recipe.log_interval == 0 or state.global_step == 1:
+                    accelerator.log({"train/loss": loss_value, "train/lr": record["lr"]}, step=state.global_step)
+                if accelerator.is_main_process:
+                    with open(history_path, "a") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                if recipe.max_steps is not None and state.global_step >= recipe.max_steps:
+                    stop = True
+                    break
+        progress.close()
+        finished_epoch = not stop or state.step_in_epoch >= len(loader)
+        if finished_epoch:
+            state.epoch += 1
+            state.step_in_epoch = 0
+        if accelerator.is_main_process:
+            logger.info("epoch %d done in %.1fs", state.epoch, time.time() - epoch_start)
+        last = state.epoch >= recipe.epochs or stop
+        if finished_epoch and (state.epoch % recipe.checkpoint_interval == 0 or last):
+            save_checkpoint(accelerator, checkpoint_dir, state)
+            if accelerator.is_main_process:
+                prune_checkpoints(checkpoint_dir, recipe.keep_checkpoints)
+        if finished_epoch and recipe.dataset == "coco" and (state.epoch % recipe.val_interval == 0 or last):
+            if val_records is None:
+                root = Path(recipe.data_root)
+                ann_file = recipe.val_ann_file or root / "annotations" / f"person_keypoints_{recipe.val_split}.json"
+                val_records = coco_eval_images(ann_file, root / recipe.val_split, bbox_file=recipe.bbox_file)
+            predictions = predict_topdown(accelerator.unwrap_model(model), processor, val_records,
+                                          flip_test=recipe.flip_test, accelerator=accelerator)
+            if accelerator.is_main_process:
+                metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
+                                        nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
+                metrics = {"epoch": state.epoch, "num_predictions": len(predictions), **metrics}
+                with open(output_dir / "eval_history.jsonl", "a") as handle:
+                    handle.write(json.dumps(metrics) + "\n")
+                accelerator.log({f"val/{k}": v for k, v in metrics.items() if isinstance(v, float)},
+                                step=state.global_step)
+            model.train()
+
+    accelerator.wait_for_everyone()
+    model_dir = output_dir / "model"
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.save_pretrained(model_dir, safe_serialization=True)
+        processor.save_pretrained(model_dir)
+        if metrics:
+            (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    accelerator.end_training()
+    return TrainResult(output_dir=output_dir, model_dir=model_dir, global_step=state.global_step,
+                       history=history, metrics=metrics)
