@@ -59,7 +59,11 @@ def draw_prediction(model_dir: Path, data_root: Path, output: Path) -> dict:
     persons = estimator(str(record["path"]), boxes=[list(map(float, b)) for b in record["boxes"]])
     image = cv2.cvtColor(cv2.imread(str(record["path"])), cv2.COLOR_BGR2RGB)
     skeleton = estimator.model.config.skeleton
-    drawn = draw_keypoints(image, persons, skeleton=skeleton, keypoint_threshold=0.0)
+    as_arrays = [  # the pipeline's per-keypoint dicts -> (K, 2) keypoints and (K,) scores
+        {"keypoints": np.array([[k["x"], k["y"]] for k in p["keypoints"]]), "scores": np.array([k["score"] for k in p["keypoints"]])}
+        for p in persons
+    ]
+    drawn = draw_keypoints(image, as_arrays, skeleton=skeleton, keypoint_threshold=0.0)
     cv2.imwrite(str(output), cv2.cvtColor(np.asarray(drawn), cv2.COLOR_RGB2BGR))
     return {"image": record["path"].name, "num_persons": len(persons)}
 

@@ -198,20 +198,22 @@ def get_udp_warp_matrix(
 
     Source: Huang et al., CVPR 2020, Eq. 7-9; MMPose ``get_udp_warp_matrix``.
     """
-    center = np.asarray(center, dtype=np.float64)
-    scale = np.asarray(scale, dtype=np.float64)
+    # float32 throughout (numpy 2 keeps Python scalars weak), which reproduces the reference's rounding exactly.
+    center = np.asarray(center, dtype=np.float32)
+    scale = np.asarray(scale, dtype=np.float32)
+    size = center * 2  # the reference writes the centre as half of a (virtual) input size
     angle = np.deg2rad(rotation)
     cos, sin = math.cos(angle), math.sin(angle)
-    factor_x = (output_size[0] - 1) / scale[0]
-    factor_y = (output_size[1] - 1) / scale[1]
+    factor_x = (int(output_size[0]) - 1) / scale[0]  # Python ints keep the arithmetic in float32
+    factor_y = (int(output_size[1]) - 1) / scale[1]
     # Rotate about the centre, scale by the interval ratio, then move the region's top-left corner to (0, 0).
     matrix = np.zeros((2, 3), dtype=np.float32)
     matrix[0, 0] = cos * factor_x
     matrix[0, 1] = -sin * factor_x
-    matrix[0, 2] = factor_x * (-center[0] * cos + center[1] * sin + 0.5 * scale[0])
+    matrix[0, 2] = factor_x * (-0.5 * size[0] * cos + 0.5 * size[1] * sin + 0.5 * scale[0])
     matrix[1, 0] = sin * factor_y
     matrix[1, 1] = cos * factor_y
-    matrix[1, 2] = factor_y * (-center[0] * sin - center[1] * cos + 0.5 * scale[1])
+    matrix[1, 2] = factor_y * (-0.5 * size[0] * sin - 0.5 * size[1] * cos + 0.5 * scale[1])
     return matrix
 
 

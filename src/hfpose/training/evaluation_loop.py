@@ -4,8 +4,8 @@
 Every image is one item: the image processor crops all of its boxes (ground-truth person boxes, or detections from a
 ``bbox_file`` as MMPose's val config), the model runs once on the crops and, with flip test, once on their mirror
 images, and post-processing maps the keypoints back to image pixels. Under `accelerate` each process takes a shard of
-the images and the per-person predictions are gathered with ``gather_for_metrics(use_gather_object=True)``, which
-drops the duplicated tail so that every instance counts once.
+the images; the per-person predictions are gathered and the images the distributed sampler repeats to even out the
+shards are dropped by instance id, so that every instance counts once.
 """
 
 from __future__ import annotations
@@ -150,9 +150,18 @@ def predict_topdown(model, processor, records: list[dict], flip_test: bool = Tru
                 "area": float(np.prod(scales[index])),
                 "bbox": boxes[index].tolist(),
             })
-        if accelerator is not None:
-            batch_results = accelerator.gather_for_metrics(batch_results, use_gather_object=True)
         results.extend(batch_results)
+    if accelerator is not None and accelerator.num_processes > 1:
+        # Items are images but results are persons, so `gather_for_metrics`' count-based trimming of the padded
+        # tail does not apply; the sampler's duplicated images are removed by their unique instance ids instead.
+        from accelerate.utils import gather_object
+
+        gathered, seen = [], set()
+        for person in gather_object(results):
+            if person["id"] not in seen:
+                seen.add(person["id"])
+                gathered.append(person)
+        results = gathered
     return results
 
 

@@ -242,6 +242,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     metrics: dict = {}
     val_records = None
     stop = False
+    samples_seen = 0  # by this process, in this run (for the participation report)
     from tqdm.auto import tqdm
 
     while state.epoch < recipe.epochs and not stop:
@@ -252,6 +253,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
                         disable=not accelerator.is_local_main_process, leave=False)
         epoch_start = time.time()
         for batch in progress:
+            samples_seen += int(batch["pixel_values"].shape[0])
             with accelerator.accumulate(model):
                 outputs = model(**_model_inputs(batch))
                 loss = outputs.loss
@@ -312,7 +314,13 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
                                 step=state.global_step)
             model.train()
 
+    per_process = accelerator.gather(torch.tensor([samples_seen], device=accelerator.device)).tolist()
     accelerator.wait_for_everyone()
+    if accelerator.is_main_process:  # which processes took part, and how many training samples each consumed
+        (output_dir / "processes.json").write_text(json.dumps(
+            {"num_processes": accelerator.num_processes, "samples_per_process": per_process}))
+    if not metrics and (output_dir / "metrics.json").is_file():  # resumed a finished run: report its evaluation
+        metrics = json.loads((output_dir / "metrics.json").read_text())
     model_dir = output_dir / "model"
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(model)

@@ -1,0 +1,663 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""Top-down image processor: one affine crop per person box in, keypoints in image pixels out.
+
+Pipeline of `TopDownPoseImageProcessor.__call__` (MMPose test pipeline ``GetBBoxCenterScale`` → ``TopdownAffine`` →
+``PoseDataPreprocessor``):
+
+1. COCO box ``[x, y, w, h]`` → ``[x1, y1, x2, y2]`` with ``x2 = x + w`` (boxes are used as given, not clipped to the
+   image, as in MMPose's ``inference_topdown``).
+2. ``center = ((x1 + x2) / 2, (y1 + y2) / 2)``, ``scale = (x2 - x1, y2 - y1) * padding``.
+3. One side of ``scale`` is enlarged so that ``scale_w / scale_h = width / height`` of ``size`` (the box only grows).
+4. The ``scale``-sized region around ``center`` is warped to ``size`` with ``cv2.warpAffine`` (bilinear, constant
+   border 0), with the standard matrix ``x' = (x - c_x) * w / s_w + w / 2`` or, with ``use_udp``, the unbiased one
+   ``x' = (x - c_x + s_w / 2) * (w - 1) / s_w``.
+5. ``(x * rescale_factor - image_mean) / image_std`` per RGB channel, float32 (equal, to float32 rounding, to MMPose's
+   ``(x - 255 * mean) / (255 * std)`` on the BGR→RGB image).
+
+`post_process_pose_estimation` inverts it: normalized outputs × ``(w, h)`` → input px →
+``p_img = p_in / (w, h) * scale + center - scale / 2`` (MMPose ``TopdownPoseEstimator.add_pred_to_datasample``).
+
+Sources: Xiao et al., "Simple Baselines for Human Pose Estimation and Tracking", ECCV 2018 (box crop); Huang et al.,
+"The Devil is in the Details: Delving into Unbiased Data Processing for Human Pose Estimation", CVPR 2020 (UDP);
+reference implementation MMPose 1.x (open-mmlab/mmpose@759b39c): ``mmpose/datasets/transforms/
+{common_transforms.py,topdown_transforms.py}``, ``mmpose/models/data_preprocessors``, ``mmpose/models/utils/tta.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from transformers import AutoImageProcessor
+from transformers.image_processing_backends import PilBackend
+from transformers.image_processing_utils import BatchFeature
+from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, ChannelDimension, SizeDict
+from transformers.processing_utils import ImagesKwargs, Unpack
+
+from .codecs.flip import flip_coordinates
+from .codecs.regression_label import RegressionLabel
+from .geometry import (
+    bbox_xywh_to_xyxy,
+    bbox_xyxy_to_center_scale,
+    fix_aspect_ratio,
+    get_udp_warp_matrix,
+    get_warp_matrix,
+    input_to_image,
+    validate_boxes_xywh,
+)
+
+__all__ = ["TopDownPoseImageProcessor", "TopDownPoseImageProcessorKwargs", "register", "TOPDOWN_MODEL_TYPES"]
+
+# `model_type`s of the top-down configs that use this processor; `register()` maps each one that AutoConfig knows.
+TOPDOWN_MODEL_TYPES = ("hfpose_deeppose", "hfpose_rle", "hfpose_ipr", "hfpose_dsnt", "hfpose_debias_ipr")
+# Key under which the processor is always registered, so that `AutoImageProcessor.from_pretrained` finds it by the
+# `image_processor_type` saved in `preprocessor_config.json` even before any model config is registered.
+_REGISTRY_KEY = "hfpose_topdown"
+
+
+class TopDownPoseImageProcessorKwargs(ImagesKwargs, total=False):
+    r"""
+    padding (`float`, *optional*, defaults to `1.25`):
+        Factor by which each box is enlarged before the aspect-ratio fix (MMPose ``GetBBoxCenterScale``).
+    use_udp (`bool`, *optional*, defaults to `False`):
+        Use the unbiased (UDP) warp matrix instead of the standard one.
+    flip_indices (`list[int]`, *optional*):
+        Left/right keypoint permutation for the flip test (``new[:, k] = old[:, flip_indices[k]]``).
+    shift_coords (`bool`, *optional*, defaults to `True`):
+        Flip test of normalized coordinates subtracts one input pixel (``1 / w``) after mirroring.
+    shift_heatmap (`bool`, *optional*, defaults to `False`):
+        Flip test of heatmaps shifts by one heatmap pixel (used by heatmap-averaging models only).
+    keypoint_names (`list[str]`, *optional*):
+        Names returned as ``labels`` by post-processing.
+    """
+
+    padding: float | None
+    use_udp: bool | None
+    flip_indices: list[int] | None
+    shift_coords: bool | None
+    shift_heatmap: bool | None
+    keypoint_names: list[str] | None
+
+
+class TopDownPoseImageProcessor(PilBackend):
+    r"""Crop each person box to the network input (affine warp) and map predictions back to the image.
+
+    Args:
+        size (`dict[str, int]`, *optional*, defaults to `{"height": 256, "width": 192}`):
+            Network input size ``{"height", "width"}`` in pixels.
+        padding (`float`, *optional*, defaults to `1.25`):
+            Box enlargement factor before the aspect-ratio fix.
+        use_udp (`bool`, *optional*, defaults to `False`):
+            Unbiased (UDP) warp (Huang et al., CVPR 2020) instead of the standard one.
+        image_mean (`list[float]`, *optional*, defaults to ImageNet `[0.485, 0.456, 0.406]`):
+            RGB mean of ``x * rescale_factor``.
+        image_std (`list[float]`, *optional*, defaults to ImageNet `[0.229, 0.224, 0.225]`):
+            RGB standard deviation of ``x * rescale_factor``.
+        do_rescale (`bool`, *optional*, defaults to `True`), rescale_factor (`float`, *optional*, defaults to `1/255`),
+        do_normalize (`bool`, *optional*, defaults to `True`):
+            As in every transformers image processor.
+        flip_indices (`list[int]`, *optional*):
+            Left/right permutation of the K keypoints, needed for the flip test in `post_process_pose_estimation`.
+        shift_coords (`bool`, *optional*, defaults to `True`):
+            Flip test: ``x ← 1 − x − 1 / w`` (True, every MMPose regression config) or ``x ← 1 − x`` (False).
+        shift_heatmap (`bool`, *optional*, defaults to `False`):
+            Stored for heatmap flip tests (`hfpose.codecs.flip_heatmaps`); unused by keypoint post-processing.
+        keypoint_names (`list[str]`, *optional*):
+            Keypoint names, returned as ``labels``; indices ``0..K-1`` when unset.
+
+    Raises:
+        ValueError: on a malformed ``size``, non-positive ``padding``, ``flip_indices`` that is not a permutation, or
+            ``keypoint_names`` whose length differs from ``flip_indices``.
+
+    Example:
+
+    ```python
+    >>> processor = TopDownPoseImageProcessor(flip_indices=COCO_KEYPOINTS.flip_indices)
+    >>> inputs = processor(image, boxes=[[[x, y, w, h]]], return_tensors="pt")
+    >>> outputs = model(inputs["pixel_values"])
+    >>> outputs_flipped = model(processor.flip_pixel_values(inputs["pixel_values"]))
+    >>> results = processor.post_process_pose_estimation(
+    ...     outputs, boxes=[[[x, y, w, h]]], outputs_flipped=outputs_flipped
+    ... )
+    >>> results[0][0]["keypoints"]  # (K, 2) image pixels
+    ```
+    """
+
+    valid_kwargs = TopDownPoseImageProcessorKwargs
+    model_input_names = ["pixel_values"]
+
+    size = {"height": 256, "width": 192}
+    padding = 1.25
+    use_udp = False
+    image_mean = IMAGENET_DEFAULT_MEAN
+    image_std = IMAGENET_DEFAULT_STD
+    do_rescale = True
+    rescale_factor = 1 / 255
+    do_normalize = True
+    do_convert_rgb = True
+    do_resize = False
+    do_center_crop = False
+    do_pad = False
+    flip_indices = None
+    shift_coords = True
+    shift_heatmap = False
+    keypoint_names = None
+
+    def __init__(self, **kwargs: Unpack[TopDownPoseImageProcessorKwargs]):
+        super().__init__(**kwargs)
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        if not (self.size is not None and self.size.height and self.size.width):
+            raise ValueError(f"size must be {{'height': int, 'width': int}}; got {self.size}")
+        if not (isinstance(self.padding, (int, float)) and self.padding > 0):
+            raise ValueError(f"padding must be a positive number; got {self.padding!r}")
+        if self.flip_indices is not None:
+            indices = [int(i) for i in self.flip_indices]
+            if sorted(indices) != list(range(len(indices))):
+                raise ValueError(f"flip_indices must be a permutation of 0..K-1; got {self.flip_indices}")
+            self.flip_indices = indices
+        if self.keypoint_names is not None:
+            self.keypoint_names = [str(name) for name in self.keypoint_names]
+            if self.flip_indices is not None and len(self.keypoint_names) != len(self.flip_indices):
+                raise ValueError(
+                    f"keypoint_names has {len(self.keypoint_names)} entries but flip_indices has "
+                    f"{len(self.flip_indices)}"
+                )
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the network input in pixels (the codec convention)."""
+        return int(self.size.width), int(self.size.height)
+
+    # ------------------------------------------------------------------------------------------------ preprocessing
+
+    def preprocess(self, images, boxes=None, **kwargs: Unpack[TopDownPoseImageProcessorKwargs]) -> BatchFeature:
+        r"""Crop every person box of every image to the network input.
+
+        Args:
+            images (`PIL.Image.Image`, `np.ndarray`, `torch.Tensor`, `str` / `os.PathLike`, or a list of them):
+                One image or a list. Arrays are ``(H, W)`` or ``(H, W, C)`` (``(C, H, W)`` is recognised when ``C`` is
+                1-4 and the last axis is not); uint8 is used as is, uint16 is scaled to 8 bit as
+                ``round(x * 255 / 65535)``, floats must lie in ``[0, 1]`` (multiplied by 255, not quantized), other
+                integer arrays must lie in ``[0, 255]``. Grayscale becomes RGB (channel repeated), RGBA/LA lose
+                alpha (no compositing). Paths and http(s) URLs are decoded with PIL, EXIF orientation applied (as
+                OpenCV's ``imread`` does). A 4-D array is a batch of images.
+            boxes (`list[list[list[float]]]` or `np.ndarray`, *optional*):
+                Per image a ``(num_boxes, 4)`` array-like of COCO ``[x, y, w, h]`` boxes in image pixels (a single
+                image also accepts its ``(num_boxes, 4)`` directly). ``None`` (or ``None`` for one image) uses the
+                whole image as one box ``[0, 0, W, H]``. An image may have zero boxes.
+            return_tensors (`str`, *optional*): ``"pt"`` for torch tensors, ``"np"`` / ``None`` for numpy.
+
+        Returns:
+            `BatchFeature` with, for the P persons of all images in image-major order:
+            ``pixel_values`` float32 ``(P, 3, height, width)`` RGB normalized; ``center`` float32 ``(P, 2)`` and
+            ``scale`` float32 ``(P, 2)`` of the (aspect-fixed) crop in image px; ``image_index`` int64 ``(P,)``.
+
+        Raises:
+            FileNotFoundError: an image path does not exist (names the image index).
+            ValueError: an undecodable image file, an unsupported array shape or value range, a number of box lists
+                different from the number of images, a box list that is not ``(num_boxes, 4)``, a non-finite box,
+                a box with non-positive width or height, or a box that lies wholly outside its image (the message
+                names ``boxes[image][box]``).
+            TypeError: an image of an unsupported type.
+        """
+        return super().preprocess(images, boxes, **kwargs)
+
+    def _preprocess_image_like_inputs(self, images, boxes=None, input_data_format=None, **kwargs) -> BatchFeature:
+        image_list, single = _as_image_list(images)
+        arrays = [_load_image(image, index, input_data_format) for index, image in enumerate(image_list)]
+        box_lists = _normalize_boxes(boxes, len(arrays), single)
+        return self._preprocess(arrays, boxes=box_lists, **kwargs)
+
+    def _preprocess(
+        self,
+        images: list[np.ndarray],
+        boxes: list[np.ndarray | None],
+        size: SizeDict,
+        padding: float,
+        use_udp: bool,
+        do_rescale: bool,
+        rescale_factor: float,
+        do_normalize: bool,
+        image_mean: float | Sequence[float],
+        image_std: float | Sequence[float],
+        return_tensors=None,
+        **kwargs,
+    ) -> BatchFeature:
+        input_size = (int(size.width), int(size.height))
+        crops, centers, scales, image_index = [], [], [], []
+        for index, (image, image_boxes) in enumerate(zip(images, boxes)):
+            height, width = image.shape[:2]
+            if image_boxes is None:
+                image_boxes = np.array([[0.0, 0.0, width, height]], dtype=np.float32)
+            _check_boxes_inside(image_boxes, (width, height), index)
+            center, scale = self.boxes_to_center_scale(image_boxes, padding=padding, size=size)
+            for person in range(len(image_boxes)):
+                crops.append(self.affine_crop(image, center[person], scale[person], use_udp=use_udp, size=size))
+            centers.append(center)
+            scales.append(scale)
+            image_index.extend([index] * len(image_boxes))
+
+        if crops:
+            pixels = np.stack(crops).astype(np.float64).transpose(0, 3, 1, 2)
+        else:
+            pixels = np.zeros((0, 3, input_size[1], input_size[0]), dtype=np.float64)
+        if do_rescale:
+            pixels = pixels * rescale_factor
+        if do_normalize:
+            mean = np.broadcast_to(np.asarray(image_mean, dtype=np.float64), (3,)).reshape(1, 3, 1, 1)
+            std = np.broadcast_to(np.asarray(image_std, dtype=np.float64), (3,)).reshape(1, 3, 1, 1)
+            pixels = (pixels - mean) / std
+        data = {
+            "pixel_values": pixels.astype(np.float32),
+            "center": np.concatenate(centers).astype(np.float32) if centers else np.zeros((0, 2), np.float32),
+            "scale": np.concatenate(scales).astype(np.float32) if scales else np.zeros((0, 2), np.float32),
+            "image_index": np.asarray(image_index, dtype=np.int64),
+        }
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    def boxes_to_center_scale(
+        self, boxes, padding: float | None = None, size: SizeDict | Mapping[str, int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """COCO ``(N, 4)`` ``[x, y, w, h]`` boxes → crop ``center`` and aspect-fixed ``scale``.
+
+        Args:
+            boxes: ``(N, 4)`` image px. padding: defaults to ``self.padding``. size: defaults to ``self.size``.
+
+        Returns:
+            ``center``, ``scale``: float32 ``(N, 2)`` in image px.
+
+        Raises:
+            ValueError: bad box shape, non-finite value or non-positive width/height (names the box index).
+
+        Source: MMPose ``GetBBoxCenterScale`` + ``TopdownAffine._fix_aspect_ratio``.
+        """
+        padding = self.padding if padding is None else padding
+        size = self.size if size is None else size
+        width, height = (size.width, size.height) if isinstance(size, SizeDict) else (size["width"], size["height"])
+        boxes = validate_boxes_xywh(boxes)
+        center, scale = bbox_xyxy_to_center_scale(bbox_xywh_to_xyxy(boxes), padding=padding)
+        return center, fix_aspect_ratio(scale, width / height)
+
+    def affine_crop(
+        self,
+        image: np.ndarray,
+        center,
+        scale,
+        use_udp: bool | None = None,
+        size: SizeDict | Mapping[str, int] | None = None,
+    ) -> np.ndarray:
+        """Warp the ``scale``-sized region around ``center`` to the network input.
+
+        Args:
+            image (`np.ndarray` of shape `(H, W, C)`): any dtype OpenCV warps (uint8 in the pipeline).
+            center, scale: ``(2,)`` image px (``scale`` already aspect-fixed).
+            use_udp: defaults to ``self.use_udp``. size: defaults to ``self.size``.
+
+        Returns:
+            `np.ndarray` of shape `(height, width, C)`, same dtype: ``cv2.warpAffine`` with ``INTER_LINEAR`` and a
+            constant 0 border, which reproduces MMPose's ``TopdownAffine`` bit for bit.
+        """
+        use_udp = self.use_udp if use_udp is None else use_udp
+        size = self.size if size is None else size
+        width, height = (size.width, size.height) if isinstance(size, SizeDict) else (size["width"], size["height"])
+        output_size = (int(width), int(height))
+        if use_udp:
+            matrix = get_udp_warp_matrix(center, scale, 0.0, output_size)
+        else:
+            matrix = get_warp_matrix(center, scale, 0.0, output_size)
+        warped = cv2.warpAffine(
+            image, matrix, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
+        return warped.reshape(output_size[1], output_size[0], -1)
+
+    @staticmethod
+    def flip_pixel_values(pixel_values):
+        """Mirror ``(P, 3, H, W)`` pixel values along the width for the flip test (``pixel_values.flip(-1)``).
+
+        MMPose mirrors the normalized tensor, which equals normalizing the mirrored crop. Accepts torch tensors and
+        numpy arrays; returns the same type (a copy).
+        """
+        if hasattr(pixel_values, "flip") and not isinstance(pixel_values, np.ndarray):
+            return pixel_values.flip(-1)
+        return np.ascontiguousarray(np.asarray(pixel_values)[..., ::-1])
+
+    # ---------------------------------------------------------------------------------------------- postprocessing
+
+    def post_process_pose_estimation(
+        self,
+        outputs,
+        boxes,
+        outputs_flipped=None,
+        center=None,
+        scale=None,
+        threshold: float | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        r"""Turn model outputs for the P crops into per-image, per-person keypoints in image pixels.
+
+        Args:
+            outputs (model output or mapping): ``keypoints`` ``(P, K, 2)`` **normalized** input coordinates
+                ``(x / w, y / h)``; optionally ``scores`` ``(P, K)`` and ``sigma`` ``(P, K, 2)`` (post-sigmoid, RLE).
+                Missing ``scores`` are ``mean(1 - sigma)`` when ``sigma`` is given, else 1. Torch or numpy.
+            boxes (`list[list[list[float]]]` or `np.ndarray`): the COCO ``[x, y, w, h]`` boxes given to the
+                processor, one ``(num_boxes, 4)`` list per image (total P); they split the results per image and are
+                returned as ``bbox``. For images processed without boxes pass ``[[0, 0, W, H]]``.
+            outputs_flipped (*optional*): the model run on ``flip_pixel_values(pixel_values)``. Its keypoints are
+                flipped back with `hfpose.codecs.flip_coordinates` (``x ← 1 − x − shift_coords / w``, joints permuted
+                by ``flip_indices``), its ``scores`` / ``sigma`` permuted likewise, and each is averaged with
+                ``outputs`` (exact for every regression method; RLE's score is linear in σ).
+            center, scale (`(P, 2)`, *optional*): the processor's ``center`` / ``scale``; recomputed from ``boxes``
+                when omitted.
+            threshold (`float`, *optional*): keypoints whose score is **below** ``threshold`` get NaN coordinates;
+                scores and the number K of keypoints are unchanged, so ``labels`` stay aligned.
+
+        Returns:
+            `list[list[dict]]`: per image, per person ``{"keypoints": np.ndarray float64 (K, 2) image px,
+            "scores": np.ndarray float32 (K,), "labels": list of keypoint names (indices if ``keypoint_names`` is
+            unset), "bbox": np.ndarray float32 (4,) the input [x, y, w, h] box}`` (numpy; use ``torch.from_numpy``
+            for tensors).
+
+        Raises:
+            ValueError: missing ``keypoints``, shapes that disagree, a box count different from P, bad boxes (names
+                the index), ``outputs_flipped`` without ``flip_indices``, or ``keypoint_names`` of the wrong length.
+
+        Source: MMPose ``RegressionHead.predict`` / ``RLEHead.predict`` (flip test) and
+        ``TopdownPoseEstimator.add_pred_to_datasample`` (back-projection).
+        """
+        keypoints, scores, sigma = _read_outputs(outputs, "outputs")
+        num_persons, num_keypoints = keypoints.shape[:2]
+        if outputs_flipped is not None:
+            if self.flip_indices is None:
+                raise ValueError("outputs_flipped needs flip_indices; set them on the processor")
+            keypoints_flip, scores_flip, sigma_flip = _read_outputs(outputs_flipped, "outputs_flipped")
+            if keypoints_flip.shape != keypoints.shape:
+                raise ValueError(
+                    f"outputs_flipped.keypoints has shape {keypoints_flip.shape}; outputs.keypoints {keypoints.shape}"
+                )
+            keypoints_flip = flip_coordinates(keypoints_flip, self.flip_indices, self.shift_coords, self.input_size)
+            keypoints = (keypoints + keypoints_flip) * np.float32(0.5)
+            if sigma is not None and sigma_flip is not None:
+                sigma = (sigma + sigma_flip[:, self.flip_indices]) * np.float32(0.5)
+            scores = (scores + scores_flip[:, self.flip_indices]) * np.float32(0.5)
+
+        box_lists = [validate_boxes_xywh(b, name=f"boxes[{i}]") for i, b in enumerate(_box_sequence(boxes))]
+        counts = [len(b) for b in box_lists]
+        if sum(counts) != num_persons:
+            raise ValueError(f"boxes hold {sum(counts)} boxes in total but outputs has {num_persons} persons")
+        flat_boxes = np.concatenate(box_lists) if box_lists else np.zeros((0, 4), np.float32)
+        if center is None or scale is None:
+            center, scale = self.boxes_to_center_scale(flat_boxes)
+        center, scale = _to_numpy(center, "center"), _to_numpy(scale, "scale")
+        if center.shape != (num_persons, 2) or scale.shape != (num_persons, 2):
+            raise ValueError(f"center and scale must have shape ({num_persons}, 2); got {center.shape}, {scale.shape}")
+
+        input_keypoints, _ = RegressionLabel(self.input_size).decode(keypoints)
+        image_keypoints = input_to_image(input_keypoints, center, scale, self.input_size)
+        if threshold is not None:
+            image_keypoints[scores < threshold] = np.nan
+
+        if self.keypoint_names is not None:
+            if len(self.keypoint_names) != num_keypoints:
+                raise ValueError(
+                    f"keypoint_names has {len(self.keypoint_names)} names; the outputs have {num_keypoints}"
+                )
+            labels = list(self.keypoint_names)
+        else:
+            labels = list(range(num_keypoints))
+
+        results, person = [], 0
+        for image_boxes in box_lists:
+            image_results = []
+            for box in image_boxes:
+                image_results.append(
+                    {
+                        "keypoints": image_keypoints[person],
+                        "scores": scores[person].astype(np.float32),
+                        "labels": list(labels),
+                        "bbox": box.astype(np.float32),
+                    }
+                )
+                person += 1
+            results.append(image_results)
+        return results
+
+
+# ---------------------------------------------------------------------------------------------------- input helpers
+
+
+def _is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def _to_numpy(x, name: str) -> np.ndarray:
+    if _is_torch(x):
+        x = x.detach().cpu()
+        if x.is_floating_point():
+            x = x.float()
+        return x.numpy()
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a numpy array or torch tensor; got {type(x).__name__}") from error
+
+
+def _get_field(outputs, name: str):
+    value = getattr(outputs, name, None)
+    if value is None and isinstance(outputs, Mapping):
+        value = outputs.get(name)
+    return value
+
+
+def _read_outputs(outputs, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(keypoints float32 (P, K, 2), scores float32 (P, K), sigma float32 (P, K, 2) or None)``."""
+    keypoints = _get_field(outputs, "keypoints")
+    if keypoints is None:
+        raise ValueError(f"{name} has no `keypoints` (normalized (P, K, 2) coordinates)")
+    keypoints = _to_numpy(keypoints, f"{name}.keypoints").astype(np.float32)
+    if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
+        raise ValueError(f"{name}.keypoints must have shape (P, K, 2); got {keypoints.shape}")
+    sigma = _get_field(outputs, "sigma")
+    if sigma is not None:
+        sigma = _to_numpy(sigma, f"{name}.sigma").astype(np.float32)
+        if sigma.shape != keypoints.shape:
+            raise ValueError(f"{name}.sigma must have shape {keypoints.shape}; got {sigma.shape}")
+    scores = _get_field(outputs, "scores")
+    if scores is not None:
+        scores = _to_numpy(scores, f"{name}.scores").astype(np.float32)
+        if scores.shape != keypoints.shape[:2]:
+            raise ValueError(f"{name}.scores must have shape {keypoints.shape[:2]}; got {scores.shape}")
+    elif sigma is not None:
+        scores = (1 - sigma).mean(axis=-1).astype(np.float32)
+    else:
+        scores = np.ones(keypoints.shape[:2], dtype=np.float32)
+    return keypoints, scores, sigma
+
+
+def _as_image_list(images) -> tuple[list, bool]:
+    """``(list of images, whether a single image was given)``."""
+    if isinstance(images, (list, tuple)):
+        if len(images) == 0:
+            raise ValueError("images is empty")
+        return list(images), False
+    if (isinstance(images, np.ndarray) or _is_torch(images)) and images.ndim == 4:
+        return list(images), False
+    return [images], True
+
+
+def _box_sequence(boxes) -> list:
+    if boxes is None:
+        raise ValueError("boxes is required: one (num_boxes, 4) list of COCO [x, y, w, h] boxes per image")
+    if isinstance(boxes, np.ndarray) or _is_torch(boxes):
+        boxes = _to_numpy(boxes, "boxes")
+        if boxes.ndim != 3 and boxes.size:
+            raise ValueError(f"boxes as an array must have shape (num_images, num_boxes, 4); got {boxes.shape}")
+        return list(boxes)
+    if not isinstance(boxes, Sequence) or isinstance(boxes, str):
+        raise TypeError(f"boxes must be a list with one (num_boxes, 4) list per image; got {type(boxes).__name__}")
+    return list(boxes)
+
+
+def _normalize_boxes(boxes, num_images: int, single: bool) -> list[np.ndarray | None]:
+    """One validated float32 ``(n_i, 4)`` array (or ``None`` = whole image) per image."""
+    if boxes is None:
+        return [None] * num_images
+    if single:
+        try:
+            array = np.asarray(_to_numpy(boxes, "boxes"), dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None and array.ndim == 2:
+            boxes = [boxes]
+        elif array is not None and array.ndim == 1 and array.size == 4:
+            raise ValueError(
+                f"boxes must be (num_boxes, 4) for a single image; wrap the box in a list: [{list(boxes)}]"
+            )
+    box_lists = _box_sequence(boxes)
+    if len(box_lists) != num_images:
+        raise ValueError(
+            f"got {len(box_lists)} box lists for {num_images} images; boxes must hold one (num_boxes, 4) list per image"
+        )
+    normalized = []
+    for index, image_boxes in enumerate(box_lists):
+        if image_boxes is None:
+            normalized.append(None)
+            continue
+        try:
+            array = np.asarray(_to_numpy(image_boxes, f"boxes[{index}]"), dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"boxes[{index}] is not a (num_boxes, 4) array of numbers: {error}") from error
+        if array.size and array.ndim != 2:
+            raise ValueError(
+                f"boxes[{index}] must have shape (num_boxes, 4) in COCO [x, y, w, h]; got shape {array.shape}"
+            )
+        normalized.append(validate_boxes_xywh(array, name=f"boxes[{index}]"))
+    return normalized
+
+
+def _check_boxes_inside(boxes: np.ndarray, image_size: tuple[int, int], image_index: int) -> None:
+    """Raise if a box does not overlap the image ``[0, W] x [0, H]`` at all (its crop would be all black)."""
+    width, height = image_size
+    for box_index, (x, y, w, h) in enumerate(np.asarray(boxes, dtype=np.float64)):
+        if x + w <= 0 or y + h <= 0 or x >= width or y >= height:
+            raise ValueError(
+                f"boxes[{image_index}][{box_index}] = {[float(x), float(y), float(w), float(h)]} lies wholly outside "
+                f"image {image_index} of size (W, H) = ({width}, {height})"
+            )
+
+
+def _load_image(image, index: int, input_data_format=None) -> np.ndarray:
+    """Any supported image → ``(H, W, 3)`` RGB, uint8 (or float32 in ``[0, 255]`` for float input)."""
+    if isinstance(image, (str, os.PathLike)):
+        image = _open_image_file(image, index)
+    if isinstance(image, Image.Image):
+        if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+            array = np.asarray(image)
+            if image.mode == "I" and array.size and array.max() > 255:
+                array = array.astype(np.uint16)  # 16-bit PNGs decode as mode "I"
+        else:
+            array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    elif isinstance(image, np.ndarray) or _is_torch(image):
+        array = _to_numpy(image, f"images[{index}]")
+    else:
+        raise TypeError(
+            f"images[{index}] has unsupported type {type(image).__name__}; expected a PIL image, a numpy array, "
+            "a torch tensor or a file path"
+        )
+    return _to_rgb(array, index, input_data_format)
+
+
+def _open_image_file(path, index: int) -> Image.Image:
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        from transformers.image_utils import load_image
+
+        return load_image(path)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"images[{index}]: no such image file {str(path)!r}")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            return ImageOps.exif_transpose(opened)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"images[{index}]: cannot decode image file {str(path)!r}: {error}") from error
+
+
+def _to_rgb(array: np.ndarray, index: int, input_data_format=None) -> np.ndarray:
+    if array.ndim == 3:
+        channels_first = (
+            input_data_format in (ChannelDimension.FIRST, "channels_first")
+            if input_data_format is not None
+            else array.shape[-1] not in (1, 2, 3, 4) and array.shape[0] in (1, 2, 3, 4)
+        )
+        if channels_first:
+            array = np.moveaxis(array, 0, -1)
+    elif array.ndim == 2:
+        array = array[..., None]
+    else:
+        raise ValueError(f"images[{index}] must be (H, W) or (H, W, C); got shape {array.shape}")
+    if array.shape[-1] not in (1, 2, 3, 4) or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"images[{index}] must have 1-4 channels and a non-empty size; got shape {array.shape}")
+    array = array[..., :1] if array.shape[-1] in (1, 2) else array[..., :3]  # drop alpha
+    array = _to_8bit_range(array, index)
+    if array.shape[-1] == 1:
+        array = np.repeat(array, 3, axis=-1)
+    return np.ascontiguousarray(array)
+
+
+def _to_8bit_range(array: np.ndarray, index: int) -> np.ndarray:
+    """uint8 as is; uint16 → ``round(x * 255 / 65535)``; bool → {0, 255}; floats in [0, 1] → float32 × 255."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        return ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"images[{index}] has non-finite values")
+        if array.min() < 0 or array.max() > 1:
+            raise ValueError(
+                f"images[{index}] is a float image with values in [{array.min()}, {array.max()}]; float images must "
+                "lie in [0, 1] (pass 0-255 images as uint8)"
+            )
+        return (array.astype(np.float32) * np.float32(255))
+    if np.issubdtype(array.dtype, np.integer):
+        if array.min() < 0 or array.max() > 255:
+            raise ValueError(
+                f"images[{index}] has dtype {array.dtype} with values outside [0, 255]; use uint8, uint16 or floats "
+                "in [0, 1]"
+            )
+        return array.astype(np.uint8)
+    raise TypeError(f"images[{index}] has unsupported dtype {array.dtype}")
+
+
+# ----------------------------------------------------------------------------------------------------- registration
+
+
+def register(config_classes: Iterable[type] = ()) -> None:
+    """Register `TopDownPoseImageProcessor` with `AutoImageProcessor` (idempotent).
+
+    Always registers it under the key ``"hfpose_topdown"``, which is enough for
+    ``AutoImageProcessor.from_pretrained(dir)`` to find it through the ``image_processor_type`` saved in
+    ``preprocessor_config.json``. It is also mapped to every config class in ``config_classes`` and to the
+    `AutoConfig`-registered configs whose ``model_type`` is in `TOPDOWN_MODEL_TYPES`, so that a model directory
+    without ``preprocessor_config.json`` resolves to it through its ``config.json``.
+    """
+    from transformers import CONFIG_MAPPING
+
+    classes = {"pil": TopDownPoseImageProcessor}
+    AutoImageProcessor.register(_REGISTRY_KEY, image_processor_classes=classes, exist_ok=True)
+    config_classes = list(config_classes)
+    for model_type in TOPDOWN_MODEL_TYPES:
+        try:
+            config_classes.append(CONFIG_MAPPING[model_type])
+        except KeyError:
+            continue
+    for config_class in config_classes:
+        AutoImageProcessor.register(config_class, image_processor_classes=dict(classes), exist_ok=True)
