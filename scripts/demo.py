@@ -54,7 +54,8 @@ def draw_prediction(model_dir: Path, data_root: Path, output: Path) -> dict:
     from hfpose.visualization import draw_keypoints
 
     records = coco_eval_images(data_root / "annotations" / "person_keypoints_val2017.json", data_root / "val2017")
-    record = max(records, key=lambda r: len(r["boxes"]))  # the most crowded val image
+    # The val image with the most people among those whose people are large enough to see.
+    record = max(records, key=lambda r: (sum(b[3] > 150 for b in r["boxes"]), len(r["boxes"])))
     estimator = pipeline("keypoint-detection", model=str(model_dir))
     persons = estimator(str(record["path"]), boxes=[list(map(float, b)) for b in record["boxes"]])
     image = cv2.cvtColor(cv2.imread(str(record["path"])), cv2.COLOR_BGR2RGB)

@@ -97,3 +97,18 @@ def test_two_process_data_parallel_on_cpu(tmp_path, coco_mini):
     assert num_train <= sum(samples) <= num_train + 2 * 16  # the sampler pads the tail at most one batch per process
     metrics = json.loads((output_dir / "metrics.json").read_text())
     assert metrics["num_predictions"] == _ground_truth_instances(coco_mini)  # every instance once after gathering
+
+
+def test_mpii_recipe_trains_and_reports_pckh(tmp_path, mpii_mini):
+    from hfpose.training import TrainingRecipe, train
+
+    path = tiny_recipe(tmp_path, mpii_mini, dataset="mpii", train_split="sample", val_split="sample",
+                       input_size=[64, 64], batch_size=4, half_body_prob=0.0, shift_prob=0.0, epochs=1,
+                       val_interval=1)
+    result = train(TrainingRecipe.from_yaml(path))
+    assert result.global_step == 2  # 5 people, batch 4
+    assert result.metrics["num_predictions"] == 5
+    assert {"PCK", "PCK@0.1", "Head PCK"} <= set(result.metrics)
+    assert 0.0 <= result.metrics["PCK"] <= 100.0
+    model_config = json.loads((result.model_dir / "config.json").read_text())
+    assert model_config["dataset"] == "mpii" and len(model_config["id2label"]) == 16

@@ -19,7 +19,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, clip_bbox_xyxy
 
-__all__ = ["TopDownEvalImages", "coco_eval_images", "predict_topdown", "evaluate_coco", "evaluate_mpii"]
+__all__ = ["TopDownEvalImages", "coco_eval_images", "mpii_eval_images", "predict_topdown", "evaluate_coco",
+           "evaluate_mpii"]
 
 
 class TopDownEvalImages(Dataset):
@@ -101,6 +102,30 @@ def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: st
             "box_scores": [entry[2] for entry in entries],
         })
     return records
+
+
+def mpii_eval_images(dataset) -> tuple[list[dict], dict]:
+    """Evaluation records and PCKh ground truth of an MPII split loaded with `hfpose.data.load_mpii`.
+
+    The boxes are the dataset's ``bbox`` (MMPose ``MpiiDataset``'s box from the annotated centre and scale); the image
+    processor pads them by 1.25 like ``GetBBoxCenterScale``. Ground truth is keyed by ``ann_id``.
+    """
+    per_image: dict[str, dict] = {}
+    ids, keypoints, visible, head_size = [], [], [], []
+    for row in dataset:
+        record = per_image.setdefault(row["image_path"], {"image_id": int(row["image_id"]), "path": row["image_path"],
+                                                          "boxes": [], "ids": [], "box_scores": []})
+        record["boxes"].append([float(v) for v in row["bbox"]])
+        record["ids"].append(int(row["ann_id"]))
+        record["box_scores"].append(1.0)
+        points = np.asarray(row["keypoints"], dtype=np.float64)
+        ids.append(int(row["ann_id"]))
+        keypoints.append(points[:, :2])
+        visible.append(points[:, 2] > 0)
+        head_size.append(float(row["head_size"]))
+    ground_truth = {"ids": ids, "keypoints": np.asarray(keypoints), "visible": np.asarray(visible, dtype=np.float32),
+                    "head_size": np.asarray(head_size)}
+    return list(per_image.values()), ground_truth
 
 
 @torch.inference_mode()

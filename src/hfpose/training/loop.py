@@ -133,7 +133,7 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
     if recipe.dataset == "coco":
         dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file)
     else:
-        dataset = load_mpii(root, ann_file=recipe.train_ann_file)
+        dataset = load_mpii(root, split=recipe.train_split, ann_file=recipe.train_ann_file)
     codec = None
     if recipe.heatmap_size is not None:
         from ..codecs import IntegralRegressionLabel
@@ -157,6 +157,22 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
         seed=recipe.seed,
     )
     return dataset.with_transform(transform)
+
+
+def _validation_set(recipe: TrainingRecipe):
+    """(records, PCKh ground truth or None, COCO annotation file or None) of the recipe's validation split."""
+    from .evaluation_loop import coco_eval_images, mpii_eval_images
+
+    root = Path(recipe.data_root)
+    if recipe.dataset == "coco":
+        ann_file = Path(recipe.val_ann_file or root / "annotations" / f"person_keypoints_{recipe.val_split}.json")
+        return coco_eval_images(ann_file, root / recipe.val_split, bbox_file=recipe.bbox_file), None, ann_file
+    from ..data import load_mpii
+
+    records, ground_truth = mpii_eval_images(
+        load_mpii(root, split=recipe.val_split, ann_file=recipe.val_ann_file, headbox_file=recipe.val_headbox_file)
+    )
+    return records, ground_truth, None
 
 
 def _make_optimizer(recipe: TrainingRecipe, model, lr: float):
@@ -185,7 +201,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 
     from ..data import collate_fn
-    from .evaluation_loop import coco_eval_images, evaluate_coco, predict_topdown
+    from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_topdown
 
     output_dir = Path(recipe.output_dir)
     if accelerator is None:
@@ -297,16 +313,17 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
             save_checkpoint(accelerator, checkpoint_dir, state)
             if accelerator.is_main_process:
                 prune_checkpoints(checkpoint_dir, recipe.keep_checkpoints)
-        if finished_epoch and recipe.dataset == "coco" and (state.epoch % recipe.val_interval == 0 or last):
+        if finished_epoch and (state.epoch % recipe.val_interval == 0 or last):
             if val_records is None:
-                root = Path(recipe.data_root)
-                ann_file = recipe.val_ann_file or root / "annotations" / f"person_keypoints_{recipe.val_split}.json"
-                val_records = coco_eval_images(ann_file, root / recipe.val_split, bbox_file=recipe.bbox_file)
+                val_records, val_ground_truth, ann_file = _validation_set(recipe)
             predictions = predict_topdown(accelerator.unwrap_model(model), processor, val_records,
                                           flip_test=recipe.flip_test, accelerator=accelerator)
             if accelerator.is_main_process:
-                metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
-                                        nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
+                if recipe.dataset == "coco":
+                    metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
+                                            nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
+                else:
+                    metrics = evaluate_mpii(predictions, val_ground_truth)
                 metrics = {"epoch": state.epoch, "num_predictions": len(predictions), **metrics}
                 with open(output_dir / "eval_history.jsonl", "a") as handle:
                     handle.write(json.dumps(metrics) + "\n")

@@ -42,6 +42,7 @@ class TrainingRecipe:
     val_split: str = "val2017"
     train_ann_file: str | None = None
     val_ann_file: str | None = None
+    val_headbox_file: str | None = None  # MPII: official mpii_gt_val.mat head boxes (relative to data_root)
     bbox_file: str | None = None  # detection results json for validation; None = ground-truth boxes
     input_size: list[int] = field(default_factory=lambda: [192, 256])  # (width, height)
     use_udp: bool = False
