@@ -112,3 +112,18 @@ def test_mpii_recipe_trains_and_reports_pckh(tmp_path, mpii_mini):
     assert 0.0 <= result.metrics["PCK"] <= 100.0
     model_config = json.loads((result.model_dir / "config.json").read_text())
     assert model_config["dataset"] == "mpii" and len(model_config["id2label"]) == 16
+
+
+def test_annotation_keypoint_count_must_match_the_config(tmp_path, coco_mini):
+    from hfpose.training import TrainingRecipe, train
+
+    # A COCO annotation file (17 keypoints) given to a model configured for MPII's 16 keypoints.
+    path = tiny_recipe(tmp_path, coco_mini, dataset="mpii")
+    recipe = TrainingRecipe.from_yaml(path)
+    recipe.dataset = "mpii"
+    from hfpose.training.loop import build_model, _build_train_dataset
+
+    model = build_model(recipe)
+    recipe.dataset = "coco"  # load the COCO json while the model expects 16 keypoints
+    with pytest.raises(ValueError, match="17|16"):
+        _build_train_dataset(recipe, model.config)

@@ -131,7 +131,8 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
 
     root = Path(recipe.data_root)
     if recipe.dataset == "coco":
-        dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file)
+        dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file,
+                                      num_keypoints=config.num_labels)
     else:
         dataset = load_mpii(root, split=recipe.train_split, ann_file=recipe.train_ann_file)
     codec = None

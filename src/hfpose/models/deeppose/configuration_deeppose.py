@@ -1,0 +1,117 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""DeepPose (direct coordinate regression) configuration.
+
+Paper: Toshev & Szegedy, "DeepPose: Human Pose Estimation via Deep Neural Networks", CVPR 2014.
+Defaults reproduce MMPose 1.x `td-reg_res50_8xb64-210e_coco-256x192.py` (ResNet-50, global average pooling,
+Linear(2048, 17 * 2), smooth-L1 loss with keypoint weights, input 192x256 (w, h)).
+
+`init_topdown_keypoint_metadata` is shared by every top-down regression config (DeepPose, RLE): it fills `id2label`,
+`flip_indices` and `skeleton` from `hfpose.keypoints` and validates `input_size`.
+"""
+
+from __future__ import annotations
+
+from huggingface_hub.dataclasses import strict
+from transformers import AutoConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+from ...keypoints import flip_indices_from_names, get_keypoint_set
+
+__all__ = ["DeepPoseConfig", "init_topdown_keypoint_metadata", "RESNET50_BACKBONE_SPEC"]
+
+# ResNet-50 (transformers `ResNetConfig` defaults: depths 3-4-6-3, bottleneck, stride on the 3x3 conv), last stage only.
+RESNET50_BACKBONE_SPEC = SubConfigSpec(config_class=AutoConfig, model_type="resnet", init_kwargs={"out_indices": [4]})
+
+
+def init_topdown_keypoint_metadata(config) -> None:
+    """Fill and validate the keypoint metadata of a top-down config, in place (call before `super().__post_init__`).
+
+    * `id2label` defaults to the names of `config.dataset` ("coco" / "mpii"), so `num_labels == K`;
+    * `flip_indices` defaults to the dataset's (or, for custom names, to swapping `left_*` / `right_*`);
+    * `skeleton` defaults to the dataset's (empty for custom names);
+    * `input_size` becomes a `[width, height]` list of two positive ints.
+
+    Raises:
+        ValueError: unknown `dataset` without `id2label`; `input_size` not two positive ints; `flip_indices` not a
+            permutation of `range(K)`; a `skeleton` link with an index outside `range(K)` (each names the value).
+    """
+    input_size = [int(v) for v in config.input_size]
+    if len(input_size) != 2 or min(input_size) <= 0:
+        raise ValueError(f"input_size must be [width, height] with two positive ints, got {config.input_size!r}")
+    config.input_size = input_size
+
+    if config.id2label is None:
+        keypoint_set = get_keypoint_set(config.dataset)  # ValueError for an unknown dataset
+        config.id2label = keypoint_set.id2label
+    id2label = {int(k): v for k, v in config.id2label.items()}
+    names = [id2label[i] for i in range(len(id2label))] if sorted(id2label) == list(range(len(id2label))) else None
+    if names is None:
+        raise ValueError(f"id2label keys must be 0..K-1, got {sorted(id2label)}")
+    num_keypoints = len(names)
+    if config.label2id is None:
+        config.label2id = {name: index for index, name in enumerate(names)}
+
+    try:
+        known = get_keypoint_set(config.dataset)
+    except ValueError:
+        known = None
+    same_names = known is not None and list(known.names) == names
+    if config.flip_indices is None:
+        config.flip_indices = list(known.flip_indices) if same_names else flip_indices_from_names(names)
+    config.flip_indices = [int(v) for v in config.flip_indices]
+    if sorted(config.flip_indices) != list(range(num_keypoints)):
+        raise ValueError(
+            f"flip_indices must be a permutation of range({num_keypoints}) (K from id2label), got {config.flip_indices}"
+        )
+    if config.skeleton is None:
+        config.skeleton = [list(link) for link in known.skeleton] if same_names else []
+    config.skeleton = [[int(a), int(b)] for a, b in config.skeleton]
+    for index, (a, b) in enumerate(config.skeleton):
+        if not (0 <= a < num_keypoints and 0 <= b < num_keypoints):
+            raise ValueError(f"skeleton[{index}]={[a, b]} has a keypoint index outside range({num_keypoints})")
+
+
+@strict
+class DeepPoseConfig(PreTrainedConfig):
+    r"""
+    Configuration of [`DeepPoseForPoseEstimation`]: backbone → global average pooling → Linear(C, K * 2).
+
+    Args:
+        backbone_config (`dict` or `PreTrainedConfig`, *optional*): a transformers backbone config; defaults to
+            ResNet-50 returning its last stage (`out_indices=[4]`). Any `AutoBackbone` config works.
+        input_size (`list[int]`, defaults to `[192, 256]`): `[width, height]` of the network input in pixels.
+        dataset (`str`, defaults to `"coco"`): keypoint set the defaults of `id2label` / `flip_indices` /
+            `skeleton` come from (`"coco"` or `"mpii"`).
+        flip_indices (`list[int]`, *optional*): `flip_indices[k]` is the keypoint `k` becomes under a horizontal flip.
+        skeleton (`list[list[int]]`, *optional*): limbs, pairs of keypoint indices (for drawing).
+        smooth_l1_beta (`float`, defaults to 1.0): transition point of the smooth-L1 loss (normalized units).
+        initializer_range (`float`, defaults to 0.02): kept for transformers compatibility; the regression layer uses
+            PyTorch's default `nn.Linear` init, as MMPose.
+
+    Example:
+    ```python
+    >>> from hfpose.models.deeppose import DeepPoseConfig, DeepPoseForPoseEstimation
+    >>> model = DeepPoseForPoseEstimation(DeepPoseConfig())  # random weights, MMPose td-reg_res50 layout
+    ```
+    """
+
+    model_type = "hfpose_deeppose"
+    sub_configs_defaults = {"backbone_config": RESNET50_BACKBONE_SPEC}
+
+    backbone_config: dict | PreTrainedConfig | None = None
+    input_size: list[int] | tuple[int, ...] = (192, 256)
+    dataset: str = "coco"
+    flip_indices: list[int] | None = None
+    skeleton: list[list[int]] | None = None
+    smooth_l1_beta: float = 1.0
+    initializer_range: float = 0.02
+
+    def __post_init__(self, **kwargs):
+        init_topdown_keypoint_metadata(self)
+        if self.smooth_l1_beta < 0:
+            raise ValueError(f"smooth_l1_beta must be >= 0, got {self.smooth_l1_beta}")
+        super().__post_init__(**kwargs)
+
+    @property
+    def num_keypoints(self) -> int:
+        return len(self.id2label)
