@@ -1,0 +1,64 @@
+"""DSNT (`hfpose_dsnt`): tiny-model behaviour and MMPose equivalence of the head (`DSNTHead`, JS loss)."""
+
+import pytest
+import torch
+
+from conftest import load_golden
+from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
+from integral_testing import (
+    build_golden_head_model,
+    check_config_validation,
+    check_forward_shapes_and_decoding,
+    check_golden_head,
+    check_loss_and_backward,
+    check_loss_options_and_bad_inputs,
+    check_save_load_and_auto,
+    js_divergence_loss,
+)
+
+
+def test_defaults_reproduce_ipr_res50_dsnt_coco_256x256():
+    config = DSNTConfig()
+    assert config.model_type == "hfpose_dsnt"
+    assert config.input_size == [256, 256] and config.heatmap_size == [64, 64]
+    assert config.deconv_out_channels == [256, 256, 256] and config.deconv_kernel_sizes == [4, 4, 4]
+    assert config.beta == 1.0 and config.coordinate_loss_weight == 1.0 and config.heatmap_loss_weight == 1.0
+    assert list(config.backbone_config.depths) == [3, 4, 6, 3] and config.backbone_config.out_indices == [4]
+    assert config.num_labels == 17
+
+
+def test_forward_shapes_and_decoding():
+    check_forward_shapes_and_decoding(DSNTConfig, DSNTForPoseEstimation, debias=False)
+
+
+def test_loss_is_smooth_l1_plus_js_divergence_and_backward():
+    check_loss_and_backward(DSNTConfig, DSNTForPoseEstimation, js_divergence_loss)
+
+
+def test_loss_options_and_bad_inputs():
+    check_loss_options_and_bad_inputs(DSNTConfig, DSNTForPoseEstimation)
+
+
+def test_config_validation():
+    check_config_validation(DSNTConfig)
+
+
+def test_save_load_round_trip_and_auto_classes(tmp_path):
+    check_save_load_and_auto(DSNTConfig, DSNTForPoseEstimation, "hfpose_dsnt", tmp_path)
+
+
+@pytest.mark.golden
+def test_head_matches_mmpose_dsnt_head(golden_dir):
+    fixture = load_golden(golden_dir, "heads/dsnt_head.npz")
+    model = build_golden_head_model(DSNTConfig, DSNTForPoseEstimation, golden_dir)
+    check_golden_head(model, fixture, debias=False, heatmap_loss_key="loss_term1_JSDiscretLoss")
+
+
+@pytest.mark.slow
+def test_full_size_forward():
+    torch.manual_seed(0)
+    model = DSNTForPoseEstimation(DSNTConfig()).eval()
+    with torch.no_grad():
+        outputs = model(torch.randn(1, 3, 256, 256))
+    assert outputs.heatmaps.shape == (1, 17, 64, 64) and outputs.keypoints.shape == (1, 17, 2)
+    assert ((outputs.keypoints >= 0) & (outputs.keypoints <= 63 / 64)).all()
