@@ -136,10 +136,11 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
     else:
         dataset = load_mpii(root, split=recipe.train_split, ann_file=recipe.train_ann_file)
     codec = None
-    if recipe.heatmap_size is not None:
+    if getattr(config, "heatmap_size", None) is not None:  # integral methods: Gaussian targets for the heatmap loss
         from ..codecs import IntegralRegressionLabel
 
-        codec = IntegralRegressionLabel(tuple(recipe.input_size), tuple(recipe.heatmap_size), sigma=recipe.heatmap_sigma)
+        codec = IntegralRegressionLabel(tuple(config.input_size), tuple(config.heatmap_size),
+                                        sigma=config.heatmap_sigma, normalize=True)
     transform = TopDownTrainTransform(
         input_size=tuple(recipe.input_size),
         flip_indices=list(config.flip_indices),

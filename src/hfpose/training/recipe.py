@@ -56,8 +56,6 @@ class TrainingRecipe:
     scale_factor: list[float] = field(default_factory=lambda: [0.5, 1.5])
     rotate_prob: float = 0.6
     rotate_factor: float = 80.0
-    heatmap_size: list[int] | None = None  # (width, height) target heatmaps for the integral methods
-    heatmap_sigma: float = 2.0
 
     # optimisation (MMPose: Adam, LinearLR warm-up over 500 iterations, MultiStepLR by epoch)
     epochs: int = 210
