@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Evaluate a saved hfpose model: COCO OKS AP/AR (top-down, GT boxes or a detection `--bbox-file`).
+"""Evaluate a saved hfpose model: COCO OKS AP/AR (top-down on GT boxes or a detection `--bbox-file`; bottom-up on
+whole images, with OKS-NMS as MMPose).
 
     python scripts/evaluate.py MODEL_DIR --data-root ../shared/data/coco-mini [--bbox-file dets.json] [--output r.json]
 
@@ -34,7 +35,13 @@ def main(argv=None) -> int:
 
     import hfpose  # noqa: F401
     from hfpose.evaluation import format_stats_table
-    from hfpose.training.evaluation_loop import coco_eval_images, evaluate_coco, predict_topdown
+    from hfpose.training.evaluation_loop import (
+        coco_eval_images,
+        coco_images,
+        evaluate_coco,
+        predict_bottomup,
+        predict_topdown,
+    )
 
     model_dir = Path(args.model_dir)
     if not (model_dir / "config.json").is_file():
@@ -45,12 +52,22 @@ def main(argv=None) -> int:
     processor = AutoImageProcessor.from_pretrained(model_dir)
     data_root = Path(args.data_root)
     ann_file = Path(args.ann_file or data_root / "annotations" / f"person_keypoints_{args.split}.json")
-    records = coco_eval_images(ann_file, data_root / args.split, bbox_file=args.bbox_file)
-    predictions = predict_topdown(model, processor, records, flip_test=not args.no_flip_test,
-                                  batch_size=args.batch_size, accelerator=accelerator, progress=True)
+    bottom_up = type(processor).__name__ == "BottomUpPoseImageProcessor"
+    if bottom_up:
+        if args.bbox_file:
+            print("error: --bbox-file is for top-down models; bottom-up models find people themselves", file=sys.stderr)
+            return 2
+        records = coco_images(ann_file, data_root / args.split)
+        predictions = predict_bottomup(model, processor, records, flip_test=not args.no_flip_test,
+                                       accelerator=accelerator, progress=True)
+    else:
+        records = coco_eval_images(ann_file, data_root / args.split, bbox_file=args.bbox_file)
+        predictions = predict_topdown(model, processor, records, flip_test=not args.no_flip_test,
+                                      batch_size=args.batch_size, accelerator=accelerator, progress=True)
     if not accelerator.is_main_process:
         return 0
-    score_mode = args.score_mode or ("bbox_rle" if model.config.model_type == "hfpose_rle" else "bbox_keypoint")
+    default_mode = {"hfpose_rle": "bbox_rle"}.get(model.config.model_type, "bbox" if bottom_up else "bbox_keypoint")
+    score_mode = args.score_mode or default_mode
     stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=args.nms_mode)
     print(format_stats_table(stats))
     output = Path(args.output or model_dir / f"eval_{args.split}.json")

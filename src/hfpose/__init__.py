@@ -17,8 +17,22 @@ from .image_processing_topdown import register as register_topdown_image_process
 
 register_topdown_image_processor()
 
+from .image_processing_bottomup import BottomUpPoseImageProcessor  # noqa: E402
+from .image_processing_bottomup import register as register_bottomup_image_processor  # noqa: E402
+
+register_bottomup_image_processor()
+
 from .pipelines import register_pipeline  # noqa: E402
 
 register_pipeline()
 
-__all__ = ["COCO_KEYPOINTS", "MPII_KEYPOINTS", "KeypointSet", "get_keypoint_set", "register_models", "__version__"]
+__all__ = [
+    "COCO_KEYPOINTS",
+    "MPII_KEYPOINTS",
+    "BottomUpPoseImageProcessor",
+    "KeypointSet",
+    "TopDownPoseImageProcessor",
+    "get_keypoint_set",
+    "register_models",
+    "__version__",
+]

@@ -127,3 +127,33 @@ def test_annotation_keypoint_count_must_match_the_config(tmp_path, coco_mini):
     recipe.dataset = "coco"  # load the COCO json while the model expects 16 keypoints
     with pytest.raises(ValueError, match="17|16"):
         _build_train_dataset(recipe, model.config)
+
+
+TINY_HRNET = {"model_type": "hfpose_hrnet", "stem_channels": 8, "stage1_channels": 8, "stage1_num_blocks": 1,
+              "hidden_sizes": [4, 8, 8, 8], "num_modules": [1, 1, 1], "num_blocks": [1, 1, 1]}
+
+
+@pytest.mark.parametrize("method", ["ae_hrnet", "ae_higherhrnet"])
+def test_bottom_up_training_loss_falls_and_evaluates(tmp_path, coco_mini, method):
+    from transformers import pipeline
+
+    import hfpose  # noqa: F401
+    from hfpose.training import TrainingRecipe, train
+
+    path = tiny_recipe(tmp_path, coco_mini, method=method, model={"backbone_config": TINY_HRNET},
+                       input_size=[64, 64], epochs=6, batch_size=16, lr=3e-3, milestones=[100], val_interval=6,
+                       checkpoint_interval=6, score_mode="bbox", nms_mode="oks_nms",
+                       # augmentation off so that "the loss falls" is about learning, not about the draws
+                       flip_prob=0.0, rotate_factor=0.0, scale_factor=[1.0, 1.0], shift_factor=0.0)
+    result = train(TrainingRecipe.from_yaml(path))
+    losses = [r["loss"] for r in result.history]
+    assert all(np.isfinite(losses))
+    third = len(losses) // 3
+    assert np.mean(losses[-third:]) < np.mean(losses[:third])  # the loss falls
+    images = json.loads((coco_mini / "annotations" / "person_keypoints_val2017.json").read_text())["images"]
+    assert result.metrics["num_predictions"] >= 0 and "AP" in result.metrics
+    estimator = pipeline("keypoint-detection", model=str(result.model_dir))
+    persons = estimator(str(coco_mini / "val2017" / images[0]["file_name"]))
+    assert isinstance(persons, list)
+    for person in persons:
+        assert len(person["keypoints"]) == 17 and len(person["bbox"]) == 4

@@ -12,7 +12,7 @@ RECIPES = sorted((REPO / "configs").rglob("*.yaml"))
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
 def test_every_recipe_parses(path):
     recipe = TrainingRecipe.from_yaml(path)
-    assert recipe.method in {"deeppose", "rle", "ipr", "dsnt", "debias_ipr"}
+    assert recipe.method in {"deeppose", "rle", "ipr", "dsnt", "debias_ipr", "ae_hrnet", "ae_higherhrnet"}
     assert recipe.epochs >= 1 and recipe.lr > 0
 
 

@@ -55,8 +55,6 @@ __all__ = [
 
 # Cost of a padding column in the assignment (a candidate matched to it starts a new person).
 _PADDING_COST = 1e10
-
-
 # Below this many cells munkres 3.0.0 uses its pure-Python solver, from it on its C kernel (see below).
 _MUNKRES_NATIVE_MIN_CELLS = 16
 # Pixels per heatmap scored first when filling missing keypoints (see refine_keypoints).
@@ -342,7 +340,9 @@ def group_keypoints(
     if locations.shape != (num_keypoints, num_candidates, 2):
         raise ValueError(f"locations must have shape {(num_keypoints, num_candidates, 2)}; got {locations.shape}")
     if candidate_tags.ndim != 3 or candidate_tags.shape[:2] != (num_keypoints, num_candidates):
-        raise ValueError(f"candidate_tags must have shape {(num_keypoints, num_candidates)} + (L,); got {candidate_tags.shape}")
+        raise ValueError(
+            f"candidate_tags must have shape {(num_keypoints, num_candidates)} + (L,); got {candidate_tags.shape}"
+        )
     order = [int(index) for index in grouping_order]
     if sorted(order) != list(range(num_keypoints)):
         raise ValueError(f"grouping_order must be a permutation of range({num_keypoints}); got {list(grouping_order)}")
@@ -360,8 +360,7 @@ def group_keypoints(
         tags_k = candidate_tags[keypoint]
         # float64 rows (x, y, value, tags...), as concatenating int64 locations with float32 values gives.
         rows = np.concatenate(
-            [locations[keypoint].astype(np.float64), values[keypoint, :, None].astype(np.float64), tags_k.astype(np.float64)],
-            axis=1,
+            [locations[keypoint], values[keypoint, :, None], tags_k], axis=1, dtype=np.float64
         )
         keep = rows[:, 2] > detection_threshold
         rows, tags_k = rows[keep], tags_k[keep]
@@ -499,6 +498,10 @@ def refine_keypoints(
     ``h[y*, min(W-1, x*+1)] > h[y*, max(0, x*-1)]`` else ``x* - 0.25`` (likewise for ``y``), plus 0.5 on both
     axes without UDP. The keypoint becomes ``(x, y, value)`` only if ``value > 0`` and its current value is 0;
     tag columns are not changed.
+
+    Only missing keypoints are scored, and first only on the 2048 highest pixels of each map: since
+    ``round(D) >= 0``, a best score there above every other pixel's heatmap value is the exact argmax (else the
+    whole map is scored). The elementwise float32 arithmetic is the reference's, so results are bit-identical.
 
     Args:
         grouped: ``(P, K, 3 + L)`` grouped (and adjusted) keypoints in heatmap px.

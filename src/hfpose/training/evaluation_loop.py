@@ -19,8 +19,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, clip_bbox_xyxy
 
-__all__ = ["TopDownEvalImages", "coco_eval_images", "mpii_eval_images", "predict_topdown", "evaluate_coco",
-           "evaluate_mpii"]
+__all__ = ["TopDownEvalImages", "coco_eval_images", "coco_images", "mpii_eval_images", "predict_topdown",
+           "predict_bottomup", "evaluate_coco", "evaluate_mpii"]
 
 
 class TopDownEvalImages(Dataset):
@@ -104,6 +104,69 @@ def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: st
     return records
 
 
+def coco_images(ann_file: str | Path, image_root: str | Path) -> list[dict]:
+    """Every image of a COCO split (bottom-up evaluation runs on whole images): ``{"image_id", "path"}``."""
+    annotations = json.loads(Path(ann_file).read_text())
+    return [{"image_id": image["id"], "path": Path(image_root) / image["file_name"]} for image in annotations["images"]]
+
+
+class BottomUpEvalImages(Dataset):
+    """One item per image, resized by a `BottomUpPoseImageProcessor` (one image per forward: 0.29 semantics)."""
+
+    def __init__(self, records: list[dict], processor):
+        self.records = records
+        self.processor = processor
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict:
+        record = self.records[index]
+        inputs = self.processor(images=[str(record["path"])], return_tensors="pt")
+        return {"image_id": int(record["image_id"]), **inputs}
+
+
+@torch.inference_mode()
+def predict_bottomup(model, processor, records: list[dict], flip_test: bool = True, accelerator=None,
+                     progress: bool = False, **unused) -> list[dict]:
+    """Every person the bottom-up model finds in each image of ``records``; one dict per person (image px):
+    ``{"image_id", "id", "keypoints" (K, 2), "keypoint_scores" (K,), "bbox_score" (the person score), "area"}``.
+
+    ``area`` is the keypoint extent ``(max x - min x) * (max y - min y)``, which MMPose 0.x's bottom-up OKS-NMS uses.
+    """
+    loader = DataLoader(BottomUpEvalImages(records, processor), batch_size=None, shuffle=False)
+    if accelerator is not None:
+        loader = accelerator.prepare_data_loader(loader)
+    model.eval()
+    device = next(model.parameters()).device
+    results: list[dict] = []
+    iterator = loader
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(loader, desc="evaluate", disable=accelerator is not None and not accelerator.is_main_process)
+    for item in iterator:
+        pixel_values = item["pixel_values"].to(device)
+        outputs = model(pixel_values)
+        outputs_flipped = model(pixel_values.flip(-1)) if flip_test else None
+        persons = processor.post_process_pose_estimation(
+            outputs, base_size=item.get("base_size"), scale=item["scale"], outputs_flipped=outputs_flipped
+        )[0]
+        image_id = int(item["image_id"])
+        for index, person in enumerate(persons):
+            keypoints = np.asarray(person["keypoints"], dtype=np.float64)
+            extent = keypoints.max(axis=0) - keypoints.min(axis=0)
+            results.append({
+                "image_id": image_id,
+                "id": image_id * 1000 + index,
+                "keypoints": keypoints,
+                "keypoint_scores": np.asarray(person["scores"], dtype=np.float32),
+                "bbox_score": float(person["score"]),
+                "area": float(extent[0] * extent[1]),
+            })
+    return _gather_unique(results, accelerator)
+
+
 def mpii_eval_images(dataset) -> tuple[list[dict], dict]:
     """Evaluation records and PCKh ground truth of an MPII split loaded with `hfpose.data.load_mpii`.
 
@@ -176,18 +239,26 @@ def predict_topdown(model, processor, records: list[dict], flip_test: bool = Tru
                 "bbox": boxes[index].tolist(),
             })
         results.extend(batch_results)
-    if accelerator is not None and accelerator.num_processes > 1:
-        # Items are images but results are persons, so `gather_for_metrics`' count-based trimming of the padded
-        # tail does not apply; the sampler's duplicated images are removed by their unique instance ids instead.
-        from accelerate.utils import gather_object
+    return _gather_unique(results, accelerator)
 
-        gathered, seen = [], set()
-        for person in gather_object(results):
-            if person["id"] not in seen:
-                seen.add(person["id"])
-                gathered.append(person)
-        results = gathered
-    return results
+
+def _gather_unique(results: list[dict], accelerator) -> list[dict]:
+    """All processes' per-person results, each instance once.
+
+    Items are images but results are persons, so `gather_for_metrics`' count-based trimming of the padded tail does
+    not apply; the images the distributed sampler repeats to even out the shards are removed by instance id.
+    """
+    if accelerator is None or accelerator.num_processes == 1:
+        return results
+    from accelerate.utils import gather_object
+
+    gathered, seen = [], set()
+    for person in gather_object(results):
+        key = (person["image_id"], person["id"])
+        if key not in seen:
+            seen.add(key)
+            gathered.append(person)
+    return gathered
 
 
 def _slice_outputs(outputs, index: slice):
@@ -202,8 +273,10 @@ def _slice_outputs(outputs, index: slice):
 def evaluate_coco(predictions: list[dict], ann_file: str | Path, score_mode: str = "bbox_keypoint",
                   nms_mode: str = "oks_nms", nms_thr: float = 0.9, output_json: str | Path | None = None) -> dict:
     """COCO OKS AP/AR of per-person predictions with MMPose's rescoring and OKS-NMS."""
-    from ..evaluation import CocoKeypointEvaluator
+    from ..evaluation import COCO_STAT_NAMES, CocoKeypointEvaluator
 
+    if not predictions:  # a model that finds nobody scores 0 everywhere (COCOeval cannot run on an empty result)
+        return {name: 0.0 for name in COCO_STAT_NAMES}
     evaluator = CocoKeypointEvaluator(str(ann_file), score_mode=score_mode, nms_mode=nms_mode, nms_thr=nms_thr)
     evaluator.add(predictions)
     return evaluator.compute(output_json=output_json)

@@ -59,7 +59,9 @@ def load_initial_weights(model, init_from: str | Path, method: str) -> InitRepor
     Args:
         model: an hfpose `PreTrainedModel`.
         init_from: an hfpose model directory (safetensors), a ``.safetensors`` file, or an MMPose ``.pth`` checkpoint
-            (read with ``torch.load(weights_only=True)``; keys renamed by `hfpose.hub.convert_mmpose`).
+            (read with ``torch.load(weights_only=True)``; keys renamed by `hfpose.hub.convert_mmpose`); a checkpoint
+            whose keys have no ``backbone.``/``head.`` prefix is taken as a bare ImageNet backbone (torchvision ResNet,
+            MMPose's HRNet ``pretrain_models``).
         method: the hfpose method of ``model`` (selects the key renaming for MMPose checkpoints).
 
     Raises:
@@ -73,6 +75,10 @@ def load_initial_weights(model, init_from: str | Path, method: str) -> InitRepor
     if is_mmpose:
         from ..hub.convert_mmpose import convert_mmpose_state_dict
 
+        if not any(key.startswith(("backbone.", "head.", "keypoint_head.")) for key in state_dict):
+            # A bare ImageNet backbone checkpoint (torchvision `resnet50-*.pth`, MMPose `pretrain_models/hrnet_w32-*.pth`,
+            # as MMPose's `init_cfg=dict(type='Pretrained', ...)` loads it): its keys are the backbone's own.
+            state_dict = {f"backbone.{key}": value for key, value in state_dict.items()}
         state_dict = convert_mmpose_state_dict(state_dict, method, model.config, strict=False)
     own = model.state_dict()
     report = InitReport()

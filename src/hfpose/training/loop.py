@@ -35,7 +35,14 @@ METHOD_MODEL_TYPES = {
     "ipr": "hfpose_ipr",
     "dsnt": "hfpose_dsnt",
     "debias_ipr": "hfpose_debias_ipr",
+    "ae_hrnet": "hfpose_ae_hrnet",
+    "ae_higherhrnet": "hfpose_ae_higherhrnet",
 }
+BOTTOM_UP_METHODS = ("ae_hrnet", "ae_higherhrnet")
+
+
+def is_bottom_up(recipe: TrainingRecipe) -> bool:
+    return recipe.method in BOTTOM_UP_METHODS
 
 
 @dataclass
@@ -86,11 +93,15 @@ def backbone_config_for(name: str):
         return None
     if name.startswith("resnet") and name[len("resnet"):].isdigit():
         return resnet_backbone_config(int(name[len("resnet"):]))
+    if name.startswith("hrnet_"):
+        from ..models.hrnet import HRNetConfig
+
+        return HRNetConfig.from_variant(name[len("hrnet_"):])
     if name in ("mobilenet_v2", "mobilenetv2"):
         from ..models.mobilenet_v2 import PoseMobileNetV2Config
 
         return PoseMobileNetV2Config()
-    raise ValueError(f"unknown backbone {name!r}; expected resnet50/101/152, mobilenet_v2 or custom")
+    raise ValueError(f"unknown backbone {name!r}; expected resnet50/101/152, mobilenet_v2, hrnet_w32/w48 or custom")
 
 
 def load_pretrained_backbone(model, name_or_path: str) -> None:
@@ -112,8 +123,16 @@ def load_pretrained_backbone(model, name_or_path: str) -> None:
 
 
 def build_image_processor(recipe: TrainingRecipe, config):
-    """The top-down image processor matching the recipe's input size, UDP flag and flip test settings."""
+    """The image processor matching the recipe: top-down (input size, UDP flag, flip test settings) or bottom-up
+    (0.29 UDP resize to the recipe's input side, flip test, associative-embedding parser)."""
     from ..image_processing_topdown import TopDownPoseImageProcessor
+
+    names = [config.id2label[index] for index in range(len(config.id2label))]
+    if is_bottom_up(recipe):
+        from ..image_processing_bottomup import BottomUpPoseImageProcessor
+
+        return BottomUpPoseImageProcessor(input_size=int(min(recipe.input_size)), flip_indices=list(config.flip_indices),
+                                          flip_test=recipe.flip_test, keypoint_names=names)
 
     width, height = recipe.input_size
     return TopDownPoseImageProcessor(
@@ -130,6 +149,21 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
     from ..data import TopDownTrainTransform, load_coco_keypoints, load_mpii
 
     root = Path(recipe.data_root)
+    if is_bottom_up(recipe):
+        from ..data.bottomup import BottomUpTrainTransform, load_coco_bottomup
+
+        if recipe.dataset != "coco":
+            raise ValueError(f"bottom-up training supports COCO only, not {recipe.dataset!r}")
+        dataset = load_coco_bottomup(root, split=recipe.train_split, ann_file=recipe.train_ann_file,
+                                     num_keypoints=config.num_labels)
+        side = int(min(recipe.input_size))
+        strides = (4, 2)[: len(config.heatmap_loss_factors)]  # stride-4 output, then HigherHRNet's stride-2 one
+        transform = BottomUpTrainTransform(
+            input_size=side, heatmap_sizes=tuple(side // stride for stride in strides),
+            rot_factor=recipe.rotate_factor, scale_factor=tuple(recipe.scale_factor), trans_factor=recipe.shift_factor,
+            flip_prob=recipe.flip_prob, dataset=recipe.dataset, flip_indices=list(config.flip_indices), seed=recipe.seed,
+        )
+        return dataset.with_transform(transform)
     if recipe.dataset == "coco":
         dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file,
                                       num_keypoints=config.num_labels)
@@ -163,11 +197,13 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
 
 def _validation_set(recipe: TrainingRecipe):
     """(records, PCKh ground truth or None, COCO annotation file or None) of the recipe's validation split."""
-    from .evaluation_loop import coco_eval_images, mpii_eval_images
+    from .evaluation_loop import coco_eval_images, coco_images, mpii_eval_images
 
     root = Path(recipe.data_root)
     if recipe.dataset == "coco":
         ann_file = Path(recipe.val_ann_file or root / "annotations" / f"person_keypoints_{recipe.val_split}.json")
+        if is_bottom_up(recipe):
+            return coco_images(ann_file, root / recipe.val_split), None, ann_file
         return coco_eval_images(ann_file, root / recipe.val_split, bbox_file=recipe.bbox_file), None, ann_file
     from ..data import load_mpii
 
@@ -187,7 +223,7 @@ def _make_optimizer(recipe: TrainingRecipe, model, lr: float):
 
 
 def _model_inputs(batch: dict) -> dict:
-    keys = ("pixel_values", "labels", "label_weights", "target_heatmaps")
+    keys = ("pixel_values", "labels", "label_weights", "target_heatmaps", "target_masks", "joints")
     return {key: batch[key] for key in keys if key in batch}
 
 
@@ -203,7 +239,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 
     from ..data import collate_fn
-    from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_topdown
+    from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_bottomup, predict_topdown
 
     output_dir = Path(recipe.output_dir)
     if accelerator is None:
@@ -318,8 +354,9 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         if finished_epoch and (state.epoch % recipe.val_interval == 0 or last):
             if val_records is None:
                 val_records, val_ground_truth, ann_file = _validation_set(recipe)
-            predictions = predict_topdown(accelerator.unwrap_model(model), processor, val_records,
-                                          flip_test=recipe.flip_test, accelerator=accelerator)
+            predict = predict_bottomup if is_bottom_up(recipe) else predict_topdown
+            predictions = predict(accelerator.unwrap_model(model), processor, val_records,
+                                  flip_test=recipe.flip_test, accelerator=accelerator)
             if accelerator.is_main_process:
                 if recipe.dataset == "coco":
                     metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
