@@ -442,20 +442,24 @@ def convert_mmpose_checkpoint(
         logger.info("reference check passed: %s", json.dumps(errors))
     output_dir = Path(output_dir)
     model.save_pretrained(output_dir)
-    if method not in BOTTOMUP_METHODS:  # the bottom-up processor has its own conversion story
-        _save_processor(config, output_dir)
+    _save_processor(config, output_dir)
     return model
 
 
 def _save_processor(config, output_dir: Path) -> None:
-    try:
-        from ..image_processing_topdown import TopDownPoseImageProcessor
-    except ImportError:
-        logger.warning("hfpose.image_processing_topdown is not available: no preprocessor_config.json written")
-        return
-    width, height = config.input_size
+    """Write the image processor that matches the converted model: bottom-up (0.29 UDP resize + AE parser) for the
+    associative-embedding models, top-down (affine crop to ``config.input_size``) for the others."""
     names = [config.id2label[index] for index in range(len(config.id2label))]
-    processor = TopDownPoseImageProcessor(
-        size={"height": height, "width": width}, flip_indices=list(config.flip_indices), keypoint_names=names
-    )
+    if config.model_type in ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet"):
+        from ..image_processing_bottomup import BottomUpPoseImageProcessor
+
+        processor = BottomUpPoseImageProcessor(input_size=int(min(config.input_size)),
+                                               flip_indices=list(config.flip_indices), keypoint_names=names)
+    else:
+        from ..image_processing_topdown import TopDownPoseImageProcessor
+
+        width, height = config.input_size
+        processor = TopDownPoseImageProcessor(
+            size={"height": height, "width": width}, flip_indices=list(config.flip_indices), keypoint_names=names
+        )
     processor.save_pretrained(output_dir)
