@@ -7,7 +7,6 @@ repository root, so the same tests run unchanged against other fixture sets with
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,8 +36,3 @@ def coco_mini(data_dir) -> Path:
 @pytest.fixture(scope="session")
 def mpii_mini(data_dir) -> Path:
     return data_dir / "mpii-mini"
-
-
-def load_golden(golden_dir: Path, relative: str):
-    """np.load a golden npz (no pickle)."""
-    return np.load(golden_dir / relative, allow_pickle=False)

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 import hfpose  # noqa: F401  (registers the processor with AutoImageProcessor)
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
 VARIANTS = ["in192x256_noudp", "in192x256_udp", "in256x256_noudp", "in256x256_udp"]

@@ -17,7 +17,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"```(python|bash)\n(.*?)```", re.S)
-NOT_RUN_HERE = ("make ", "/data/coco")  # the two README commands themselves; full-COCO training
+NOT_RUN_HERE = ("make ", "/data/coco", "CHECKPOINT.pth")  # the README's two commands; full COCO; a template
 
 
 def readme_blocks():
@@ -25,7 +25,7 @@ def readme_blocks():
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory, data_dir):
+def scratch(tmp_path_factory, data_dir, golden_dir):
     from hfpose.image_processing_topdown import TopDownPoseImageProcessor
     from hfpose.models.backbones import resnet_backbone_config
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
@@ -37,6 +37,7 @@ def scratch(tmp_path_factory, data_dir):
         (repo / name).symlink_to(REPO / name)
     (root / "shared").mkdir()
     (root / "shared" / "data").symlink_to(data_dir)
+    (root / "shared" / "golden").symlink_to(golden_dir)
     torch.manual_seed(0)
     config = RLEConfig(backbone_config=resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32],
                                                               embedding_size=8, layer_type="basic"),

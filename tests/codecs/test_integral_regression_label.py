@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.codecs import IntegralRegressionLabel
 
 OFFSETS = np.arange(-6, 7)

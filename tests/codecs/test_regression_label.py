@@ -6,7 +6,7 @@ Tolerance (golden README): labels and decoded keypoints rtol 1e-6 (atol 1e-4 px)
 import numpy as np
 import pytest
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.codecs import RegressionLabel
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.codecs import UDPHeatmap, get_heatmap_maximum
 
 VARIANTS = ["in192x256", "in256x256"]

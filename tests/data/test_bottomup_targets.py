@@ -6,7 +6,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from conftest import load_golden
+from golden_utils import load_golden
 
 from hfpose.data import default_collate
 from hfpose.data.bottomup import (

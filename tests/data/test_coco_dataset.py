@@ -9,7 +9,7 @@ import pytest
 from hfpose.data import load_coco_keypoints
 from hfpose.data.coco import coco_image_features, coco_topdown_features
 
-from conftest import load_golden
+from golden_utils import load_golden
 
 
 def _json(coco_mini, split="val2017"):

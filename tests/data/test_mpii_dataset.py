@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import load_golden
+from golden_utils import load_golden
 
 from hfpose.data import load_mpii
 from hfpose.data.mpii import mpii_features

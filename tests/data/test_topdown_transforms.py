@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from conftest import load_golden
+from golden_utils import load_golden
 
 from hfpose.codecs import IntegralRegressionLabel, RegressionLabel, flip_keypoints
 from hfpose.data import (

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.evaluation.coco import (
     COCO_STAT_NAMES,
     CocoKeypointEvaluator,

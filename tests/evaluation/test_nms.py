@@ -8,7 +8,7 @@ import pytest
 from hfpose.evaluation.coco import rescore_instances
 from hfpose.evaluation.nms import oks_iou, oks_matrix, oks_nms
 from hfpose.keypoints import COCO_KEYPOINTS
-from conftest import load_golden
+from golden_utils import load_golden
 
 
 def test_oks_hand_computed():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.evaluation.pckh import (
     PCKH_STAT_NAMES,
     compute_pckh,

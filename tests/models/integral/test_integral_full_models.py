@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.codecs.flip import flip_coordinates
 from hfpose.geometry import input_to_image
 from hfpose.hub.convert_mmpose import convert_mmpose_state_dict

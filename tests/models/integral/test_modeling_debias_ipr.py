@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
 from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
 from hfpose.models.integral_utils import debias_coordinates

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
 from integral_testing import (
     build_golden_head_model,

@@ -4,7 +4,7 @@ config's loss, and `IntegralRegressionHead` with its smooth-L1-only loss)."""
 import pytest
 import torch
 
-from conftest import load_golden
+from golden_utils import load_golden
 from hfpose.models.ipr import IPRConfig, IPRForPoseEstimation
 from integral_testing import (
     build_golden_head_model,
