@@ -45,6 +45,7 @@ class KeypointDetectionPipeline(Pipeline):
     _load_image_processor = True
     _load_feature_extractor = False
     _load_tokenizer = False
+    _load_video_processor = False  # else transformers follows a remote-code auto_map and asks to run it
 
     def _sanitize_parameters(self, boxes=None, detector=None, detector_threshold=None, flip_test=None,
                              threshold=None, **kwargs):

@@ -1,0 +1,329 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""The `hfpose` command line: predict, train, evaluate, convert, push, export.
+
+Each subcommand is a thin wrapper around the library function the matching script uses (`hfpose.training.train`,
+`hfpose.training.evaluation_loop`, `hfpose.hub.convert_mmpose_checkpoint`, `hfpose.hub.push.push_to_hub`,
+`hfpose.onnx.export_onnx`). `main(argv)` returns the exit status (0 success, 2 bad input), so it can be tested
+without a subprocess; errors are printed as one `error: ...` line, not as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+_EXAMPLES = """\
+examples:
+  hfpose predict outputs/demo/model photo.jpg --boxes "[[50, 30, 120, 300]]" --output-dir predictions/
+  hfpose predict outputs/demo/model a.jpg b.jpg --onnx model.onnx          # onnxruntime on CPU, whole-image boxes
+  hfpose train configs/rle/td-reg_res50_rle-8xb64-210e_coco-256x192.yaml data_root=/data/coco epochs=2
+  hfpose evaluate outputs/demo/model --data-root ../shared/data/coco-mini
+  hfpose convert rle_res50.pth --method rle --backbone resnet50 --dataset coco --output converted/
+  hfpose push converted/ --repo-id USER/rle-res50-coco --card-results converted/eval_val2017.json
+  hfpose export converted/ converted/model.onnx
+"""
+
+_SUBCOMMAND_EXAMPLES = {
+    "predict": "example:\n  hfpose predict MODEL_DIR photo.jpg --boxes \"[[50, 30, 120, 300]]\" --output-dir out/\n"
+               "writes out/photo.json (persons: bbox, score, keypoints with label/x/y/score in image pixels)\n"
+               "and out/photo_pose.png (skeletons drawn on the photo)",
+    "train": "example:\n  hfpose train configs/rle/td-reg_res50_rle-8xb64-210e_coco-256x192.yaml data_root=/data/coco\n"
+             "multi-GPU: accelerate launch -m hfpose.cli train RECIPE ...",
+    "evaluate": "example:\n  hfpose evaluate MODEL_DIR --data-root /data/coco --bbox-file dets.json --output eval.json",
+    "convert": "example:\n  hfpose convert td-reg_res50_rle.pth --method rle --backbone resnet50 --dataset coco "
+               "--output DIR --reference-npz rle_outputs.npz",
+    "push": "example:\n  hfpose push MODEL_DIR --repo-id USER/NAME --card-results MODEL_DIR/eval_val2017.json "
+            "--checkpoint-url https://download.openmmlab.com/...pth --verified-atol 1e-4",
+    "export": "example:\n  hfpose export MODEL_DIR model.onnx   # dynamic batch, checked against PyTorch (1e-4)",
+}
+
+
+def _subparser(subparsers, name: str, help_text: str):
+    return subparsers.add_parser(name, help=help_text, description=help_text, epilog=_SUBCOMMAND_EXAMPLES[name],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of `hfpose` (one subparser per subcommand)."""
+    parser = argparse.ArgumentParser(prog="hfpose", description="hfpose: human pose estimation with MMPose-faithful "
+                                     "models in the Hugging Face ecosystem.", epilog=_EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"hfpose {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    predict = _subparser(subparsers, "predict", "estimate poses in images; write JSON and a drawn picture per image")
+    predict.add_argument("model", help="model directory (save_pretrained) or Hub repo id")
+    predict.add_argument("images", nargs="+", help="image files")
+    predict.add_argument("--boxes", default=None,
+                         help='JSON list of COCO [x, y, w, h] person boxes (image px) for every image, e.g. '
+                              '"[[50, 30, 120, 300]]"; default: the whole image (top-down models)')
+    predict.add_argument("--boxes-file", default=None,
+                         help="JSON file: {image file name: [[x, y, w, h], ...]} (top-down models)")
+    predict.add_argument("--output-dir", default="predictions")
+    predict.add_argument("--onnx", default=None, help="run this exported .onnx with onnxruntime instead of PyTorch")
+    predict.add_argument("--no-flip-test", action="store_true")
+    predict.add_argument("--threshold", type=float, default=None, help="leave out keypoints scoring below it")
+    predict.add_argument("--draw-threshold", type=float, default=0.0, help="keypoint score needed to be drawn")
+    predict.add_argument("--no-draw", action="store_true", help="JSON only")
+
+    train = _subparser(subparsers, "train", "train a model from a flat YAML recipe (hfpose's accelerate loop)")
+    train.add_argument("recipe", help="recipe YAML under configs/")
+    train.add_argument("overrides", nargs="*", help="key=value overrides of recipe keys")
+    train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
+
+    evaluate = _subparser(subparsers, "evaluate", "COCO OKS AP/AR of a saved top-down model (MMPose's rescoring, "
+                                                  "OKS-NMS)")
+    evaluate.add_argument("model_dir")
+    evaluate.add_argument("--data-root", required=True, help="COCO layout: annotations/person_keypoints_<split>.json")
+    evaluate.add_argument("--split", default="val2017")
+    evaluate.add_argument("--ann-file", default=None)
+    evaluate.add_argument("--bbox-file", default=None, help="COCO detection results json")
+    evaluate.add_argument("--no-flip-test", action="store_true")
+    evaluate.add_argument("--score-mode", default=None, help="bbox_keypoint (default), bbox_rle (RLE) or bbox")
+    evaluate.add_argument("--nms-mode", default="oks_nms", choices=["oks_nms", "none"])
+    evaluate.add_argument("--batch-size", type=int, default=8)
+    evaluate.add_argument("--output", default=None, help="JSON (default MODEL_DIR/eval_<split>.json)")
+
+    convert = _subparser(subparsers, "convert", "convert an MMPose checkpoint into an hfpose model directory")
+    convert.add_argument("checkpoint")
+    convert.add_argument("--method", required=True, help="deeppose, rle, ipr, dsnt, debias_ipr, ae_hrnet, "
+                                                         "ae_higherhrnet")
+    convert.add_argument("--backbone", default="resnet50", help="resnet50/101/152, mobilenetv2, or w32/w48 (HRNet)")
+    convert.add_argument("--dataset", default="coco")
+    convert.add_argument("--output", required=True)
+    convert.add_argument("--reference-npz", default=None, help="MMPose outputs to check the conversion against")
+
+    push = _subparser(subparsers, "push", "publish a model directory to the Hugging Face Hub (weights, configs, "
+                                          "card, remote code)")
+    push.add_argument("model_dir")
+    push.add_argument("--repo-id", required=True, help="USER/NAME")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--card-results", action="append", default=None,
+                      help="evaluation JSON for the card (scripts/evaluate.py output); repeatable")
+    push.add_argument("--checkpoint-url", default=None, help="URL of the MMPose checkpoint the weights came from")
+    push.add_argument("--mmpose-config", default=None, help="MMPose config of that checkpoint")
+    push.add_argument("--verified-atol", type=float, default=None,
+                      help="tolerance the conversion was verified to against MMPose's outputs")
+    push.add_argument("--recipe", default=None, help="training recipe (trained models)")
+    push.add_argument("--no-remote-code", action="store_true", help="do not upload trust_remote_code files")
+    push.add_argument("--token", default=None)
+    push.add_argument("--dry-run", default=None, metavar="DIR",
+                      help="write the repository's files into DIR instead of pushing")
+
+    export = _subparser(subparsers, "export", "export a top-down model to ONNX (dynamic batch)")
+    export.add_argument("model_dir")
+    export.add_argument("output", help="the .onnx file")
+    export.add_argument("--opset", type=int, default=17)
+    export.add_argument("--no-check", action="store_true", help="skip the onnxruntime vs PyTorch check")
+    return parser
+
+
+# ------------------------------------------------------------------------------------------------- subcommands
+def _boxes_for(args, images: list[str]) -> list:
+    if args.boxes is not None and args.boxes_file is not None:
+        raise ValueError("give --boxes or --boxes-file, not both")
+    if args.boxes is not None:
+        try:
+            boxes = json.loads(args.boxes)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--boxes is not valid JSON: {error}") from error
+        return [boxes] * len(images)
+    if args.boxes_file is not None:
+        table = json.loads(Path(args.boxes_file).read_text())
+        missing = [image for image in images if Path(image).name not in table and image not in table]
+        if missing:
+            raise ValueError(f"--boxes-file has no boxes for {missing}")
+        return [table.get(image, table.get(Path(image).name)) for image in images]
+    return [None] * len(images)
+
+
+def _CliPipeline():  # noqa: N802
+    """`KeypointDetectionPipeline` that loads no video processor: without this, transformers 5.23's pipeline()
+    looks for one and, for a repo carrying hfpose's remote-code `auto_map`, asks whether to trust remote code."""
+    from .pipelines import KeypointDetectionPipeline
+
+    if getattr(KeypointDetectionPipeline, "_load_video_processor", None) is False:
+        return KeypointDetectionPipeline
+    return type("KeypointDetectionPipeline", (KeypointDetectionPipeline,), {"_load_video_processor": False})
+
+
+def _load_estimator(args):
+    from transformers import pipeline
+
+    import hfpose  # noqa: F401  (registers the task)
+
+    if args.onnx is None:
+        return pipeline("keypoint-detection", model=args.model, pipeline_class=_CliPipeline())
+    from transformers import AutoConfig, AutoImageProcessor
+
+    from .onnx import OnnxPoseModel
+
+    model = OnnxPoseModel(args.onnx, AutoConfig.from_pretrained(args.model))
+    return _CliPipeline()(model=model, image_processor=AutoImageProcessor.from_pretrained(args.model))
+
+
+def run_predict(args) -> int:
+    """Per image: `<output-dir>/<stem>.json` and (unless `--no-draw`) `<output-dir>/<stem>_pose.png`."""
+    import numpy as np
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    missing = [image for image in args.images if not Path(image).is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such image file(s): {missing}")
+    boxes = _boxes_for(args, args.images)
+    estimator = _load_estimator(args)
+    output_dir = Path(args.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    skeleton = getattr(estimator.model.config, "skeleton", None) or []
+    kwargs = {"flip_test": False} if args.no_flip_test else {}
+    if args.threshold is not None:
+        kwargs["threshold"] = args.threshold
+    for image_path, image_boxes in tqdm(list(zip(args.images, boxes)), desc="predict", disable=len(args.images) < 2):
+        persons = estimator(str(image_path), boxes=image_boxes, **kwargs)
+        stem = Path(image_path).stem
+        record = {"image": str(image_path), "model": str(args.model), "onnx": args.onnx, "persons": persons}
+        (output_dir / f"{stem}.json").write_text(json.dumps(record, indent=2))
+        if not args.no_draw:
+            from .visualization import draw_keypoints
+
+            names = [estimator.model.config.id2label[i] for i in range(len(estimator.model.config.id2label))]
+            arrays = []
+            for person in persons:
+                by_label = {k["label"]: k for k in person["keypoints"]}
+                points = np.array([[by_label[n]["x"], by_label[n]["y"]] if n in by_label else [np.nan, np.nan]
+                                   for n in names])
+                scores = np.array([by_label[n]["score"] if n in by_label else 0.0 for n in names])
+                arrays.append({"keypoints": points, "scores": scores, "bbox": person["bbox"]})
+            with Image.open(image_path) as handle:
+                image = np.asarray(handle.convert("RGB"))
+            drawn = draw_keypoints(image, arrays, skeleton=skeleton, keypoint_threshold=args.draw_threshold)
+            Image.fromarray(drawn).save(output_dir / f"{stem}_pose.png")
+        print(f"{image_path}: {len(persons)} person(s) -> {output_dir / (stem + '.json')}")
+    return 0
+
+
+def run_train(args) -> int:
+    from .training import RecipeError, TrainingRecipe, train
+
+    try:
+        recipe = TrainingRecipe.from_yaml(args.recipe, args.overrides)
+    except RecipeError as error:
+        raise ValueError(str(error)) from error
+    result = train(recipe, resume=not args.no_resume)
+    print(f"model saved to {result.model_dir}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    """The same steps as `scripts/evaluate.py` (top-down COCO): records → predict_topdown → evaluate_coco."""
+    from accelerate import Accelerator
+    from transformers import AutoImageProcessor, AutoModelForPoseEstimation
+
+    import hfpose  # noqa: F401
+
+    from .evaluation import format_stats_table
+    from .training.evaluation_loop import coco_eval_images, evaluate_coco, predict_topdown
+
+    model_dir = Path(args.model_dir)
+    if not (model_dir / "config.json").is_file():
+        raise FileNotFoundError(f"{model_dir} has no config.json (not a saved model directory)")
+    accelerator = Accelerator()
+    model = AutoModelForPoseEstimation.from_pretrained(model_dir).to(accelerator.device)
+    processor = AutoImageProcessor.from_pretrained(model_dir)
+    data_root = Path(args.data_root)
+    ann_file = Path(args.ann_file or data_root / "annotations" / f"person_keypoints_{args.split}.json")
+    records = coco_eval_images(ann_file, data_root / args.split, bbox_file=args.bbox_file)
+    predictions = predict_topdown(model, processor, records, flip_test=not args.no_flip_test,
+                                  batch_size=args.batch_size, accelerator=accelerator, progress=True)
+    if not accelerator.is_main_process:
+        return 0
+    score_mode = args.score_mode or ("bbox_rle" if model.config.model_type == "hfpose_rle" else "bbox_keypoint")
+    stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=args.nms_mode)
+    print(format_stats_table(stats))
+    command = " ".join(["hfpose", "evaluate", str(model_dir), "--data-root", str(data_root)]
+                       + (["--split", args.split] if args.split != "val2017" else [])
+                       + (["--bbox-file", args.bbox_file] if args.bbox_file else [])
+                       + (["--no-flip-test"] if args.no_flip_test else []))
+    output = Path(args.output or model_dir / f"eval_{args.split}.json")
+    output.write_text(json.dumps({"model_dir": str(model_dir), "split": args.split, "bbox_file": args.bbox_file,
+                                  "flip_test": not args.no_flip_test, "score_mode": score_mode,
+                                  "num_predictions": len(predictions), "command": command, "stats": stats},
+                                 indent=2))
+    print(f"wrote {output}")
+    return 0
+
+
+def run_convert(args) -> int:
+    from .hub.convert_mmpose import convert_mmpose_checkpoint
+
+    model = convert_mmpose_checkpoint(args.checkpoint, args.method, args.backbone, args.dataset, args.output,
+                                      reference_npz=args.reference_npz)
+    print(f"saved {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters) to {args.output}")
+    return 0
+
+
+def _push_source(args) -> dict | None:
+    if args.checkpoint_url or args.mmpose_config or args.verified_atol is not None:
+        source = {"type": "mmpose"}
+        for key, value in (("checkpoint_url", args.checkpoint_url), ("mmpose_config", args.mmpose_config),
+                           ("verified_atol", args.verified_atol)):
+            if value is not None:
+                source[key] = value
+        return source
+    if args.recipe:
+        return {"type": "trained", "recipe": args.recipe}
+    return None
+
+
+def run_push(args) -> int:
+    from .hub.push import prepare_upload, push_to_hub
+
+    source = _push_source(args)
+    if args.dry_run:
+        files = prepare_upload(args.model_dir, args.dry_run, args.repo_id, card_results=args.card_results,
+                               source=source, remote_code=not args.no_remote_code)
+        print("\n".join(files))
+        return 0
+    info = push_to_hub(args.model_dir, args.repo_id, private=args.private, card_results=args.card_results,
+                       source=source, remote_code=not args.no_remote_code, token=args.token)
+    print(f"pushed {args.model_dir} to {getattr(info, 'commit_url', args.repo_id)}")
+    return 0
+
+
+def run_export(args) -> int:
+    from .onnx import export_onnx
+
+    result = export_onnx(args.model_dir, args.output, opset_version=args.opset, check=not args.no_check)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+_RUNNERS = {"predict": run_predict, "train": run_train, "evaluate": run_evaluate, "convert": run_convert,
+            "push": run_push, "export": run_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `hfpose` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .hub.push import HubOfflineError
+
+    try:
+        return _RUNNERS[args.command](args)
+    except (FileNotFoundError, ValueError, TypeError, HubOfflineError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

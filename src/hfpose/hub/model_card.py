@@ -1,0 +1,622 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""Model cards for hfpose models: Hub metadata (`ModelCardData` + `model-index`) and a body that tells the truth.
+
+`make_model_card(model_dir, results=..., source=...)` reads the model's `config.json`, picks the method's Jinja
+template in `model_cards/<method>.jinja` (rendered by `huggingface_hub.ModelCard.from_template`) and fills it with:
+
+* metadata: `library_name="hfpose"`, `pipeline_tag="keypoint-detection"`, `datasets`, `license`, `tags`, and the
+  evaluation results as `model-index` (`eval_results`: COCO AP / AP .5 / AP .75 / AR / AR .5, or MPII PCKh);
+* body: the method and its paper (BibTeX), the input size, the coordinate convention, a usage snippet (pipeline and
+  `from_pretrained`), the training recipe and data, and where the weights came from (for converted MMPose checkpoints:
+  the original file name and URL and the tolerance the converter verified). Numbers reported by MMPose are labelled
+  "reported by MMPose"; numbers measured by hfpose are labelled with the command that produced them.
+
+`REFERENCE_RESULTS` holds the numbers MMPose publishes for every row of the top-down and bottom-up reference tables
+(MMPose model zoo / the issue tables). They are published facts, not test fixtures. `scripts/generate_model_cards.py`
+turns each row into `model_cards/generated/<name>.md`.
+
+Metric names follow MMPose / hfpose's `CocoKeypointEvaluator` (`"AP"`, `"AP .5"`, `"AP .75"`, `"AR"`, `"AR .5"`,
+fractions in [0, 1]) and `"PCKh@0.5"` / `"PCKh@0.1"` (fractions in [0, 1]; `compute_pckh` returns percent and is
+divided by 100 here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+__all__ = [
+    "REFERENCE_RESULTS",
+    "ReferenceResult",
+    "ResultSet",
+    "METHODS",
+    "default_template_dir",
+    "find_reference",
+    "mmpose_results_url",
+    "normalize_results",
+    "make_model_card",
+    "reference_model_card",
+    "reference_config",
+]
+
+
+# ------------------------------------------------------------------------------------------------------ methods
+@dataclass(frozen=True)
+class MethodInfo:
+    """What a card says about one method (one template each)."""
+
+    key: str  # template name: model_cards/<key>.jinja
+    display_name: str
+    topdown: bool
+    tags: tuple[str, ...]
+
+
+METHODS: dict[str, MethodInfo] = {
+    "hfpose_deeppose": MethodInfo("deeppose", "DeepPose (regression)", True, ("deeppose", "regression")),
+    "hfpose_rle": MethodInfo("rle", "RLE (residual log-likelihood estimation)", True, ("rle", "regression")),
+    "hfpose_ipr": MethodInfo("ipr", "IPR (integral pose regression)", True, ("ipr", "integral-regression")),
+    "hfpose_dsnt": MethodInfo("dsnt", "DSNT (differentiable spatial to numerical transform)", True,
+                              ("dsnt", "integral-regression")),
+    "hfpose_debias_ipr": MethodInfo("debias_ipr", "Debias-IPR (debiased integral pose regression)", True,
+                                    ("debias-ipr", "integral-regression")),
+    "hfpose_ae_hrnet": MethodInfo("ae_hrnet", "HRNet + associative embedding (UDP)", False,
+                                  ("associative-embedding", "hrnet", "udp")),
+    "hfpose_ae_higherhrnet": MethodInfo("ae_higherhrnet", "HigherHRNet + associative embedding (UDP)", False,
+                                        ("associative-embedding", "higherhrnet", "udp")),
+}
+_METHOD_TO_MODEL_TYPE = {info.key: model_type for model_type, info in METHODS.items()}
+
+
+# ------------------------------------------------------------------------------------------- reference numbers
+@dataclass(frozen=True)
+class ReferenceResult:
+    """One row of MMPose's published results.
+
+    Attributes:
+        name: MMPose config name (also the card file name and the suggested repo name).
+        method: template key (`deeppose`, `rle`, `ipr`, `dsnt`, `debias_ipr`, `ae_hrnet`, `ae_higherhrnet`).
+        backbone: `resnet50/101/152`, `mobilenetv2`, or the HRNet width `w32`/`w48`.
+        dataset: `coco` or `mpii`.
+        input_size: `(width, height)` of the network input in pixels.
+        metrics: metric name → value (fractions in [0, 1]).
+        mmpose_config: the MMPose config that produced the number (path in open-mmlab/mmpose).
+        mmpose_version: `1.x` or `0.x` (the bottom-up UDP numbers are MMPose 0.x's).
+    """
+
+    name: str
+    method: str
+    backbone: str
+    dataset: str
+    input_size: tuple[int, int]
+    metrics: Mapping[str, float]
+    mmpose_config: str
+    mmpose_version: str = "1.x"
+    notes: str = ""
+
+
+_TD = "configs/body_2d_keypoint/topdown_regression"
+_IR = "configs/body_2d_keypoint/integral_regression/coco"
+_AE = "configs/body/2d_kpt_sview_rgb_img/associative_embedding/coco"
+_COCO_TD_NOTE = "COCO val2017, person detector with 56.4 human AP, flip test"
+_MPII_NOTE = "MPII val, ground-truth boxes, flip test"
+_AE_NOTE = "COCO val2017, 512x512, single scale, flip test"
+
+
+def _td(name, method, backbone, dataset, size, metric, value, version="1.x"):
+    folder = f"{_TD}/{dataset}" if method in ("deeppose", "rle") else _IR
+    note = _COCO_TD_NOTE if dataset == "coco" else _MPII_NOTE
+    return ReferenceResult(name, method, backbone, dataset, size, {metric: value}, f"{folder}/{name}.py", version, note)
+
+
+def _ae(name, method, backbone, ap, ap50, ap75, ar, ar50):
+    metrics = {"AP": ap, "AP .5": ap50, "AP .75": ap75, "AR": ar, "AR .5": ar50}
+    config = f"{_AE}/{name[len('associative_embedding_'):]}.py"
+    return ReferenceResult(name, method, backbone, "coco", (512, 512), metrics, config, "0.x", _AE_NOTE)
+
+
+REFERENCE_RESULTS: tuple[ReferenceResult, ...] = (
+    # DeepPose (Toshev & Szegedy 2014) as MMPose's RegressionHead
+    _td("td-reg_res50_8xb64-210e_coco-256x192", "deeppose", "resnet50", "coco", (192, 256), "AP", 0.528),
+    _td("td-reg_res101_8xb64-210e_coco-256x192", "deeppose", "resnet101", "coco", (192, 256), "AP", 0.562),
+    _td("td-reg_res152_8xb64-210e_coco-256x192", "deeppose", "resnet152", "coco", (192, 256), "AP", 0.584),
+    _td("td-reg_res50_8xb64-210e_mpii-256x256", "deeppose", "resnet50", "mpii", (256, 256), "PCKh@0.5", 0.826),
+    _td("td-reg_res101_8xb64-210e_mpii-256x256", "deeppose", "resnet101", "mpii", (256, 256), "PCKh@0.5", 0.841),
+    _td("td-reg_res152_8xb64-210e_mpii-256x256", "deeppose", "resnet152", "mpii", (256, 256), "PCKh@0.5", 0.850),
+    # RLE (Li et al. 2021)
+    _td("td-reg_res50_rle-8xb64-210e_coco-256x192", "rle", "resnet50", "coco", (192, 256), "AP", 0.706),
+    _td("td-reg_res101_rle-8xb64-210e_coco-256x192", "rle", "resnet101", "coco", (192, 256), "AP", 0.722),
+    _td("td-reg_res152_rle-8xb64-210e_coco-256x192", "rle", "resnet152", "coco", (192, 256), "AP", 0.731),
+    _td("td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192", "rle", "mobilenetv2", "coco", (192, 256), "AP",
+        0.593),
+    _td("td-reg_res50_rle-8xb64-210e_mpii-256x256", "rle", "resnet50", "mpii", (256, 256), "PCKh@0.5", 0.861),
+    # Integral regression family (MMPose 1.x, 256x256)
+    _td("ipr_res50_8xb64-210e_coco-256x256", "ipr", "resnet50", "coco", (256, 256), "AP", 0.633),
+    _td("ipr_res50_dsnt-8xb64-210e_coco-256x256", "dsnt", "resnet50", "coco", (256, 256), "AP", 0.674),
+    _td("ipr_res50_debias-8xb64-210e_coco-256x256", "debias_ipr", "resnet50", "coco", (256, 256), "AP", 0.675),
+    # Bottom-up, associative embedding + UDP (MMPose 0.x)
+    _ae("associative_embedding_hrnet_w32_coco_512x512_udp", "ae_hrnet", "w32", 0.667, 0.861, 0.719, 0.713, 0.887),
+    _ae("associative_embedding_hrnet_w48_coco_512x512_udp", "ae_hrnet", "w48", 0.680, 0.870, 0.731, 0.725, 0.892),
+    _ae("associative_embedding_higherhrnet_w32_coco_512x512_udp", "ae_higherhrnet", "w32",
+        0.674, 0.868, 0.722, 0.716, 0.890),
+    _ae("associative_embedding_higherhrnet_w48_coco_512x512_udp", "ae_higherhrnet", "w48",
+        0.688, 0.871, 0.742, 0.731, 0.891),
+)
+
+
+def mmpose_results_url(row: ReferenceResult) -> str:
+    """GitHub folder of the MMPose config of `row` (its README lists the published results)."""
+    ref = "v0.29.0" if row.mmpose_version == "0.x" else "main"
+    return f"https://github.com/open-mmlab/mmpose/tree/{ref}/{row.mmpose_config.rsplit('/', 1)[0]}"
+
+
+def find_reference(name: str) -> ReferenceResult:
+    """The `REFERENCE_RESULTS` row called `name` (an MMPose config name).
+
+    Raises:
+        KeyError: naming the unknown row and listing the known ones.
+    """
+    for row in REFERENCE_RESULTS:
+        if row.name == name:
+            return row
+    raise KeyError(f"no reference row named {name!r}; known rows: {[row.name for row in REFERENCE_RESULTS]}")
+
+
+# ---------------------------------------------------------------------------------------------------- results
+_METRIC_TYPES = {"AP": "AP", "AP .5": "AP50", "AP .75": "AP75", "AP (M)": "APm", "AP (L)": "APl", "AR": "AR",
+                 "AR .5": "AR50", "AR .75": "AR75", "AR (M)": "ARm", "AR (L)": "ARl", "PCKh@0.5": "PCKh@0.5",
+                 "PCKh@0.1": "PCKh@0.1"}
+_CARD_COCO_METRICS = ("AP", "AP .5", "AP .75", "AR", "AR .5")
+_DATASETS = {
+    "coco": {"dataset_type": "coco", "dataset_name": "COCO val2017", "dataset_split": "val2017", "label": "COCO"},
+    "mpii": {"dataset_type": "mpii", "dataset_name": "MPII Human Pose val", "dataset_split": "val", "label": "MPII"},
+}
+
+
+@dataclass
+class ResultSet:
+    """Evaluation numbers of one model on one dataset, with where they came from.
+
+    Attributes:
+        dataset: `coco` or `mpii`.
+        metrics: metric name (`_METRIC_TYPES` keys) → value in [0, 1].
+        reported_by: `"MMPose"` (published numbers) or `"hfpose"` (measured by this library).
+        command: the command that measured them (hfpose results).
+        source_url: where MMPose publishes them.
+        notes: evaluation protocol (boxes, flip test, ...).
+    """
+
+    dataset: str
+    metrics: dict[str, float]
+    reported_by: str = "hfpose"
+    command: str | None = None
+    source_url: str | None = None
+    notes: str = ""
+    split: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.reported_by.lower() == "mmpose":
+            return "reported by MMPose"
+        return f"measured by hfpose with `{self.command}`" if self.command else "measured by hfpose"
+
+
+def _load_json_or_mapping(results, what: str):
+    if isinstance(results, (str, os.PathLike)):
+        path = Path(results)
+        if not path.is_file():
+            raise FileNotFoundError(f"{what}: no such file {path}")
+        return json.loads(path.read_text())
+    return results
+
+
+def _stats_to_metrics(stats: Mapping[str, Any]) -> tuple[str, dict[str, float]]:
+    """hfpose evaluation stats → (dataset, card metrics). COCO: MMPose stat names; PCKh: percent → fraction."""
+    if "PCK" in stats:
+        metrics = {"PCKh@0.5": float(stats["PCK"]) / 100.0}
+        if "PCK@0.1" in stats:
+            metrics["PCKh@0.1"] = float(stats["PCK@0.1"]) / 100.0
+        return "mpii", metrics
+    if "AP" in stats:
+        return "coco", {name: float(stats[name]) for name in _METRIC_TYPES if name in stats}
+    raise ValueError(f"results stats have neither COCO 'AP' nor PCKh 'PCK' entries: {sorted(stats)}")
+
+
+def _evaluate_command(record: Mapping[str, Any]) -> str:
+    """The `scripts/evaluate.py` command line that reproduces an evaluation JSON written by that script."""
+    parts = ["python", "scripts/evaluate.py", str(record.get("model_dir", "MODEL_DIR")), "--data-root", "DATA_ROOT"]
+    if record.get("split") and record["split"] != "val2017":
+        parts += ["--split", str(record["split"])]
+    if record.get("bbox_file"):
+        parts += ["--bbox-file", str(record["bbox_file"])]
+    if record.get("flip_test") is False:
+        parts.append("--no-flip-test")
+    return shlex.join(parts)
+
+
+def normalize_results(results) -> list[ResultSet]:
+    """Turn the `results=` argument of `make_model_card` into `ResultSet`s.
+
+    Accepted forms (a list mixes them):
+        * a path to, or the dict of, an evaluation JSON written by `scripts/evaluate.py` / `hfpose evaluate`
+          (`{"stats": {...}, "model_dir", "split", "bbox_file", "flip_test", optional "command"}`): measured by hfpose;
+        * `{"reported_by": "MMPose" | "hfpose", "dataset": "coco" | "mpii", "metrics": {...}, optional "command",
+          "source_url", "notes"}`;
+        * a `ResultSet` or a `ReferenceResult` (reported by MMPose).
+
+    Raises:
+        ValueError: for an unknown dataset, a metric name not in `_METRIC_TYPES`, or a non-finite / out-of-range value.
+        TypeError: for any other type.
+    """
+    if results is None:
+        return []
+    if isinstance(results, (str, os.PathLike, Mapping, ResultSet, ReferenceResult)):
+        results = [results]
+    out = []
+    for index, item in enumerate(results):
+        item = _load_json_or_mapping(item, f"results[{index}]")
+        if isinstance(item, ResultSet):
+            result = item
+        elif isinstance(item, ReferenceResult):
+            result = ResultSet(item.dataset, dict(item.metrics), "MMPose", source_url=mmpose_results_url(item),
+                               notes=item.notes)
+        elif isinstance(item, Mapping) and "stats" in item:
+            dataset, metrics = _stats_to_metrics(item["stats"])
+            notes = "ground-truth boxes" if not item.get("bbox_file") else f"detections from {item['bbox_file']}"
+            notes += ", flip test" if item.get("flip_test", True) else ", no flip test"
+            result = ResultSet(dataset, metrics, "hfpose", item.get("command") or _evaluate_command(item),
+                               notes=notes, split=item.get("split"))
+        elif isinstance(item, Mapping) and "metrics" in item:
+            result = ResultSet(str(item.get("dataset", "coco")), {k: float(v) for k, v in item["metrics"].items()},
+                               str(item.get("reported_by", "hfpose")), item.get("command"), item.get("source_url"),
+                               str(item.get("notes", "")), item.get("split"))
+        else:
+            raise TypeError(f"results[{index}] must be an evaluation JSON (path or dict with 'stats' or 'metrics'), "
+                            f"a ResultSet or a ReferenceResult; got {type(item).__name__}")
+        if result.dataset not in _DATASETS:
+            raise ValueError(f"results[{index}]: dataset must be one of {list(_DATASETS)}, got {result.dataset!r}")
+        for name, value in result.metrics.items():
+            if name not in _METRIC_TYPES:
+                raise ValueError(f"results[{index}]: unknown metric {name!r}; expected one of {list(_METRIC_TYPES)}")
+            if not (-1.0 <= value <= 1.0):  # COCOeval writes -1 for an empty area range
+                raise ValueError(f"results[{index}]: metric {name!r} = {value} is not a fraction in [0, 1]")
+        out.append(result)
+    return out
+
+
+def _eval_results(results: Sequence[ResultSet]) -> list[EvalResult]:
+    entries = []
+    for result in results:
+        dataset = _DATASETS[result.dataset]
+        names = [n for n in _METRIC_TYPES
+                 if n in result.metrics and (result.dataset != "coco" or n in _CARD_COCO_METRICS)]
+        for name in names:
+            entries.append(EvalResult(
+                task_type="keypoint-detection",
+                task_name="Human pose estimation",
+                dataset_type=dataset["dataset_type"],
+                dataset_name=dataset["dataset_name"],
+                dataset_split=result.split or dataset["dataset_split"],
+                metric_type=_METRIC_TYPES[name],
+                metric_name=name,
+                metric_value=round(float(result.metrics[name]), 4),
+                source_name=(("MMPose model zoo" if result.reported_by.lower() == "mmpose" else "hfpose")
+                             if result.source_url else None),
+                source_url=result.source_url,
+            ))
+    return entries
+
+
+def _results_markdown(results: Sequence[ResultSet]) -> str:
+    if not results:
+        return "No evaluation results were supplied for this card.\n"
+    lines = []
+    for result in results:
+        shown = [n for n in _METRIC_TYPES if n in result.metrics]
+        dataset = _DATASETS[result.dataset]
+        lines.append(f"**{dataset['dataset_name']}** ({result.label}"
+                     + (f"; {result.notes}" if result.notes else "") + "):\n")
+        lines.append("| " + " | ".join(shown) + " |")
+        lines.append("|" + "|".join(["---"] * len(shown)) + "|")
+        lines.append("| " + " | ".join(f"{result.metrics[n]:.3f}" for n in shown) + " |")
+        if result.source_url:
+            lines.append(f"\nSource: {result.source_url}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ config reading
+_RESNET_DEPTHS = {(3, 4, 6, 3): 50, (3, 4, 23, 3): 101, (3, 8, 36, 3): 152}
+
+
+def _backbone_name(config: Mapping[str, Any]) -> str:
+    backbone = config.get("backbone_config") or {}
+    model_type = backbone.get("model_type", "")
+    if model_type == "resnet":
+        depth = _RESNET_DEPTHS.get(tuple(backbone.get("depths", ())))
+        return f"ResNet-{depth}" if depth else f"ResNet (depths {list(backbone.get('depths', []))})"
+    if "mobilenet" in model_type:
+        return "MobileNetV2"
+    if "hrnet" in model_type:
+        sizes = backbone.get("hidden_sizes") or [32]
+        return f"HRNet-w{sizes[0]}"
+    return model_type or "unknown backbone"
+
+
+def _read_config(model) -> dict[str, Any]:
+    """`config.json` of a model directory, a `PreTrainedConfig`, or a config dict → plain dict."""
+    if isinstance(model, Mapping):
+        return dict(model)
+    if hasattr(model, "to_dict") and hasattr(model, "model_type"):
+        return model.to_dict()
+    path = Path(model)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"model_dir {path} has no config.json (not a saved hfpose model directory)")
+    return json.loads((path / "config.json").read_text())
+
+
+def default_template_dir() -> Path:
+    """`model_cards/` of the hfpose repository (or `$HFPOSE_MODEL_CARDS`)."""
+    if os.environ.get("HFPOSE_MODEL_CARDS"):
+        return Path(os.environ["HFPOSE_MODEL_CARDS"])
+    return Path(__file__).resolve().parents[3] / "model_cards"
+
+
+def _recipe_markdown(recipe_path: Path | None, display: str | None) -> str:
+    if recipe_path is None or not recipe_path.is_file():
+        return ""
+    import yaml
+
+    recipe = yaml.safe_load(recipe_path.read_text()) or {}
+    rows = [("recipe", f"`{display or recipe_path}`")]
+    if "optimizer" in recipe:
+        rows.append(("optimizer", f"{recipe['optimizer']}, lr {recipe.get('lr')} for a total batch of "
+                                  f"{recipe.get('base_batch_size', 'n/a')} (scaled linearly to the actual batch)"))
+    if "epochs" in recipe:
+        milestones = recipe.get("milestones")
+        rows.append(("schedule", f"{recipe['epochs']} epochs, {recipe.get('warmup_iters', 0)}-iteration linear "
+                                 f"warm-up" + (f", x{recipe.get('gamma', 0.1)} at epochs {milestones}"
+                                               if milestones else "")))
+    if "batch_size" in recipe:
+        rows.append(("batch per process", str(recipe["batch_size"])))
+    if recipe.get("init_from") or recipe.get("pretrained_backbone"):
+        rows.append(("initialization", f"`{recipe.get('init_from') or recipe.get('pretrained_backbone')}`"))
+    return "\n".join(["| setting | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]) + "\n"
+
+
+def _find_recipe(name: str, repo_root: Path) -> Path | None:
+    matches = sorted((repo_root / "configs").glob(f"*/{name}.yaml")) if (repo_root / "configs").is_dir() else []
+    return matches[0] if matches else None
+
+
+# ------------------------------------------------------------------------------------------------------ cards
+_SOURCE_KEYS = ("type", "checkpoint_url", "checkpoint_file", "mmpose_config", "mmpose_version", "verified_atol",
+                "verified_against", "recipe", "command", "notes")
+
+
+def _provenance_markdown(source: Mapping[str, Any] | None) -> str:
+    if not source:
+        return "Not stated: pass `source=` to `make_model_card` to record where these weights came from.\n"
+    kind = source.get("type", "mmpose" if source.get("checkpoint_url") or source.get("checkpoint_file") else "trained")
+    if kind == "mmpose":
+        url = source.get("checkpoint_url")
+        file_name = source.get("checkpoint_file") or (url.rsplit("/", 1)[-1] if url else None)
+        lines = ["Converted from MMPose's released checkpoint with "
+                 "`scripts/convert_mmpose_checkpoint.py` (`hfpose.hub.convert_mmpose_checkpoint`):", ""]
+        lines.append(f"- original file: `{file_name}`" if file_name else "- original file: not recorded")
+        if url:
+            lines.append(f"- URL: {url}")
+        if source.get("mmpose_config"):
+            lines.append(f"- MMPose config: `{source['mmpose_config']}` (MMPose {source.get('mmpose_version', '')})"
+                         .replace(" (MMPose )", ""))
+        if source.get("verified_atol") is not None:
+            against = source.get("verified_against", "MMPose's own outputs")
+            lines.append(f"- verified: outputs match {against} within an absolute tolerance of "
+                         f"{float(source['verified_atol']):g}")
+        else:
+            lines.append("- verified: every key and shape checked strictly by the converter (no reference outputs "
+                         "were compared for this file)")
+        if source.get("notes"):
+            lines.append(f"- {source['notes']}")
+        return "\n".join(lines) + "\n"
+    lines = ["Trained with hfpose" + (f": `{source['command']}`" if source.get("command") else ".")]
+    if source.get("recipe"):
+        lines.append(f"Recipe: `{source['recipe']}`.")
+    if source.get("notes"):
+        lines.append(str(source["notes"]))
+    return "\n\n".join(lines) + "\n"
+
+
+def _usage_markdown(repo_id: str, topdown: bool, remote_code: bool) -> str:
+    call = ('persons = estimator("people.jpg", boxes=[[50, 30, 120, 300]])  # COCO [x, y, w, h] person boxes'
+            if topdown else 'persons = estimator("people.jpg")  # no boxes: every person is found')
+    processor_call = ('inputs = processor(images=[image], boxes=[[[50, 30, 120, 300]]], return_tensors="pt")'
+                      if topdown else 'inputs = processor(images=[image], return_tensors="pt")')
+    post = ("results = processor.post_process_pose_estimation(outputs, boxes=[[[50, 30, 120, 300]]], "
+            "outputs_flipped=flipped)" if topdown else
+            "results = processor.post_process_pose_estimation(outputs, outputs_flipped=flipped, "
+            "**{k: v for k, v in inputs.items() if k != \"pixel_values\"})")
+    text = f"""```python
+import hfpose  # registers the models, the image processors and the "keypoint-detection" task
+from transformers import pipeline
+
+estimator = pipeline("keypoint-detection", model="{repo_id}")
+{call}
+print(persons[0]["keypoints"][0])  # {{'label': 'nose', 'x': ..., 'y': ..., 'score': ...}} in image pixels
+```
+
+```python
+import torch
+from PIL import Image
+from transformers import AutoImageProcessor, AutoModelForPoseEstimation
+
+import hfpose
+
+model = AutoModelForPoseEstimation.from_pretrained("{repo_id}")
+processor = AutoImageProcessor.from_pretrained("{repo_id}")
+image = Image.open("people.jpg")
+{processor_call}
+with torch.inference_mode():
+    outputs = model(inputs["pixel_values"])
+    flipped = model(inputs["pixel_values"].flip(-1))  # flip test
+{post}
+```
+"""
+    if remote_code:
+        text += f"""
+Without hfpose installed, the repository's own code is used (`trust_remote_code=True`):
+
+```python
+from transformers import AutoModelForPoseEstimation, pipeline
+
+model = AutoModelForPoseEstimation.from_pretrained("{repo_id}", trust_remote_code=True)
+estimator = pipeline(model="{repo_id}", trust_remote_code=True)
+```
+"""
+    return text
+
+
+def _convention_markdown(config: Mapping[str, Any], topdown: bool) -> str:
+    width, height = config.get("input_size", (0, 0))
+    common = ("Points are `(x, y)` with pixel centres at integer coordinates; boxes are COCO `[x, y, w, h]` in image "
+              "pixels. The pipeline and `post_process_pose_estimation` return keypoints in image pixels.")
+    if topdown:
+        return (f"{common} Each person box is padded by 1.25, its aspect ratio fixed to {width}:{height} (w:h), and "
+                f"warped to the {width}x{height} (w x h) network input; the model itself returns `keypoints` of "
+                "shape `(batch_size, num_keypoints, 2)` in *normalized input coordinates* (input pixels divided "
+                "by (w, h)) and `scores` in [0, 1]. Flip test averages with the prediction on the mirrored crop.\n")
+    return (f"{common} The whole image is resized (UDP, aspect ratio kept) so that its short side fits the "
+            f"{width}x{height} input; heatmaps and tag maps are grouped into people by associative embedding and "
+            "projected back with UDP.\n")
+
+
+def make_model_card(model_dir, results=None, source=None, repo_id: str | None = None, name: str | None = None,
+                    template_dir: str | Path | None = None, recipe: str | Path | None = None,
+                    license: str = "apache-2.0", remote_code: bool = False) -> ModelCard:
+    """Build the model card of a saved hfpose model.
+
+    Args:
+        model_dir: a directory written by `save_pretrained` (its `config.json` is read), a `PreTrainedConfig`, or a
+            config dict.
+        results: evaluation results, see `normalize_results` (an evaluation JSON path/dict from
+            `scripts/evaluate.py`, a `{"reported_by", "dataset", "metrics"}` dict, a `ReferenceResult`, or a list).
+        source: where the weights came from. Converted MMPose checkpoints: `{"type": "mmpose", "checkpoint_url",
+            "checkpoint_file", "mmpose_config", "mmpose_version", "verified_atol", "verified_against"}`; trained
+            models: `{"type": "trained", "recipe", "command"}`.
+        repo_id: Hub repository used in the usage snippet (default: `USER/<name>`).
+        name: model name (`model-index` name and title); default: the directory name.
+        template_dir: folder of the `<method>.jinja` templates (default `default_template_dir()`).
+        recipe: training recipe YAML shown in the card (default: `configs/*/<name>.yaml` when it exists).
+        license: SPDX-style license id of the weights (MMPose's checkpoints are Apache-2.0).
+        remote_code: say in the card that the repository carries `trust_remote_code` files.
+
+    Returns:
+        A `huggingface_hub.ModelCard`; `card.save(path)` writes it, `ModelCard.load(path)` reads it back.
+
+    Raises:
+        FileNotFoundError: `model_dir` without `config.json`, a missing template or results file.
+        ValueError: a config whose `model_type` is not an hfpose method, or bad results (see `normalize_results`).
+    """
+    config = _read_config(model_dir)
+    model_type = config.get("model_type")
+    if model_type not in METHODS:
+        raise ValueError(f"model_dir: model_type {model_type!r} is not an hfpose pose model; "
+                         f"expected one of {sorted(METHODS)}")
+    info = METHODS[model_type]
+    if name is None:
+        name = Path(model_dir).name if isinstance(model_dir, (str, os.PathLike)) else info.key
+    repo_id = repo_id or f"USER/{name}"
+    template_dir = Path(template_dir) if template_dir is not None else default_template_dir()
+    template_path = template_dir / f"{info.key}.jinja"
+    if not template_path.is_file():
+        raise FileNotFoundError(f"no model card template {template_path} (set template_dir or HFPOSE_MODEL_CARDS)")
+    result_sets = normalize_results(results)
+    dataset = config.get("dataset") or "coco"
+    repo_root = Path(__file__).resolve().parents[3]
+    recipe_path = Path(recipe) if recipe is not None else _find_recipe(name, repo_root)
+    recipe_display = None
+    if recipe_path is not None:
+        try:
+            recipe_display = str(recipe_path.resolve().relative_to(repo_root))
+        except ValueError:
+            recipe_display = str(recipe_path)
+
+    eval_results = _eval_results(result_sets)
+    card_data = ModelCardData(
+        library_name="hfpose",
+        pipeline_tag="keypoint-detection",
+        license=license,
+        datasets=sorted({dataset, *(r.dataset for r in result_sets)}),
+        tags=["pose-estimation", "human-pose-estimation", "top-down" if info.topdown else "bottom-up",
+              *info.tags, "mmpose", "hfpose"],
+        metrics=sorted({_METRIC_TYPES[n] for r in result_sets for n in r.metrics}) or None,
+        model_name=name,
+        eval_results=eval_results or None,
+    )
+    width, height = config.get("input_size", (0, 0))
+    source = dict(source) if source else None
+    if source is not None:
+        unknown = sorted(set(source) - set(_SOURCE_KEYS))
+        if unknown:
+            raise ValueError(f"source has unknown keys {unknown}; expected some of {list(_SOURCE_KEYS)}")
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(template_path),
+        model_name=name,
+        repo_id=repo_id,
+        method_name=info.display_name,
+        backbone_name=_backbone_name(config),
+        dataset_label=_DATASETS.get(dataset, {"label": dataset})["label"],
+        input_width=width,
+        input_height=height,
+        num_keypoints=len(config.get("id2label") or {}),
+        keypoint_names=[config["id2label"][k] for k in sorted(config.get("id2label") or {}, key=int)],
+        usage=_usage_markdown(repo_id, info.topdown, remote_code),
+        convention=_convention_markdown(config, info.topdown),
+        results_table=_results_markdown(result_sets),
+        provenance=_provenance_markdown(source),
+        recipe_table=_recipe_markdown(recipe_path, recipe_display),
+        mmpose_config=(source or {}).get("mmpose_config"),
+    )
+
+
+def reference_model_card(row: ReferenceResult | str, released_url: str | None = None, repo_id: str | None = None,
+                         template_dir: str | Path | None = None, verified_atol: float | None = None,
+                         remote_code: bool = True) -> ModelCard:
+    """The card of one `REFERENCE_RESULTS` row, built from the hfpose config of that row (no weights needed).
+
+    Args:
+        row: a `ReferenceResult` or its name.
+        released_url: URL of MMPose's released checkpoint (from `shared/golden/manifests/*.json` `released_url`);
+            None when MMPose's file is not in the manifests.
+        repo_id: default `hfpose/<name>`.
+        verified_atol: tolerance the converter verified against MMPose's outputs for this layout, if any.
+    """
+    if isinstance(row, str):
+        row = find_reference(row)
+    config = reference_config(row)
+    source = {"type": "mmpose", "mmpose_config": row.mmpose_config, "mmpose_version": row.mmpose_version}
+    if released_url:
+        source["checkpoint_url"] = released_url
+    if verified_atol is not None:
+        source["verified_atol"] = verified_atol
+        source["verified_against"] = "MMPose's outputs on the golden fixtures (random weights in this layout)"
+    return make_model_card(config, results=row, source=source, repo_id=repo_id or f"hfpose/{row.name}",
+                           name=row.name, template_dir=template_dir, remote_code=remote_code)
+
+
+def reference_config(row: ReferenceResult) -> dict[str, Any]:
+    """The hfpose config dict (as `config.json`) of a reference row, built by the converter's config builders."""
+    from ..hub.convert_mmpose import _build_config
+
+    backbone = row.backbone
+    config = _build_config(row.method, backbone, row.dataset)
+    data = config.to_dict()
+    data["input_size"] = list(row.input_size)
+    return data

@@ -1,0 +1,207 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""ONNX export of top-down hfpose networks and an onnxruntime runner that stands in for the PyTorch model.
+
+`export_onnx(model_or_dir, path)` exports the network only (no pre- or post-processing) with `torch.onnx.export`
+(the TorchScript-based exporter, `dynamo=False`, which needs no `onnxscript`), with a dynamic batch axis:
+
+    input   pixel_values  float32 (batch, 3, height, width), RGB, ImageNet-normalized (the image processor's output)
+    outputs keypoints     float32 (batch, K, 2), normalized input coordinates (input px / (w, h))
+            scores        float32 (batch, K) in [0, 1]
+            sigma         float32 (batch, K, 2), RLE only (post-sigmoid scale, needed by flip-test post-processing)
+
+`OnnxPoseModel(path, config)` runs such a file with onnxruntime on CPU and returns the same fields as the PyTorch
+model (`OnnxPoseEstimatorOutput`), so `TopDownPoseImageProcessor.post_process_pose_estimation`, flip test included,
+works on its outputs unchanged. `onnx` and `onnxruntime` are the optional extra `hfpose[onnx]`.
+
+Bottom-up models are not exported (their grouping happens outside the network, but their multi-resolution outputs
+and image-dependent input size are not covered here).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from transformers.utils import ModelOutput
+
+__all__ = ["ONNX_OUTPUT_NAMES", "OnnxPoseEstimatorOutput", "OnnxPoseModel", "export_onnx", "onnx_output_names"]
+
+ONNX_OUTPUT_NAMES = ("keypoints", "scores", "sigma")
+_TOPDOWN_MODEL_TYPES = ("hfpose_deeppose", "hfpose_rle", "hfpose_ipr", "hfpose_dsnt", "hfpose_debias_ipr")
+
+
+@dataclass
+class OnnxPoseEstimatorOutput(ModelOutput):
+    r"""
+    keypoints (`torch.FloatTensor` of shape `(batch_size, num_keypoints, 2)`): normalized input coordinates.
+    scores (`torch.FloatTensor` of shape `(batch_size, num_keypoints)`): keypoint scores in [0, 1].
+    sigma (`torch.FloatTensor` of shape `(batch_size, num_keypoints, 2)`, *optional*): RLE's σ.
+    """
+
+    keypoints: torch.FloatTensor | None = None
+    scores: torch.FloatTensor | None = None
+    sigma: torch.FloatTensor | None = None
+
+
+class _ExportWrapper(nn.Module):
+    """`pixel_values -> (keypoints, scores[, sigma])` as a tuple, the form `torch.onnx.export` traces."""
+
+    def __init__(self, model: nn.Module, names: tuple[str, ...]):
+        super().__init__()
+        self.model = model
+        self.names = names
+
+    def forward(self, pixel_values: torch.Tensor):
+        outputs = self.model(pixel_values=pixel_values, return_dict=True)
+        return tuple(outputs[name] for name in self.names)
+
+
+def _load_model(model_or_dir):
+    if isinstance(model_or_dir, nn.Module):
+        return model_or_dir
+    from transformers import AutoModelForPoseEstimation
+
+    import hfpose  # noqa: F401  (registers the models)
+
+    path = Path(model_or_dir)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"model_dir {path} has no config.json (not a saved hfpose model directory)")
+    return AutoModelForPoseEstimation.from_pretrained(path)
+
+
+def onnx_output_names(model: nn.Module) -> tuple[str, ...]:
+    """The `ONNX_OUTPUT_NAMES` a model returns (RLE: keypoints, scores, sigma; others: keypoints, scores).
+
+    Raises:
+        ValueError: if the model is not a top-down hfpose model.
+    """
+    model_type = getattr(model.config, "model_type", None)
+    if model_type not in _TOPDOWN_MODEL_TYPES:
+        raise ValueError(f"ONNX export covers the top-down models {list(_TOPDOWN_MODEL_TYPES)}; got {model_type!r}")
+    return ("keypoints", "scores", "sigma") if model_type == "hfpose_rle" else ("keypoints", "scores")
+
+
+def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, batch_size: int = 2,
+                check: bool = True, atol: float = 1e-4) -> dict:
+    """Export a top-down hfpose network to ONNX with a dynamic batch axis.
+
+    Args:
+        model_or_dir: an hfpose top-down model or a directory written by `save_pretrained`.
+        output_path: the `.onnx` file to write; `config.json` of the model is written next to it as
+            `<stem>.config.json` so `OnnxPoseModel` can find the keypoint names and flip indices.
+        opset_version: ONNX opset.
+        batch_size: batch of the random example used for tracing.
+        check: run the exported graph with onnxruntime on a batch of a *different* size (`batch_size + 1`) and
+            compare with PyTorch.
+        atol: largest absolute difference accepted by the check.
+
+    Returns:
+        `{"path", "output_names", "input_size" [w, h], "max_abs_diff" (when checked)}`.
+
+    Raises:
+        ValueError: a bottom-up model, or (check) outputs that differ by more than `atol` (names the output).
+        ImportError: `check=True` without onnxruntime installed (`pip install hfpose[onnx]`).
+    """
+    model = _load_model(model_or_dir).eval()
+    names = onnx_output_names(model)
+    width, height = model.config.input_size
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(0)
+    example = torch.randn(batch_size, 3, height, width, generator=generator)
+    dynamic_axes = {"pixel_values": {0: "batch"}, **{name: {0: "batch"} for name in names}}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer warnings
+        # The wrapper must be in eval mode too: the exporter restores the wrapper's own mode afterwards, recursively.
+        torch.onnx.export(_ExportWrapper(model, names).eval(), (example,), str(output_path),
+                          input_names=["pixel_values"], output_names=list(names), dynamic_axes=dynamic_axes,
+                          opset_version=opset_version, dynamo=False)
+    model.config.to_json_file(str(_config_path(output_path)))
+    result = {"path": str(output_path), "output_names": list(names), "input_size": [width, height]}
+    if check:
+        pixel_values = torch.randn(batch_size + 1, 3, height, width, generator=generator)
+        runner = OnnxPoseModel(output_path, model.config)
+        with torch.no_grad():
+            expected = model(pixel_values=pixel_values)
+        got = runner(pixel_values=pixel_values)
+        differences = {name: float((got[name] - expected[name]).abs().max()) for name in names}
+        result["max_abs_diff"] = differences
+        bad = {name: diff for name, diff in differences.items() if not diff <= atol}
+        if bad:
+            raise ValueError(f"ONNX outputs differ from PyTorch by more than atol={atol}: {bad}")
+    return result
+
+
+def _config_path(onnx_path: Path) -> Path:
+    return onnx_path.with_name(onnx_path.stem + ".config.json")
+
+
+class OnnxPoseModel(nn.Module):
+    """An exported hfpose network run by onnxruntime (CPU), callable like the PyTorch model.
+
+    `model(pixel_values)` takes a `(B, 3, H, W)` float tensor (any batch size) and returns an
+    `OnnxPoseEstimatorOutput` with `keypoints`, `scores` (and `sigma` for RLE) as float32 CPU tensors, in the
+    conventions of the PyTorch model. It has no parameters; `config` is the hfpose config (keypoint names,
+    flip indices, input size).
+
+    Args:
+        path: the `.onnx` file.
+        config: the model's config (a `PreTrainedConfig`); default: the `<stem>.config.json` written by
+            `export_onnx` (needs hfpose's Auto classes, i.e. `import hfpose`).
+        num_threads: onnxruntime intra-op threads (0 = onnxruntime's default).
+
+    Raises:
+        ImportError: onnxruntime is not installed (`pip install hfpose[onnx]`).
+        FileNotFoundError: `path` (or the default config file) does not exist.
+    """
+
+    main_input_name = "pixel_values"
+
+    def __init__(self, path: str | Path, config=None, num_threads: int = 0):
+        super().__init__()
+        try:
+            import onnxruntime
+        except ImportError as error:  # pragma: no cover - exercised only without the extra
+            raise ImportError("OnnxPoseModel needs onnxruntime: pip install 'hfpose[onnx]'") from error
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no ONNX file at {path}")
+        if config is None:
+            config_file = _config_path(path)
+            if not config_file.is_file():
+                raise FileNotFoundError(f"no config for {path}: pass config= or keep {config_file.name} next to it")
+            from transformers import AutoConfig
+
+            import hfpose  # noqa: F401
+
+            config = AutoConfig.for_model(**json.loads(config_file.read_text()))
+        self.config = config
+        options = onnxruntime.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = int(num_threads)
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.output_names = [output.name for output in self.session.get_outputs()]
+        self.register_buffer("_device_anchor", torch.zeros(()), persistent=False)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return torch.float32
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def can_generate(self) -> bool:  # asked by transformers' Pipeline
+        return False
+
+    def forward(self, pixel_values: torch.Tensor, **kwargs) -> OnnxPoseEstimatorOutput:
+        """Run the graph; extra keyword arguments (`return_dict`, ...) are ignored."""
+        array = pixel_values.detach().cpu().numpy().astype(np.float32, copy=False)
+        values = self.session.run(self.output_names, {"pixel_values": array})
+        return OnnxPoseEstimatorOutput(**{name: torch.from_numpy(value)
+                                          for name, value in zip(self.output_names, values)})
