@@ -362,10 +362,16 @@ def _read_config(model) -> dict[str, Any]:
 
 
 def default_template_dir() -> Path:
-    """`model_cards/` of the hfpose repository (or `$HFPOSE_MODEL_CARDS`)."""
+    """`$HFPOSE_MODEL_CARDS`, else `model_cards/` of the hfpose repository (editable install), else the copy a wheel
+    installs under `<prefix>/share/hfpose/model_cards`."""
     if os.environ.get("HFPOSE_MODEL_CARDS"):
         return Path(os.environ["HFPOSE_MODEL_CARDS"])
-    return Path(__file__).resolve().parents[3] / "model_cards"
+    repository = Path(__file__).resolve().parents[3] / "model_cards"
+    if repository.is_dir():
+        return repository
+    import sys
+
+    return Path(sys.prefix) / "share" / "hfpose" / "model_cards"
 
 
 def _recipe_markdown(recipe_path: Path | None, display: str | None) -> str:
