@@ -81,12 +81,13 @@ def validate_boxes_xywh(boxes, name: str = "boxes") -> np.ndarray:
         array = array[None]
     if array.ndim != 2 or array.shape[1] != 4:
         raise ValueError(f"{name} must have shape (num_boxes, 4) in COCO [x, y, w, h]; got shape {array.shape}")
-    for index, box in enumerate(array):
-        if not np.all(np.isfinite(box)):
-            raise ValueError(f"{name}[{index}] = {box.tolist()} has a non-finite value")
-        if box[2] <= 0 or box[3] <= 0:
+    as_float32 = array.astype(np.float32)  # check what callers will use: float32 can overflow or round w/h to 0
+    for index, (box, box32) in enumerate(zip(array, as_float32)):
+        if not np.all(np.isfinite(box)) or not np.all(np.isfinite(box32)):
+            raise ValueError(f"{name}[{index}] = {box.tolist()} has a non-finite value (in float32)")
+        if box32[2] <= 0 or box32[3] <= 0:
             raise ValueError(f"{name}[{index}] = {box.tolist()} has non-positive width or height")
-    return array.astype(np.float32)
+    return as_float32
 
 
 def bbox_xyxy_to_center_scale(boxes: np.ndarray, padding: float = 1.25) -> tuple[np.ndarray, np.ndarray]:

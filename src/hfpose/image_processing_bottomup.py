@@ -640,6 +640,10 @@ class BottomUpPoseImageProcessor(PilBackend):
             )
             heatmaps_np = aggregated[0].detach().cpu().numpy()
             tags_np = aggregated_tags[0].detach().cpu().numpy()
+            if not np.isfinite(heatmaps_np).all():
+                raise ValueError(f"outputs.heatmaps of image {index} contain non-finite values")
+            if not np.isfinite(tags_np).all():
+                raise ValueError(f"outputs.tags of image {index} contain non-finite values")
             decoded = decoder.decode(heatmaps_np, tags_np)
             height, width = heatmaps_np.shape[-2:]
             keypoints = heatmap_to_image(decoded["keypoints"], scale[index], (width, height))

@@ -58,6 +58,8 @@ TOPDOWN_MODEL_TYPES = ("hfpose_deeppose", "hfpose_rle", "hfpose_ipr", "hfpose_ds
 # Key under which the processor is always registered, so that `AutoImageProcessor.from_pretrained` finds it by the
 # `image_processor_type` saved in `preprocessor_config.json` even before any model config is registered.
 _REGISTRY_KEY = "hfpose_topdown"
+# `return_tensors` values that need no type check (`TensorType` members compare equal to their strings).
+_PLAIN_TENSOR_TYPES = (None, "pt", "np")
 
 
 class TopDownPoseImageProcessorKwargs(ImagesKwargs, total=False):
@@ -207,6 +209,14 @@ class TopDownPoseImageProcessor(PilBackend):
                 names ``boxes[image][box]``).
             TypeError: an image of an unsupported type.
         """
+        if kwargs.keys() <= {"return_tensors"} and kwargs.get("return_tensors") in _PLAIN_TENSOR_TYPES:
+            # Same steps as `BaseImageProcessor.preprocess` minus the type check of per-call settings, of which there
+            # are none here; that check alone costs about a third of a 256x192 crop.
+            settings = {name: getattr(self, name, None) for name in self._valid_kwargs_names}
+            settings.update(kwargs)
+            settings = self._standardize_kwargs(**settings)
+            self._validate_preprocess_kwargs(**settings)
+            return self._preprocess_image_like_inputs(images, boxes, **settings)
         return super().preprocess(images, boxes, **kwargs)
 
     def _preprocess_image_like_inputs(self, images, boxes=None, input_data_format=None, **kwargs) -> BatchFeature:
@@ -231,31 +241,40 @@ class TopDownPoseImageProcessor(PilBackend):
         **kwargs,
     ) -> BatchFeature:
         input_size = (int(size.width), int(size.height))
-        crops, centers, scales, image_index = [], [], [], []
+        centers, scales, image_index, jobs = [], [], [], []
         for index, (image, image_boxes) in enumerate(zip(images, boxes)):
             height, width = image.shape[:2]
             if image_boxes is None:
                 image_boxes = np.array([[0.0, 0.0, width, height]], dtype=np.float32)
             _check_boxes_inside(image_boxes, (width, height), index)
             center, scale = self.boxes_to_center_scale(image_boxes, padding=padding, size=size)
-            for person in range(len(image_boxes)):
-                crops.append(self.affine_crop(image, center[person], scale[person], use_udp=use_udp, size=size))
+            _check_crops(center, scale, [f"boxes[{index}][{j}]" for j in range(len(image_boxes))])
+            jobs.extend((image, center[person], scale[person]) for person in range(len(image_boxes)))
             centers.append(center)
             scales.append(scale)
             image_index.extend([index] * len(image_boxes))
 
-        if crops:
-            pixels = np.stack(crops).astype(np.float64).transpose(0, 3, 1, 2)
+        if all(image.dtype == np.uint8 for image, _, _ in jobs):
+            # Fast path (uint8 crops, every image in the pipeline): each channel goes through a 256-entry table that
+            # holds exactly the float32 rounding of the float64 formula below, written straight into the output.
+            table = _normalization_table(do_rescale, rescale_factor, do_normalize, image_mean, image_std)
+            pixels = np.empty((len(jobs), 3, input_size[1], input_size[0]), dtype=np.float32)
+            for person, (image, center, scale) in enumerate(jobs):
+                crop = self.affine_crop(image, center, scale, use_udp=use_udp, size=size)
+                for channel, plane in enumerate(cv2.split(crop)):
+                    target = pixels[person, channel]
+                    result = cv2.LUT(plane, table[channel], dst=target)
+                    if result is not target:  # OpenCV allocated a new array instead of writing in place
+                        target[...] = result.reshape(target.shape)
         else:
-            pixels = np.zeros((0, 3, input_size[1], input_size[0]), dtype=np.float64)
-        if do_rescale:
-            pixels = pixels * rescale_factor
-        if do_normalize:
-            mean = np.broadcast_to(np.asarray(image_mean, dtype=np.float64), (3,)).reshape(1, 3, 1, 1)
-            std = np.broadcast_to(np.asarray(image_std, dtype=np.float64), (3,)).reshape(1, 3, 1, 1)
-            pixels = (pixels - mean) / std
+            crops = [self.affine_crop(image, center, scale, use_udp=use_udp, size=size) for image, center, scale in jobs]
+            if crops:
+                pixels = np.stack(crops).astype(np.float64).transpose(0, 3, 1, 2)
+            else:
+                pixels = np.zeros((0, 3, input_size[1], input_size[0]), dtype=np.float64)
+            pixels = _rescale_and_normalize(pixels, do_rescale, rescale_factor, do_normalize, image_mean, image_std)
         data = {
-            "pixel_values": pixels.astype(np.float32),
+            "pixel_values": pixels.astype(np.float32, copy=False),
             "center": np.concatenate(centers).astype(np.float32) if centers else np.zeros((0, 2), np.float32),
             "scale": np.concatenate(scales).astype(np.float32) if scales else np.zeros((0, 2), np.float32),
             "image_index": np.asarray(image_index, dtype=np.int64),
@@ -365,7 +384,9 @@ class TopDownPoseImageProcessor(PilBackend):
 
         Raises:
             ValueError: missing ``keypoints``, shapes that disagree, a box count different from P, bad boxes (names
-                the index), ``outputs_flipped`` without ``flip_indices``, or ``keypoint_names`` of the wrong length.
+                the index), ``outputs_flipped`` without ``flip_indices``, or ``keypoint_names`` of the wrong length;
+                a non-finite keypoint, or a score / sigma that is NaN or outside ``[0, 1]`` (names e.g.
+                ``outputs.keypoints[p][k]``), so that a diverged model never yields NaN keypoints silently.
 
         Source: MMPose ``RegressionHead.predict`` / ``RLEHead.predict`` (flip test) and
         ``TopdownPoseEstimator.add_pred_to_datasample`` (back-projection).
@@ -386,13 +407,17 @@ class TopDownPoseImageProcessor(PilBackend):
                 sigma = (sigma + sigma_flip[:, self.flip_indices]) * np.float32(0.5)
             scores = (scores + scores_flip[:, self.flip_indices]) * np.float32(0.5)
 
-        box_lists = [validate_boxes_xywh(b, name=f"boxes[{i}]") for i, b in enumerate(_box_sequence(boxes))]
+        box_lists = [
+            _check_float32(validate_boxes_xywh(b, name=f"boxes[{i}]"), b, f"boxes[{i}]")
+            for i, b in enumerate(_box_sequence(boxes))
+        ]
         counts = [len(b) for b in box_lists]
         if sum(counts) != num_persons:
             raise ValueError(f"boxes hold {sum(counts)} boxes in total but outputs has {num_persons} persons")
         flat_boxes = np.concatenate(box_lists) if box_lists else np.zeros((0, 4), np.float32)
         if center is None or scale is None:
             center, scale = self.boxes_to_center_scale(flat_boxes)
+            _check_crops(center, scale, [f"boxes[{i}][{j}]" for i, b in enumerate(box_lists) for j in range(len(b))])
         center, scale = _to_numpy(center, "center"), _to_numpy(scale, "scale")
         if center.shape != (num_persons, 2) or scale.shape != (num_persons, 2):
             raise ValueError(f"center and scale must have shape ({num_persons}, 2); got {center.shape}, {scale.shape}")
@@ -431,6 +456,46 @@ class TopDownPoseImageProcessor(PilBackend):
 # ---------------------------------------------------------------------------------------------------- input helpers
 
 
+def _rescale_and_normalize(pixels, do_rescale, rescale_factor, do_normalize, image_mean, image_std) -> np.ndarray:
+    """``(x * rescale_factor - mean) / std`` on a float64 ``(..., 3, H, W)`` array, in float64 (the reference formula).
+
+    `_normalization_table` evaluates this very function on the 256 grey levels, so both paths round identically.
+    """
+    if do_rescale:
+        pixels = pixels * rescale_factor
+    if do_normalize:
+        mean = np.broadcast_to(np.asarray(image_mean, dtype=np.float64), (3,)).reshape(3, 1, 1)
+        std = np.broadcast_to(np.asarray(image_std, dtype=np.float64), (3,)).reshape(3, 1, 1)
+        pixels = (pixels - mean) / std
+    return pixels
+
+
+_TABLE_CACHE: dict = {}
+
+
+def _normalization_table(do_rescale, rescale_factor, do_normalize, image_mean, image_std) -> np.ndarray:
+    """``(3, 256)`` float32: entry ``[c, v]`` is `_rescale_and_normalize` of grey level ``v`` in channel ``c``.
+
+    Looking a uint8 crop up in this table gives bit for bit the float32 rounding of the float64 formula (elementwise
+    IEEE operations do not depend on the array they run on), at a fraction of its cost: no float64 image is made.
+    """
+    key = (
+        bool(do_rescale), float(rescale_factor) if do_rescale else None, bool(do_normalize),
+        tuple(np.ravel(np.asarray(image_mean, dtype=np.float64)).tolist()) if do_normalize else None,
+        tuple(np.ravel(np.asarray(image_std, dtype=np.float64)).tolist()) if do_normalize else None,
+    )
+    table = _TABLE_CACHE.get(key)
+    if table is None:
+        levels = np.broadcast_to(np.arange(256, dtype=np.float64), (3, 1, 256))
+        table = _rescale_and_normalize(levels, do_rescale, rescale_factor, do_normalize, image_mean, image_std)
+        table = np.ascontiguousarray(np.broadcast_to(table, (3, 1, 256)).reshape(3, 256), dtype=np.float32)
+        if len(_TABLE_CACHE) > 64:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = table
+    return table
+
+
+
 def _is_torch(x) -> bool:
     return type(x).__module__.startswith("torch")
 
@@ -462,16 +527,19 @@ def _read_outputs(outputs, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     keypoints = _to_numpy(keypoints, f"{name}.keypoints").astype(np.float32)
     if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
         raise ValueError(f"{name}.keypoints must have shape (P, K, 2); got {keypoints.shape}")
+    _check_unit_interval(keypoints, f"{name}.keypoints", finite_only=True)
     sigma = _get_field(outputs, "sigma")
     if sigma is not None:
         sigma = _to_numpy(sigma, f"{name}.sigma").astype(np.float32)
         if sigma.shape != keypoints.shape:
             raise ValueError(f"{name}.sigma must have shape {keypoints.shape}; got {sigma.shape}")
+        _check_unit_interval(sigma, f"{name}.sigma")
     scores = _get_field(outputs, "scores")
     if scores is not None:
         scores = _to_numpy(scores, f"{name}.scores").astype(np.float32)
         if scores.shape != keypoints.shape[:2]:
             raise ValueError(f"{name}.scores must have shape {keypoints.shape[:2]}; got {scores.shape}")
+        _check_unit_interval(scores, f"{name}.scores")
     elif sigma is not None:
         scores = (1 - sigma).mean(axis=-1).astype(np.float32)
     else:
@@ -512,7 +580,7 @@ def _normalize_boxes(boxes, num_images: int, single: bool) -> list[np.ndarray | 
             array = np.asarray(_to_numpy(boxes, "boxes"), dtype=np.float64)
         except (TypeError, ValueError):
             array = None
-        if array is not None and array.ndim == 2:
+        if array is not None and (array.ndim == 2 or array.size == 0):  # `[]`: a single image with no boxes
             boxes = [boxes]
         elif array is not None and array.ndim == 1 and array.size == 4:
             raise ValueError(
@@ -536,19 +604,56 @@ def _normalize_boxes(boxes, num_images: int, single: bool) -> list[np.ndarray | 
             raise ValueError(
                 f"boxes[{index}] must have shape (num_boxes, 4) in COCO [x, y, w, h]; got shape {array.shape}"
             )
-        normalized.append(validate_boxes_xywh(array, name=f"boxes[{index}]"))
+        normalized.append(_check_float32(validate_boxes_xywh(array, name=f"boxes[{index}]"), array, f"boxes[{index}]"))
     return normalized
+
+
+def _check_float32(boxes32: np.ndarray, boxes, name: str) -> np.ndarray:
+    """Raise if a box valid in float64 is not as float32 (a value beyond 3.4e38, or a width / height below 1e-45 that
+    rounds to 0); names ``name[j]``."""
+    bad = ~np.isfinite(boxes32).all(axis=-1) | (boxes32[:, 2] <= 0) | (boxes32[:, 3] <= 0)
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(f"{name}[{j}] = {np.asarray(boxes, dtype=np.float64).reshape(-1, 4)[j].tolist()} does not fit "
+                         "in float32 (a value beyond 3.4e38, or a width or height that rounds to 0)")
+    return boxes32
+
+
+def _check_unit_interval(values: np.ndarray, name: str, finite_only: bool = False) -> None:
+    """Raise if an output array has a non-finite value (or, unless ``finite_only``, one outside ``[0, 1]``); names
+    ``name[p][k]``."""
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) if finite_only else ~((values >= 0) & (values <= 1))
+    if bad.any():
+        index = np.argwhere(bad)[0]
+        where = "".join(f"[{i}]" for i in index[:2])
+        rule = "finite" if finite_only else "in [0, 1]"
+        raise ValueError(f"{name}{where} = {values[tuple(index)].item()} must be {rule}")
+
+
+def _check_crops(center: np.ndarray, scale: np.ndarray, names: list[str]) -> None:
+    """Raise if a box's crop ``center`` / padded, aspect-fixed ``scale`` is not finite and positive in float32 (a box
+    of 1e-45 px, or one whose padded size overflows); the message names the box (``names[p]``)."""
+    bad = ~(np.isfinite(center).all(axis=-1) & np.isfinite(scale).all(axis=-1) & (scale > 0).all(axis=-1))
+    if bad.any():
+        p = int(np.argmax(bad))
+        raise ValueError(f"{names[p]} gives the crop center {center[p].tolist()} and size {scale[p].tolist()}: the box is "
+                         "too small or too large for a float32 crop")
 
 
 def _check_boxes_inside(boxes: np.ndarray, image_size: tuple[int, int], image_index: int) -> None:
     """Raise if a box does not overlap the image ``[0, W] x [0, H]`` at all (its crop would be all black)."""
     width, height = image_size
-    for box_index, (x, y, w, h) in enumerate(np.asarray(boxes, dtype=np.float64)):
-        if x + w <= 0 or y + h <= 0 or x >= width or y >= height:
-            raise ValueError(
-                f"boxes[{image_index}][{box_index}] = {[float(x), float(y), float(w), float(h)]} lies wholly outside "
-                f"image {image_index} of size (W, H) = ({width}, {height})"
-            )
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    x, y, w, h = boxes.T
+    outside = (x + w <= 0) | (y + h <= 0) | (x >= width) | (y >= height)
+    if outside.any():
+        box_index = int(np.argmax(outside))
+        x, y, w, h = boxes[box_index]
+        raise ValueError(
+            f"boxes[{image_index}][{box_index}] = {[float(x), float(y), float(w), float(h)]} lies wholly outside "
+            f"image {image_index} of size (W, H) = ({width}, {height})"
+        )
 
 
 def _load_image(image, index: int, input_data_format=None) -> np.ndarray:

@@ -39,6 +39,7 @@ reference implementation MMPose 1.x ``mmpose/codecs/utils/post_processing.py`` a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cv2
@@ -98,7 +99,18 @@ def _check_keypoints(keypoints, keypoints_visible) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"keypoints_visible must have shape {keypoints.shape[:2]} to match keypoints; got {keypoints_visible.shape}"
         )
+    _check_visibility(keypoints_visible)
     return keypoints, keypoints_visible
+
+
+def _check_visibility(keypoints_visible: np.ndarray) -> None:
+    """Visibility becomes a loss weight: NaN would poison the loss and a negative value flip its sign."""
+    bad = ~(np.isfinite(keypoints_visible) & (keypoints_visible >= 0))
+    if bad.any():
+        n, k = np.argwhere(bad)[0]
+        raise ValueError(
+            f"keypoints_visible must be finite and >= 0; keypoints_visible[{n}, {k}] is {keypoints_visible[n, k]}"
+        )
 
 
 def _check_heatmaps(heatmaps, name: str = "heatmaps", ndims: tuple[int, ...] = (3,)) -> np.ndarray:
@@ -144,11 +156,12 @@ def _draw_gaussians(
 
     radius = 3 * sigma
     window = 2 * radius + 1  # the Gaussian patch has len(arange(0, window)) samples, its centre at floor(window / 2)
-    patch = np.arange(0, window, 1, dtype=np.float32)  # (G,)
+    num_samples = math.ceil(window)  # G; sample i sits at patch coordinate float32(i)
     patch_centre = float(window // 2)
 
-    # m = trunc(u + 0.5) in float32, exactly as the reference rounds.
-    centre = (keypoints + np.float32(0.5)).astype(np.int64)  # (N, K, 2)
+    # m = trunc(u + 0.5) in float32, exactly as the reference rounds. Clipping first keeps the integer cast defined
+    # for keypoints far off the map (|u| > 2^40 px misses the map whatever its exact value).
+    centre = (np.clip(keypoints, np.float32(-(2.0**40)), np.float32(2.0**40)) + np.float32(0.5)).astype(np.int64)
     start = (centre - radius).astype(np.int64)  # left / top, truncated toward zero
     stop = (centre + radius + 1).astype(np.int64)  # right / bottom (exclusive)
     misses = (start[..., 0] >= width) | (start[..., 1] >= height) | (stop[..., 0] < 0) | (stop[..., 1] < 0)
@@ -159,24 +172,32 @@ def _draw_gaussians(
         return heatmaps, keypoint_weights
 
     inst, kpt = np.nonzero(draw)  # the P keypoints to draw
+
+    def samples(axis: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Patch sample indices ``i`` (P, L) that land on map pixels ``start + i`` in ``[0, size)`` and before
+        ``stop``, with ``L = min(G, size)``: only the part of the window that overlaps the map is evaluated, so a
+        large sigma costs no more than the map itself."""
+        first = start[inst, kpt, axis]
+        index = np.maximum(-first, 0)[:, None] + np.arange(min(num_samples, size))  # (P, L)
+        position = first[:, None] + index
+        ok = (index < num_samples) & (position < size) & (position < stop[inst, kpt, axis][:, None])
+        return index, np.where(ok, position, 0), ok
+
+    cols_index, cols, col_ok = samples(0, width)
+    rows_index, rows, row_ok = samples(1, height)
     if subpixel:
         # UDP: shift the patch centre by u - m, so the Gaussian peaks at u (float64, as the reference computes it).
         shifted = patch_centre + (keypoints[inst, kpt].astype(np.float64) - centre[inst, kpt])  # (P, 2)
-        dx2 = (patch.astype(np.float64)[None, :] - shifted[:, :1]) ** 2  # (P, G)
-        dy2 = (patch.astype(np.float64)[None, :] - shifted[:, 1:]) ** 2
-        values = np.exp(-(dy2[:, :, None] + dx2[:, None, :]) / (2 * sigma**2)).astype(np.float32)  # (P, G, G)
+        dx2 = (cols_index.astype(np.float32).astype(np.float64) - shifted[:, :1]) ** 2  # (P, Lx)
+        dy2 = (rows_index.astype(np.float32).astype(np.float64) - shifted[:, 1:]) ** 2  # (P, Ly)
+        values = np.exp(-(dy2[:, :, None] + dx2[:, None, :]) / (2 * sigma**2)).astype(np.float32)  # (P, Ly, Lx)
     else:
-        # MSRA: one float32 patch centred on the integer pixel, shared by every keypoint.
-        d2 = (patch - np.float32(patch_centre)) ** 2
-        values = np.exp(-(d2[:, None] + d2[None, :]) / np.float32(2 * sigma**2)).astype(np.float32)
-        values = np.broadcast_to(values, (len(inst),) + values.shape)
+        # MSRA: the float32 patch centred on the integer pixel, the same for every keypoint.
+        dx2 = (cols_index.astype(np.float32) - np.float32(patch_centre)) ** 2
+        dy2 = (rows_index.astype(np.float32) - np.float32(patch_centre)) ** 2
+        values = np.exp(-(dy2[:, :, None] + dx2[:, None, :]) / np.float32(2 * sigma**2)).astype(np.float32)
 
-    # Patch sample i sits at map column start + i; keep the samples inside both the map and [start, stop).
-    cols = start[inst, kpt, 0][:, None] + np.arange(patch.size)  # (P, G)
-    rows = start[inst, kpt, 1][:, None] + np.arange(patch.size)
-    col_ok = (cols >= 0) & (cols < width) & (cols < stop[inst, kpt, 0][:, None])
-    row_ok = (rows >= 0) & (rows < height) & (rows < stop[inst, kpt, 1][:, None])
-    ok = row_ok[:, :, None] & col_ok[:, None, :]  # (P, G, G)
+    ok = row_ok[:, :, None] & col_ok[:, None, :]  # (P, Ly, Lx)
     p, i, j = np.nonzero(ok)
     np.maximum.at(heatmaps, (kpt[p], rows[p, i], cols[p, j]), values[p, i, j])
     return heatmaps, keypoint_weights

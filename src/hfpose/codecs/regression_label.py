@@ -39,7 +39,8 @@ class RegressionLabel:
             1 where ``0 <= x <= w - 1``, ``0 <= y <= h - 1`` (both inclusive) and ``visible > 0.5`` (strict), else 0.
 
         Raises:
-            ValueError: if the shapes disagree.
+            ValueError: if the shapes disagree, a keypoint is not finite (in float32) or a visibility is NaN or
+                negative (names ``[n, k]``).
         """
         keypoints = np.asarray(keypoints, dtype=np.float32)
         if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
@@ -50,6 +51,16 @@ class RegressionLabel:
         if keypoints_visible.shape != keypoints.shape[:2]:
             raise ValueError(
                 f"keypoints_visible must have shape {keypoints.shape[:2]} to match keypoints; got {keypoints_visible.shape}"
+            )
+        # A NaN label times a zero weight is still NaN in the loss: refuse non-finite keypoints / visibility.
+        if not np.isfinite(keypoints).all():
+            n, k = np.argwhere(~np.isfinite(keypoints).all(axis=-1))[0]
+            raise ValueError(f"keypoints must be finite; keypoint [{n}, {k}] is {keypoints[n, k].tolist()}")
+        bad = ~(np.isfinite(keypoints_visible) & (keypoints_visible >= 0))
+        if bad.any():
+            n, k = np.argwhere(bad)[0]
+            raise ValueError(
+                f"keypoints_visible must be finite and >= 0; keypoints_visible[{n}, {k}] is {keypoints_visible[n, k]}"
             )
         w, h = self.input_size
         inside = (
@@ -71,14 +82,27 @@ class RegressionLabel:
             input, ``mean(1 - sigma)`` over x and y for ``(N, K, 4)`` input.
 
         Raises:
-            ValueError: if the last dimension is not 2 or 4.
+            ValueError: if the last dimension is not 2 or 4, a coordinate is not finite, or a sigma is NaN or outside
+                ``[0, 1]`` (names ``encoded[n, k]``); decoding never returns NaN or a score outside ``[0, 1]``.
         """
         encoded = np.asarray(encoded)
+        if encoded.ndim == 0 or encoded.shape[-1] not in (2, 4):
+            raise ValueError(f"encoded must end in 2 (x, y) or 4 (x, y, sigma_x, sigma_y); got shape {encoded.shape}")
+        if not np.issubdtype(encoded.dtype, np.number) or np.issubdtype(encoded.dtype, np.complexfloating):
+            raise TypeError(f"encoded must hold real numbers; got dtype {encoded.dtype}")
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(encoded[..., :2]).all(axis=-1)
+            if encoded.shape[-1] == 4:
+                sigma = encoded[..., 2:4]
+                bad |= ~((sigma >= 0) & (sigma <= 1)).all(axis=-1)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"encoded{list(index)} = {encoded[index].tolist()}: coordinates must be finite and sigma in [0, 1]"
+            )
         if encoded.shape[-1] == 2:
             scores = np.ones(encoded.shape[:-1], dtype=np.float32)
-        elif encoded.shape[-1] == 4:
-            scores = (1 - encoded[..., 2:4]).mean(axis=-1).astype(np.float32)
         else:
-            raise ValueError(f"encoded must end in 2 (x, y) or 4 (x, y, sigma_x, sigma_y); got shape {encoded.shape}")
+            scores = (1 - encoded[..., 2:4]).mean(axis=-1).astype(np.float32)
         keypoints = encoded[..., :2] * np.array(self.input_size, dtype=np.float64)
         return keypoints, scores

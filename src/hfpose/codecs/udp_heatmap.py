@@ -111,7 +111,8 @@ class UDPHeatmap:
             channel maxima.
 
         Raises:
-            ValueError: if ``encoded`` is not ``(K, H, W)`` with ``(W, H) == heatmap_size``.
+            ValueError: if ``encoded`` is not ``(K, H, W)`` with ``(W, H) == heatmap_size``, or a channel holds a
+                non-finite value (names ``encoded[k]``).
         """
         heatmaps = _check_heatmaps(encoded, name="encoded")
         width, height = self.heatmap_size
@@ -120,6 +121,9 @@ class UDPHeatmap:
                 f"encoded must have shape (K, {height}, {width}) for heatmap_size {self.heatmap_size}; "
                 f"got {heatmaps.shape}"
             )
+        finite = np.isfinite(heatmaps).reshape(len(heatmaps), -1).all(axis=-1)
+        if not finite.all():
+            raise ValueError(f"encoded[{int(np.argmin(finite))}] (heatmap channel) has a non-finite value")
         locations, scores = get_heatmap_maximum(heatmaps)
         refined = refine_keypoints_dark_udp(locations[None], heatmaps, self.blur_kernel_size)
         keypoints = refined / np.array([width - 1, height - 1]) * np.array(self.input_size)

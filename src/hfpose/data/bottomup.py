@@ -410,6 +410,12 @@ class BottomUpTrainTransform:
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._rng_owner = None
+        self.epoch = None  # see `set_epoch`
+
+    def set_epoch(self, epoch: int | None) -> None:
+        """Per-example random streams ``default_rng([seed, epoch, image_id])`` from now on (``None``: the shared
+        stream), as `hfpose.data.TopDownTrainTransform.set_epoch`; used by the training loop for exact resumption."""
+        self.epoch = None if epoch is None else int(epoch)
 
     def _generator(self) -> np.random.Generator:
         torch = sys.modules.get("torch")
@@ -461,7 +467,9 @@ class BottomUpTrainTransform:
             )
         valid = bottomup_valid_mask(height, width, example.get("ignore_segmentations") or [])
         if augmentation is None:
-            augmentation = self.sample_augmentation(width, height)
+            from .transforms import _example_generator
+
+            augmentation = self.sample_augmentation(width, height, rng=_example_generator(self, example))
         center, matrices = self.warp_matrices(width, height, augmentation)
 
         side = self.input_size

@@ -131,11 +131,18 @@ def _check_probability(value, name: str) -> float:
 
 
 def _example_keypoints(example: Mapping) -> np.ndarray:
+    """``(K, 3)`` float32 ``(x, y, v)`` of a row; raises ValueError naming the annotation id and keypoint index for a
+    non-finite coordinate or a NaN / negative visibility (either would reach the loss as NaN or a negative weight)."""
     keypoints = np.asarray(example["keypoints"], dtype=np.float32)
+    record = f"example (ann_id {example.get('ann_id', '?')})"
     if keypoints.ndim != 2 or keypoints.shape[1] not in (2, 3):
-        raise ValueError(f"example 'keypoints' must have shape (K, 3) (x, y, v); got {keypoints.shape}")
+        raise ValueError(f"{record} 'keypoints' must have shape (K, 3) (x, y, v); got {keypoints.shape}")
     if keypoints.shape[1] == 2:
         keypoints = np.concatenate([keypoints, np.ones((len(keypoints), 1), np.float32)], axis=1)
+    bad = ~np.isfinite(keypoints[:, :2]).all(axis=1) | ~(keypoints[:, 2] >= 0)
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ValueError(f"{record}: keypoint {k} = {keypoints[k].tolist()} must have finite (x, y) and v >= 0")
     return keypoints
 
 
@@ -159,6 +166,18 @@ def _example_center_scale(example: Mapping, padding: float) -> tuple[np.ndarray,
             f"example (ann_id {example.get('ann_id', '?')}) has a degenerate box: center {center}, scale {scale}"
         )
     return center, scale
+
+
+def _example_generator(transform, example: Mapping) -> np.random.Generator:
+    """The generator an augmenting transform draws one example's randomness from.
+
+    After ``transform.set_epoch(epoch)`` with a ``seed`` set and an example id (``ann_id``, else ``image_id``): a fresh
+    ``default_rng([seed, epoch, id])`` (ids must be non-negative, as COCO / MPII ids are). Otherwise the transform's
+    shared stream (`_generator`: seeded once, re-derived per DataLoader worker)."""
+    key = example.get("ann_id", example.get("image_id")) if isinstance(example, Mapping) else None
+    if transform.epoch is None or transform.seed is None or key is None or int(key) < 0:
+        return transform._generator()
+    return np.random.default_rng([int(transform.seed), int(transform.epoch), int(key)])
 
 
 def _unbatch(batch: Mapping) -> list[dict]:
@@ -304,7 +323,8 @@ class TopDownTrainTransform(_TopDownTransform):
         seed: seed of this transform's generator in the main process. Inside a `torch` DataLoader worker the
             generator is re-seeded from ``(seed, torch worker seed)``, so workers draw different augmentations and
             the draws change every epoch yet are reproducible under ``torch.manual_seed`` / a seeded DataLoader
-            ``generator``.
+            ``generator``. After ``set_epoch(epoch)`` each example instead draws from its own
+            ``default_rng([seed, epoch, ann_id])``, independent of workers and order (what exact resumption needs).
 
     ``transform_example(example)`` returns ``pixel_values`` float32 ``(3, h, w)``; ``labels`` float32 ``(K, 2)``
     (normalized input coordinates); ``label_weights`` float32 ``(K,)``; ``target_heatmaps`` float32 ``(K, H, W)`` if
@@ -381,6 +401,7 @@ class TopDownTrainTransform(_TopDownTransform):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._rng_owner = None  # (worker id, worker seed) the generator was derived for; None = main process
+        self.epoch = None  # set by `set_epoch`: then every example draws from its own (seed, epoch, id) generator
 
     # -- randomness ------------------------------------------------------------------------------------------------
     def reseed(self, seed: int | None) -> None:
@@ -388,6 +409,16 @@ class TopDownTrainTransform(_TopDownTransform):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._rng_owner = None
+
+    def set_epoch(self, epoch: int | None) -> None:
+        """Switch to per-example random streams: the augmentation of an example depends only on ``(seed, epoch,
+        example id)`` (``ann_id``, else ``image_id``), not on which worker or in which order it is drawn, so an
+        interrupted run that resumes mid-epoch augments every remaining example exactly as the uninterrupted run
+        (`hfpose.training.train` calls this every epoch). ``None`` goes back to the shared stream."""
+        self.epoch = None if epoch is None else int(epoch)
+
+    def _example_generator(self, example: Mapping) -> np.random.Generator:
+        return _example_generator(self, example)
 
     def _generator(self) -> np.random.Generator:
         torch = sys.modules.get("torch")  # a DataLoader worker implies torch is imported; never import it here
@@ -434,7 +465,7 @@ class TopDownTrainTransform(_TopDownTransform):
 
     def transform_example(self, example: Mapping) -> dict:
         """Augment one top-down row and encode its targets (see the class docstring for the outputs)."""
-        rng = self._generator()
+        rng = self._example_generator(example)
         keypoints_xyv = _example_keypoints(example)
         if len(keypoints_xyv) != len(self.flip_indices):
             raise ValueError(

@@ -112,7 +112,7 @@ class KeypointDetectionPipeline(Pipeline):
             boxes, box_scores = _detect_people(detector, image, detector_threshold)
         if boxes is None:
             boxes = [_whole_image_box(image)]
-        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        boxes = _as_box_array(boxes)
         if box_scores is None:
             box_scores = np.ones(len(boxes), dtype=np.float32)
         if len(boxes) == 0:
@@ -161,6 +161,22 @@ class KeypointDetectionPipeline(Pipeline):
         return results
 
 
+def _as_box_array(boxes) -> np.ndarray:
+    """One image's boxes as float32 ``(n, 4)``: a list of ``[x, y, w, h]`` boxes, or a single box.
+
+    Raises:
+        ValueError: for any other shape (a flat list of 8 numbers is not silently read as 2 boxes).
+    """
+    array = np.asarray(boxes, dtype=np.float32)
+    if array.ndim == 1 and array.shape[0] == 4:
+        array = array[None]
+    if array.size == 0:
+        return np.zeros((0, 4), dtype=np.float32)
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"boxes must be a list of [x, y, w, h] boxes (shape (n, 4)) per image; got shape {array.shape}")
+    return array
+
+
 def _format_person(person: dict, score: float, bbox, names: list[str], threshold: float | None) -> dict:
     keypoints = np.asarray(person["keypoints"], dtype=np.float64)
     scores = np.asarray(person["scores"], dtype=np.float64)
@@ -194,7 +210,8 @@ def _whole_image_box(image) -> list[float]:
         with Image.open(image) as handle:
             width, height = handle.size
     elif isinstance(image, np.ndarray):
-        height, width = image.shape[:2]
+        channels_first = image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 2, 3, 4)
+        height, width = image.shape[1:3] if channels_first else image.shape[:2]
     else:
         width, height = image.size
     return [0.0, 0.0, float(width), float(height)]

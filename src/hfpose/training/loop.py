@@ -4,8 +4,11 @@
 Run it with ``accelerate launch scripts/train.py configs/<method>/<recipe>.yaml [key=value ...]``; the same code runs
 single-process, multi-GPU (DDP) and 2-process CPU data parallel. Per epoch: shuffled training batches with the
 recipe's augmentation, Adam with MMPose's warm-up + multi-step schedule, tensorboard logs and a ``history.jsonl`` on
-the main process, an atomic `accelerator.save_state` checkpoint every ``checkpoint_interval`` epochs (resumed from the
-newest complete one), and COCO AP / PCKh every ``val_interval`` epochs. At the end the model and its image processor
+the main process, an atomic checkpoint every ``checkpoint_interval`` epochs and, with ``checkpoint_steps``, every N
+optimizer steps mid-epoch (resumed from the newest complete one, skipping the batches already seen, with per-example
+augmentation streams so that the resumed run is bit-identical; see docs/reliability.md), a non-finite loss that stops
+the run naming its step and images (or is skipped with ``skip_nonfinite``), and COCO AP / PCKh every
+``val_interval`` epochs. At the end the model and its image processor
 are saved with ``save_pretrained`` to ``<output_dir>/model``, which `pipeline("keypoint-detection", ...)` loads.
 """
 
@@ -21,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from .checkpoints import TrainingState, latest_checkpoint, prune_checkpoints, save_checkpoint
+from .checkpoints import TrainingState, latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint
 from .recipe import TrainingRecipe
 from .schedules import warmup_multistep_factor
 
@@ -145,7 +148,14 @@ def build_image_processor(recipe: TrainingRecipe, config):
     )
 
 
-def _build_train_dataset(recipe: TrainingRecipe, config):
+def _build_train_dataset(recipe: TrainingRecipe, config, return_transform: bool = False):
+    """The training `datasets.Dataset` with its augmentation (and, with ``return_transform``, the transform, whose
+    ``set_epoch`` the loop calls)."""
+    dataset, transform = _train_dataset_and_transform(recipe, config)
+    return (dataset, transform) if return_transform else dataset
+
+
+def _train_dataset_and_transform(recipe: TrainingRecipe, config):
     from ..data import TopDownTrainTransform, load_coco_keypoints, load_mpii
 
     root = Path(recipe.data_root)
@@ -163,7 +173,7 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
             rot_factor=recipe.rotate_factor, scale_factor=tuple(recipe.scale_factor), trans_factor=recipe.shift_factor,
             flip_prob=recipe.flip_prob, dataset=recipe.dataset, flip_indices=list(config.flip_indices), seed=recipe.seed,
         )
-        return dataset.with_transform(transform)
+        return dataset.with_transform(transform), transform
     if recipe.dataset == "coco":
         dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file,
                                       num_keypoints=config.num_labels)
@@ -192,7 +202,7 @@ def _build_train_dataset(recipe: TrainingRecipe, config):
         dataset=recipe.dataset,
         seed=recipe.seed,
     )
-    return dataset.with_transform(transform)
+    return dataset.with_transform(transform), transform
 
 
 def _validation_set(recipe: TrainingRecipe):
@@ -222,6 +232,70 @@ def _make_optimizer(recipe: TrainingRecipe, model, lr: float):
     return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=recipe.weight_decay)
 
 
+def _check_startup(accelerator, error: BaseException | None) -> None:
+    """Make a start-up failure of any process an error on every process, naming the process and the error.
+
+    Without this, a process that fails while building its model or data exits, and the others wait in their first
+    collective until the launcher or the ``distributed_timeout`` stops them, with no word of the cause.
+
+    Raises:
+        RuntimeError: on every process if any process failed (the failing process re-raises its own error).
+    """
+    if accelerator.num_processes > 1:
+        from accelerate.utils import gather_object
+
+        reports = gather_object([None if error is None else f"{type(error).__name__}: {error}"])
+        failed = [(rank, report) for rank, report in enumerate(reports) if report is not None]
+        if failed and error is None:
+            raise RuntimeError("training start-up failed on " + "; ".join(
+                f"process {rank}: {report}" for rank, report in failed))
+    if error is not None:
+        raise error
+
+
+def _nonfinite_batch(accelerator, recipe: TrainingRecipe, state: TrainingState, loss, batch) -> dict:
+    """Describe a batch whose loss is NaN/inf on some process; raise unless ``recipe.skip_nonfinite``.
+
+    Raises:
+        FloatingPointError: naming the step, epoch and the batch's image / annotation ids (before any backward pass,
+            so the weights and checkpoints stay finite).
+    """
+    from accelerate.utils import gather_object
+
+    def ids(name):
+        value = batch.get(name)
+        return value.tolist() if hasattr(value, "tolist") else (list(value) if value is not None else None)
+
+    local = {"process": accelerator.process_index, "loss": float(loss.detach().float().item()),
+             "image_ids": ids("image_id"), "ann_ids": ids("ann_id")}
+    reports = gather_object([local]) if accelerator.num_processes > 1 else [local]
+    bad = [r for r in reports if not math.isfinite(r["loss"])]
+    where = f"step {state.global_step + 1} (epoch {state.epoch}, batch {state.step_in_epoch} of the epoch)"
+    detail = "; ".join(f"process {r['process']}: loss {r['loss']}, image ids {r['image_ids']}, annotation ids "
+                       f"{r['ann_ids']}" for r in bad)
+    if not recipe.skip_nonfinite:
+        raise FloatingPointError(f"non-finite loss at {where}: {detail} (set skip_nonfinite=true to skip such "
+                                 "batches)")
+    if accelerator.is_main_process:
+        logger.warning("skipping batch with non-finite loss at %s: %s", where, detail)
+    return {"image_ids": [i for r in bad for i in (r["image_ids"] or [])],
+            "ann_ids": [i for r in bad for i in (r["ann_ids"] or [])]}
+
+
+def _truncate_history(history_path: Path, global_step: int) -> None:
+    """Drop history lines of steps after the resumed checkpoint (written by the interrupted run, redone now)."""
+    if not history_path.is_file():
+        return
+    kept = []
+    for line in history_path.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= global_step:
+                kept.append(line)
+        except ValueError:  # a line cut short by the interruption
+            continue
+    history_path.write_text("".join(line + "\n" for line in kept))
+
+
 def _model_inputs(batch: dict) -> dict:
     keys = ("pixel_values", "labels", "label_weights", "target_heatmaps", "target_masks", "joints")
     return {key: batch[key] for key in keys if key in batch}
@@ -235,8 +309,10 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         resume: continue from the newest complete checkpoint in ``<output_dir>/checkpoints`` if there is one.
         accelerator: an existing `accelerate.Accelerator` (tests); one is created from the recipe otherwise.
     """
+    from datetime import timedelta
+
     from accelerate import Accelerator
-    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
+    from accelerate.utils import DataLoaderConfiguration, InitProcessGroupKwargs, ProjectConfiguration, set_seed
 
     from ..data import collate_fn
     from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_bottomup, predict_topdown
@@ -249,27 +325,33 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
             log_with="tensorboard",
             project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+            kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=recipe.distributed_timeout))],
         )
     set_seed(recipe.seed)
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         recipe.to_yaml(output_dir / "recipe.yaml")
 
-    model = build_model(recipe)
-    if recipe.init_from:
-        from .initialization import load_initial_weights
+    startup_error = None
+    try:  # every process builds its model and data; a failure is reported to all processes below
+        model = build_model(recipe)
+        if recipe.init_from:
+            from .initialization import load_initial_weights
 
-        report = load_initial_weights(model, recipe.init_from, method=recipe.method)
-        if accelerator.is_main_process:
-            logger.warning("init_from %s: %s", recipe.init_from, report.summary())
-    if recipe.pretrained_backbone:
-        load_pretrained_backbone(model, recipe.pretrained_backbone)
-    processor = build_image_processor(recipe, model.config)
-    train_dataset = _build_train_dataset(recipe, model.config)
+            report = load_initial_weights(model, recipe.init_from, method=recipe.method)
+            if accelerator.is_main_process:
+                logger.warning("init_from %s: %s", recipe.init_from, report.summary())
+        if recipe.pretrained_backbone:
+            load_pretrained_backbone(model, recipe.pretrained_backbone)
+        processor = build_image_processor(recipe, model.config)
+        train_dataset, train_transform = _build_train_dataset(recipe, model.config, return_transform=True)
+    except Exception as error:  # noqa: BLE001 (re-raised below, on every process)
+        startup_error = error
+    _check_startup(accelerator, startup_error)
     generator = torch.Generator().manual_seed(recipe.seed)
+    # Workers are not persistent: they are re-created every epoch with the transform's current epoch (`set_epoch`).
     loader = DataLoader(train_dataset, batch_size=recipe.batch_size, shuffle=True, collate_fn=collate_fn,
-                        num_workers=recipe.num_workers, generator=generator, drop_last=False,
-                        persistent_workers=recipe.num_workers > 0)
+                        num_workers=recipe.num_workers, generator=generator, drop_last=False)
     total_batch = recipe.batch_size * accelerator.num_processes * recipe.gradient_accumulation_steps
     lr = recipe.scaled_lr(total_batch)
     optimizer = _make_optimizer(recipe, model, lr)
@@ -281,17 +363,18 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         lambda step: warmup_multistep_factor(step, recipe.warmup_iters, recipe.warmup_ratio, milestone_steps, recipe.gamma),
     )
     state = TrainingState()
-    accelerator.register_for_checkpointing(scheduler, state)
     checkpoint_dir = output_dir / "checkpoints"
+    history_path = output_dir / "history.jsonl"
     if resume:
         latest = latest_checkpoint(checkpoint_dir)
         if latest is not None:
-            accelerator.load_state(str(latest))
+            load_checkpoint(accelerator, latest, state, scheduler)
             if accelerator.is_main_process:
-                logger.warning("resumed from %s (epoch %d, step %d)", latest, state.epoch, state.global_step)
+                _truncate_history(history_path, state.global_step)
+                logger.warning("resumed from %s (epoch %d, batch %d of the epoch, step %d)", latest, state.epoch,
+                               state.step_in_epoch, state.global_step)
     accelerator.init_trackers("hfpose", config={k: v for k, v in recipe.to_dict().items() if isinstance(v, (int, float, str, bool))})
 
-    history_path = output_dir / "history.jsonl"
     history: list[dict] = []
     metrics: dict = {}
     val_records = None
@@ -302,35 +385,45 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     while state.epoch < recipe.epochs and not stop:
         model.train()
         loader.set_epoch(state.epoch)
+        if hasattr(train_transform, "set_epoch"):
+            train_transform.set_epoch(state.epoch)  # augmentation = f(seed, epoch, example id): exact resumption
         active_loader = accelerator.skip_first_batches(loader, state.step_in_epoch) if state.step_in_epoch else loader
         progress = tqdm(active_loader, desc=f"epoch {state.epoch + 1}/{recipe.epochs}",
                         disable=not accelerator.is_local_main_process, leave=False)
         epoch_start = time.time()
         for batch in progress:
             samples_seen += int(batch["pixel_values"].shape[0])
+            skipped = None
+            # A skipped batch must leave no trace: its forward pass already moved the BatchNorm running statistics.
+            saved_buffers = [b.detach().clone() for b in model.buffers()] if recipe.skip_nonfinite else None
             with accelerator.accumulate(model):
                 outputs = model(**_model_inputs(batch))
                 loss = outputs.loss
-                if not torch.isfinite(loss):
-                    image_ids = batch.get("image_id")
-                    raise FloatingPointError(
-                        f"non-finite loss {loss.item()} at epoch {state.epoch} step {state.global_step}; "
-                        f"image ids {image_ids.tolist() if image_ids is not None else 'unknown'}"
-                    )
-                accelerator.backward(loss)
-                if recipe.max_grad_norm and accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad()
+                # Every process learns whether any loss is non-finite, so all stop or skip together (no DDP hang).
+                finite = accelerator.gather(torch.isfinite(loss.detach()).reshape(1).float())
+                if not bool(finite.min() > 0):
+                    skipped = _nonfinite_batch(accelerator, recipe, state, loss, batch)
+                    optimizer.zero_grad()  # drop this accumulation window; no NaN ever reaches the weights
+                    with torch.no_grad():
+                        for buffer, saved in zip(model.buffers(), saved_buffers):
+                            buffer.copy_(saved)
+                else:
+                    accelerator.backward(loss)
+                    if recipe.max_grad_norm and accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
+                    optimizer.step()
+                    optimizer.zero_grad()
             state.step_in_epoch += 1
             if accelerator.sync_gradients:
                 scheduler.step()
                 state.global_step += 1
-                loss_value = accelerator.gather(loss.detach()[None]).mean().item()
+                loss_value = None if skipped else accelerator.gather(loss.detach()[None]).mean().item()
                 record = {"step": state.global_step, "epoch": state.epoch, "loss": loss_value,
                           "lr": optimizer.param_groups[0]["lr"]}
+                if skipped:
+                    record["skipped"] = skipped
                 history.append(record)
-                progress.set_postfix(loss=f"{loss_value:.4f}")
+                progress.set_postfix(loss=f"{loss_value:.4f}" if loss_value is not None else "skipped")
                 if state.global_step % recipe.log_interval == 0 or state.global_step == 1:
                     accelerator.log({"train/loss": loss_value, "train/lr": record["lr"]}, step=state.global_step)
                 if accelerator.is_main_process:
@@ -339,6 +432,11 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
                 if recipe.max_steps is not None and state.global_step >= recipe.max_steps:
                     stop = True
                     break
+                if (recipe.checkpoint_steps and state.global_step % recipe.checkpoint_steps == 0
+                        and state.step_in_epoch < len(loader)):  # mid-epoch; the epoch's end saves below
+                    save_checkpoint(accelerator, checkpoint_dir, state, scheduler)
+                    if accelerator.is_main_process:
+                        prune_checkpoints(checkpoint_dir, recipe.keep_checkpoints)
         progress.close()
         finished_epoch = not stop or state.step_in_epoch >= len(loader)
         if finished_epoch:
@@ -348,7 +446,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
             logger.info("epoch %d done in %.1fs", state.epoch, time.time() - epoch_start)
         last = state.epoch >= recipe.epochs or stop
         if finished_epoch and (state.epoch % recipe.checkpoint_interval == 0 or last):
-            save_checkpoint(accelerator, checkpoint_dir, state)
+            save_checkpoint(accelerator, checkpoint_dir, state, scheduler)
             if accelerator.is_main_process:
                 prune_checkpoints(checkpoint_dir, recipe.keep_checkpoints)
         if finished_epoch and (state.epoch % recipe.val_interval == 0 or last):

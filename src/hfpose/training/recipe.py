@@ -75,10 +75,13 @@ class TrainingRecipe:
     seed: int = 0
     num_workers: int = 2
     max_steps: int | None = None  # stop early after this many optimizer steps (smoke runs)
+    skip_nonfinite: bool = False  # skip (and log) a batch whose loss is NaN/inf instead of stopping the run
+    distributed_timeout: int = 1800  # seconds a process waits for the others in a collective before failing
 
     # evaluation and bookkeeping
     val_interval: int = 10
     checkpoint_interval: int = 10
+    checkpoint_steps: int | None = None  # also checkpoint every N optimizer steps, mid-epoch (with the sampler position)
     keep_checkpoints: int = 3
     log_interval: int = 50
     flip_test: bool = True
@@ -156,6 +159,9 @@ class TrainingRecipe:
             "gradient_accumulation_steps": self.gradient_accumulation_steps >= 1,
             "score_mode": self.score_mode in ("bbox_keypoint", "bbox_rle", "bbox"),
             "nms_mode": self.nms_mode in ("oks_nms", "none"),
+            "checkpoint_steps": self.checkpoint_steps is None or self.checkpoint_steps >= 1,
+            "checkpoint_interval": self.checkpoint_interval >= 1,
+            "distributed_timeout": self.distributed_timeout >= 1,
         }
         for key, ok in checks.items():
             if not ok:
