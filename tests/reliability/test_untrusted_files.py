@@ -56,6 +56,9 @@ def scan(root: Path) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         where = lambda node: f"{path.relative_to(root.parent)}:{node.lineno}"  # noqa: E731
         for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "pickle" and {a.name for a in node.names} <= {
+                    "UnpicklingError"}:
+                continue  # the exception class alone (to report refused files) cannot load anything
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
                 for name in names:
@@ -202,3 +205,17 @@ def test_models_load_without_trust_remote_code(tmp_path):
         estimator = pipeline("keypoint-detection", model=str(directory), trust_remote_code=False)
         assert type(estimator.model) is RLEForPoseEstimation
         tally.record("untrusted: hfpose model loads with trust_remote_code=False", "ok")
+
+
+def test_refused_checkpoint_is_also_a_value_error(tmp_path):
+    """The converter's refusal is a `ValueError` naming the file, so callers handling bad input catch it."""
+    from hfpose.hub.convert_mmpose import UnsafeCheckpointError, load_checkpoint_file
+
+    path = tmp_path / "trap.pth"
+    with open(path, "wb") as handle:
+        pickle.dump({"state_dict": _Trap(tmp_path / "ran")}, handle)
+    with pytest.raises(ValueError, match="trap.pth.*not a plain weights file") as raised:
+        load_checkpoint_file(path)
+    assert isinstance(raised.value, UnsafeCheckpointError) and not (tmp_path / "ran").exists()
+    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+        load_checkpoint_file(tmp_path / "missing.pth")

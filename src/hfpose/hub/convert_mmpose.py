@@ -22,6 +22,7 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from pickle import UnpicklingError  # the exception class only: nothing here unpickles
 
 import numpy as np
 import torch
@@ -53,6 +54,29 @@ INTEGRAL_METHODS = ("ipr", "dsnt", "debias_ipr")
 BOTTOMUP_METHODS = ("ae_hrnet", "ae_higherhrnet")
 _MODEL_CLASSES = {"deeppose": (DeepPoseConfig, DeepPoseForPoseEstimation), "rle": (RLEConfig, RLEForPoseEstimation)}
 _FLOW_PREFIX = "head.loss_module.flow_model."
+
+
+class UnsafeCheckpointError(ValueError, UnpicklingError):
+    """A checkpoint file needs more than tensors and plain containers to load (it could run code): refused."""
+
+
+def load_checkpoint_file(path: str | Path):
+    """Read an MMPose ``.pth`` with ``torch.load(weights_only=True)``: tensors and plain containers only.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        UnsafeCheckpointError: (a `ValueError`) if the file holds any other pickled object, naming the file and the
+            global torch refused.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except UnpicklingError as error:
+        raise UnsafeCheckpointError(
+            f"{path} is not a plain weights file (weights_only load refused it; nothing was executed): {error}"
+        ) from None
 
 
 def extract_state_dict(checkpoint: Mapping) -> dict[str, torch.Tensor]:
@@ -426,7 +450,7 @@ def convert_mmpose_checkpoint(
     """
     from transformers import AutoModelForPoseEstimation
 
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    checkpoint = load_checkpoint_file(checkpoint_path)
     config = _build_config(method, backbone, dataset)
     state_dict = convert_mmpose_state_dict(checkpoint, method, config)
     if method in _MODEL_CLASSES:

@@ -46,7 +46,9 @@ def _read_state_dict(path: Path) -> tuple[dict[str, torch.Tensor], bool]:
         from safetensors.torch import load_file
 
         return load_file(str(path)), False
-    checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
+    from ..hub.convert_mmpose import load_checkpoint_file
+
+    checkpoint = load_checkpoint_file(path)
     state_dict = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else checkpoint
     if not isinstance(state_dict, dict):
         raise ValueError(f"init_from checkpoint {path} holds no state dict")
