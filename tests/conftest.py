@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# The pipeline compiles RLE/DeepPose by default (hfpose.inference); tests that are not about that path stay eager
+# so that each does not pay a compile. tests/test_inference.py covers the optimized path explicitly.
+os.environ.setdefault("HFPOSE_OPTIMIZE", "0")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = Path(os.environ.get("HFPOSE_GOLDEN", REPO_ROOT / ".." / "shared" / "golden")).resolve()
 DATA_DIR = Path(os.environ.get("HFPOSE_DATA", REPO_ROOT / ".." / "shared" / "data")).resolve()

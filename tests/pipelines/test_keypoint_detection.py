@@ -133,3 +133,18 @@ def test_keypoint_threshold_filters(model_dir, val_image):
     cut = float(np.median([k["score"] for k in everything]))
     kept = estimator(str(path), boxes=boxes[:1], threshold=cut)[0]["keypoints"]
     assert [k["label"] for k in kept] == [k["label"] for k in everything if k["score"] >= cut]
+
+
+def test_pipeline_default_fast_path_matches_eager(model_dir, val_image, monkeypatch):
+    """With HFPOSE_OPTIMIZE on (the default outside the test suite) RLE runs compiled with frozen weights."""
+    path, boxes = val_image
+    eager = pipeline("keypoint-detection", model=str(model_dir))
+    assert eager.forward_model is eager.model  # conftest sets HFPOSE_OPTIMIZE=0
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
+    fast = pipeline("keypoint-detection", model=str(model_dir))
+    assert type(fast.forward_model).__name__ == "OptimizedPoseModel"
+    for a, b in zip(eager(str(path), boxes=boxes), fast(str(path), boxes=boxes)):
+        np.testing.assert_allclose([[k["x"], k["y"]] for k in a["keypoints"]],
+                                   [[k["x"], k["y"]] for k in b["keypoints"]], atol=1e-3)
+        np.testing.assert_allclose([k["score"] for k in a["keypoints"]], [k["score"] for k in b["keypoints"]],
+                                   atol=1e-5)

@@ -1,0 +1,263 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""Fast CPU inference for hfpose models: `torch.compile` with weight freezing, run in fixed-size chunks.
+
+`optimize_for_inference(model)` returns an `OptimizedPoseModel`: a drop-in callable for ``model(pixel_values=...)``
+(same output class, same fields, same order of persons) whose forward is the model compiled by TorchInductor with
+``freezing=True``. Freezing turns the weights into constants of the graph, so that Inductor folds every BatchNorm into
+its convolution and hands oneDNN pre-packed (blocked-layout) weights: this is the "oneDNN weight prepacking" lever,
+done by the compiler rather than by `torch.jit.freeze` or IPEX.
+
+Why chunks: on a CPU the per-image cost of a ResNet-50 forward grows with the batch (its activations at batch 1,
+about 3 MB per 256x192 feature map, stay in the L2 cache; at batch 8 they do not), so the crops (and, with the flip
+test, their mirror images) are fed to the compiled graph in chunks of ``batch_size`` (default 4, the fastest per image
+measured here: about 15 % faster than 1 with the compiled graph), and the remainder one image at a time. So at most
+two graphs are compiled per input size (batch ``batch_size`` and batch 1), however the number of persons changes
+(``dynamic=False``).
+
+Numerics: the compiled graph computes the same function in float32 with a different summation order (folded
+BatchNorm, blocked convolutions), so outputs move by float32 rounding (measured on the golden RLE / integral chains:
+see `tests/test_inference.py` and ``docs/performance.md``), well inside the golden tolerances.
+
+Transposed convolutions (integral and HigherHRNet heads) get their BatchNorm folded by hfpose before compiling (on a
+copy of the model), working around an Inductor freezing bug; see `fold_transposed_conv_batchnorm`.
+
+When torch.compile cannot run (no C++ compiler for Inductor, an unsupported platform) the callable falls back to the
+eager model, once, with a warning; ``compile=False`` asks for the eager path outright (chunking still applies).
+
+Caveat: freezing copies the weights into the compiled graph. Changing the model's weights afterwards
+(``load_state_dict``, training) is not seen by the optimized callable; build a new one.
+
+Source: PyTorch 2 documentation, "TorchInductor CPU backend" (``torch._inductor.config.freezing``) and
+``torch.compile``; measured choices in ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+import torch._inductor.config  # noqa: F401  (the `freezing` switch)
+
+__all__ = ["OptimizedPoseModel", "optimize_for_inference", "concatenate_outputs", "should_optimize",
+           "fold_transposed_conv_batchnorm"]
+
+# Environment switch read by `should_optimize`: "0" / "false" / "no" / "off" turn the compiled path off (test suites,
+# one-shot scripts for which the compile warm-up would not pay off).
+OPTIMIZE_ENV = "HFPOSE_OPTIMIZE"
+
+
+def should_optimize(model, device=None) -> bool:
+    """Whether a pipeline should run ``model`` through `optimize_for_inference` by default.
+
+    True for the regression models (RLE, DeepPose) on CPU, unless ``$HFPOSE_OPTIMIZE`` is ``0``/``false``/``no``/
+    ``off``: their input size is fixed, so one compiled graph serves every call, and the compiled + frozen forward
+    keeps the golden results (RLE keypoints within 2e-3 px of MMPose, raw outputs within 1.2e-5).
+    The integral models (IPR, DSNT, Debias-IPR) stay eager: their softmax (``beta`` up to 10) amplifies the float32
+    reordering of the frozen graph past the golden tolerances (IPR: raw flipped outputs 1.07e-4 > 1e-4, keypoints
+    0.024 px > 0.02 px), and compiling without freezing, which stays within them, is not faster.
+    Bottom-up inputs change size with every image's aspect ratio (one compile per size), so they stay eager too.
+    """
+    import os
+
+    if os.environ.get(OPTIMIZE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    device = torch.device("cpu") if device is None else torch.device(device)
+    if device.type != "cpu":
+        return False
+    model_type = getattr(getattr(model, "config", None), "model_type", "")
+    return model_type in ("hfpose_rle", "hfpose_deeppose")
+
+
+def concatenate_outputs(outputs: list):
+    """Join model outputs of consecutive batch chunks along the batch axis.
+
+    Args:
+        outputs: non-empty list of `ModelOutput`s (or dicts) of the same class; tensor fields of shape ``(b_i, ...)``
+            and tuples of such tensors (e.g. multi-resolution heatmaps) are concatenated; other fields are taken from
+            the first chunk.
+
+    Returns:
+        One output of the same class with batch ``sum(b_i)``.
+    """
+    if len(outputs) == 1:
+        return outputs[0]
+    first = outputs[0]
+    joined = {}
+    for key, value in first.items():
+        if isinstance(value, torch.Tensor) and value.ndim > 0:
+            joined[key] = torch.cat([out[key] for out in outputs])
+        elif isinstance(value, tuple) and value and all(isinstance(v, torch.Tensor) for v in value):
+            joined[key] = tuple(torch.cat([out[key][i] for out in outputs]) for i in range(len(value)))
+        else:
+            joined[key] = value
+    return type(first)(**joined)
+
+
+def _transposed_conv_batchnorm_pairs(model):
+    """``(sequential, index)`` for every ``ConvTranspose2d`` directly followed by an eval ``BatchNorm2d``."""
+    pairs = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Sequential):
+            children = list(module)
+            for index in range(len(children) - 1):
+                if isinstance(children[index], torch.nn.ConvTranspose2d) and isinstance(
+                    children[index + 1], torch.nn.BatchNorm2d
+                ):
+                    pairs.append((module, index))
+    return pairs
+
+
+def _has_transposed_conv_batchnorm(model) -> bool:
+    return bool(_transposed_conv_batchnorm_pairs(model))
+
+
+def fold_transposed_conv_batchnorm(model):
+    """Fold every ``ConvTranspose2d -> BatchNorm2d`` pair of ``model`` (in place, eval statistics) into one
+    ``ConvTranspose2d`` with bias; the BatchNorm becomes ``Identity``. Returns ``model``.
+
+    Why: Inductor's freezing pass (torch 2.13, ``fx_passes/binary_folding.py``, ``_create_new_conv_node``) folds the
+    BatchNorm's per-channel multiply into a convolution's weight along dimension 0. That is the output-channel axis of
+    a ``Conv2d`` weight ``(out, in, kh, kw)`` but the *input*-channel axis of a ``ConvTranspose2d`` weight
+    ``(in, out, kh, kw)``; when both have the same size (256 -> 256 deconvolutions of the integral and HigherHRNet
+    heads) the check passes and the result is wrong (IPR logits off by up to 9 on the golden weights). Folding the
+    BatchNorm ourselves, with `torch.nn.utils.fusion.fuse_conv_bn_eval(transpose=True)`, leaves nothing for that pass.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for sequential, index in _transposed_conv_batchnorm_pairs(model):
+        conv, norm = sequential[index], sequential[index + 1]
+        sequential[index] = fuse_conv_bn_eval(conv.eval(), norm.eval(), transpose=True)
+        sequential[index + 1] = torch.nn.Identity()
+    return model
+
+
+@dataclass
+class _Stats:
+    compile_seconds: float = 0.0  # wall time of first calls (graph capture + Inductor codegen), per shape
+    compiled_shapes: list = field(default_factory=list)
+
+
+class OptimizedPoseModel:
+    """Callable ``(pixel_values) -> model output`` built by `optimize_for_inference`.
+
+    Attributes that the pipeline reads (``config``, ``dtype``, ``device``, ``can_generate`` ...) are looked up on the
+    wrapped model, so an instance can stand in for it (``pipeline.model = optimize_for_inference(pipeline.model)``).
+
+    Args:
+        model: an hfpose model (`PreTrainedModel`) in eval mode.
+        compile: compile with TorchInductor (``True``) or run eagerly in chunks (``False``).
+        batch_size: images per forward (the remainder runs one by one); ``None`` runs the whole batch at once.
+        channels_last: convert weights and inputs to channels-last memory format.
+        freezing: Inductor ``freezing`` (constant weights, folded BatchNorm, oneDNN weight pre-packing).
+        mode: `torch.compile` mode (``None``, ``"max-autotune-no-cudagraphs"`` ...).
+    """
+
+    def __init__(self, model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
+                 freezing: bool = True, mode: str | None = None):
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
+        self.model = model.eval()
+        self.batch_size = batch_size
+        self.channels_last = bool(channels_last)
+        self.compile = bool(compile)
+        self.freezing = bool(freezing)
+        self.mode = mode
+        self.stats = _Stats()
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self._forward = self.model
+        if self.compile:
+            target = self.model
+            if self.freezing and _has_transposed_conv_batchnorm(self.model):
+                target = fold_transposed_conv_batchnorm(copy.deepcopy(self.model))
+            self._forward = torch.compile(target, mode=mode, dynamic=False)
+
+    def __getattr__(self, name):
+        # Only called for attributes not found on the wrapper: delegate to the wrapped model.
+        if name in ("model", "_forward"):
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    def eval(self) -> "OptimizedPoseModel":
+        """Already in eval mode; returns the wrapper itself (so ``model.eval()`` chains keep the fast path)."""
+        self.model.eval()
+        return self
+
+    def _run(self, pixel_values: torch.Tensor):
+        if self.channels_last:
+            pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
+        shape = tuple(pixel_values.shape)
+        if self.compile and shape not in self.stats.compiled_shapes:
+            start = time.perf_counter()
+            try:
+                # Inductor reads `freezing` when it compiles, i.e. on the first call per input shape.
+                with torch._inductor.config.patch(freezing=self.freezing):
+                    output = self._forward(pixel_values=pixel_values)
+            except Exception as error:  # noqa: BLE001 - any compiler failure: fall back to eager once
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); running the eager model",
+                              RuntimeWarning, stacklevel=3)
+                self.compile = False
+                self._forward = self.model
+                return self.model(pixel_values=pixel_values)
+            self.stats.compile_seconds += time.perf_counter() - start
+            self.stats.compiled_shapes.append(shape)
+            return output
+        return self._forward(pixel_values=pixel_values)
+
+    def __call__(self, pixel_values: torch.Tensor | None = None, **kwargs):
+        """Run the model on ``pixel_values`` ``(B, 3, H, W)`` without gradients.
+
+        Returns:
+            The wrapped model's output (same class) for the B images, in order.
+
+        Raises:
+            ValueError: if ``pixel_values`` is missing or not 4-D, or other model inputs (labels ...) are given: the
+                optimized callable is for inference only.
+        """
+        if kwargs:
+            raise ValueError(f"OptimizedPoseModel takes only pixel_values; got {sorted(kwargs)}")
+        if pixel_values is None or pixel_values.ndim != 4:
+            raise ValueError("pixel_values must be a (B, 3, H, W) tensor")
+        with torch.inference_mode():
+            size = pixel_values.shape[0]
+            step = size if self.batch_size is None else self.batch_size
+            if size == step or (self.batch_size is None):
+                return self._run(pixel_values)
+            # Full chunks of `batch_size`, then the remainder one image at a time: two graph shapes at most.
+            full = size - size % step
+            starts = [(i, step) for i in range(0, full, step)] + [(i, 1) for i in range(full, size)]
+            return concatenate_outputs([self._run(pixel_values[i : i + n]) for i, n in starts])
+
+    def __repr__(self) -> str:
+        return (f"OptimizedPoseModel({type(self.model).__name__}, compile={self.compile}, freezing={self.freezing}, "
+                f"batch_size={self.batch_size}, channels_last={self.channels_last}, mode={self.mode!r})")
+
+
+def optimize_for_inference(model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
+                           freezing: bool = True, mode: str | None = None) -> OptimizedPoseModel:
+    """The fastest CPU inference path measured on this project's reference machine (see ``docs/performance.md``).
+
+    Defaults: ``torch.compile`` (Inductor, ``dynamic=False``) with ``freezing=True``, chunks of 4 images per forward
+    (remainder 1 by 1), NCHW memory format (channels-last measured no faster). The first call per input shape compiles
+    (10-60 s on 1 core; Inductor's on-disk cache makes later processes faster); later calls reuse the graph.
+
+    Args:
+        model: hfpose model (top-down or bottom-up) on CPU.
+        compile, batch_size, channels_last, freezing, mode: see `OptimizedPoseModel`.
+
+    Returns:
+        `OptimizedPoseModel`, a callable ``(pixel_values) -> output`` standing in for ``model``.
+
+    Example:
+
+    ```python
+    >>> fast = optimize_for_inference(model)
+    >>> outputs = fast(pixel_values)  # same class and fields as model(pixel_values)
+    >>> fast.stats.compile_seconds  # one-off warm-up, report it separately
+    ```
+    """
+    return OptimizedPoseModel(model, compile=compile, batch_size=batch_size, channels_last=channels_last,
+                              freezing=freezing, mode=mode)

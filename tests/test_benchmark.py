@@ -1,0 +1,93 @@
+"""Smoke tests of the benchmark machinery (`hfpose.benchmark`, `make bench`) with tiny settings.
+
+No timing assertions: timings on a shared machine are not testable. What is tested: the timing helpers return
+consistent statistics, the OpenCV floor does the same work as the processor (within 1 grey level), ratio rows carry
+their targets, the Markdown table has one row per ratio and thread count, and a quick worker run produces every line.
+"""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from hfpose.benchmark import (
+    TARGETS,
+    BenchConfig,
+    _boxes_for,
+    _coco_records,
+    _decode,
+    _Recorder,
+    format_table,
+    measure,
+    measure_interleaved,
+    opencv_floor,
+    run_worker,
+)
+from hfpose.image_processing_topdown import TopDownPoseImageProcessor
+
+
+def test_measure_statistics_are_ordered_and_counted():
+    calls = []
+    stats = measure(lambda: calls.append(time.sleep(0.001)), repeats=3, warmup=2)
+    assert len(calls) == 5 and stats["n"] == 3
+    assert 0.0009 <= stats["min"] <= stats["median"] <= stats["max"]
+
+
+def test_measure_interleaved_runs_round_robin():
+    order = []
+    result = measure_interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, repeats=2, warmup=1)
+    assert order == ["a", "b"] * 3
+    assert set(result) == {"a", "b"} and all(r["n"] == 2 for r in result.values())
+
+
+def test_ratio_rows_carry_targets_and_table_lists_both_thread_counts():
+    rows = []
+    for threads, value in ((1, 0.05), (2, 0.2)):
+        rec = _Recorder(threads)
+        rec.add(1, "x", {"median": 0.001, "min": 0.0009, "max": 0.002, "n": 3})
+        rec.ratio(1, "r", value, 1.0, "preprocess_vs_vitpose")
+        rows += rec.rows
+    ratio = [r for r in rows if r["unit"] == "ratio"]
+    assert [r["met"] for r in ratio] == [True, False]  # bound 0.1, "at most"
+    assert ratio[0]["bound"] == TARGETS["preprocess_vs_vitpose"][1]
+    assert rows[0]["median"] == pytest.approx(1.0)  # seconds reported as ms
+    table = format_table(rows)
+    assert "| 1 | r | 0.050 | 0.200 | ≤ 0.1 | yes/NO |" in table
+    assert "| 1 | x | 2 | 1.00 | 0.90 | 2.00 | ms |" in table
+
+
+def test_opencv_floor_matches_processor(data_dir):
+    record = _coco_records(str(data_dir))[0]
+    image, boxes = _decode(record["path"]), _boxes_for(record, 8, seed=0)
+    ours = TopDownPoseImageProcessor(size={"height": 64, "width": 48})(image, boxes=boxes)["pixel_values"]
+    floor = opencv_floor(image, boxes, (48, 64)).numpy()
+    assert floor.shape == ours.shape == (8, 3, 64, 48)
+    difference = np.abs(floor - ours)
+    assert difference.max() <= 1 / (255 * 0.224) + 1e-4  # at most one grey level (float32 vs float64 centre)
+    assert (difference > 1e-4).mean() < 1e-3
+
+
+def test_boxes_for_cycles_and_jitters_deterministically(data_dir):
+    record = _coco_records(str(data_dir))[0]
+    first, second = _boxes_for(record, 5, seed=0), _boxes_for(record, 5, seed=0)
+    assert first == second and len(first) == 5
+    n = len(record["boxes"])
+    assert first[:n] == record["boxes"][:n]
+
+
+def test_quick_worker_produces_every_line(data_dir, tmp_path):
+    # Lines 1, 4, 5 and 7 with tiny settings and no torch.compile (the compiled path is tested in test_inference.py).
+    cfg = BenchConfig(data_root=str(data_dir), repeats=1, warmup=0, quick=True, lines=[1, 4, 5, 7], compile=False,
+                      methods=["rle"], e2e_methods=["rle"])
+    rows = run_worker(cfg)
+    assert not [r for r in rows if r["unit"] == "error"], [r for r in rows if r["unit"] == "error"]
+    lines = {r["line"] for r in rows}
+    assert {1, 4, 5, 7} <= lines
+    ratios = {r["name"]: r for r in rows if r["unit"] == "ratio"}
+    for count in (1, 8, 32):
+        assert ratios[f"preprocess/hfpose÷vitpose/boxes={count}"]["target"] == "preprocess_vs_vitpose"
+        assert ratios[f"preprocess/hfpose÷floor/boxes={count}"]["median"] > 0
+    assert "train/step/hfpose÷bare" in ratios
+    json.dumps(rows)  # the report is JSON-serializable
+    assert format_table(rows).count("\n") > len(ratios)
