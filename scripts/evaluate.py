@@ -30,50 +30,23 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
-    from accelerate import Accelerator
-    from transformers import AutoImageProcessor, AutoModelForPoseEstimation
-
-    import hfpose  # noqa: F401
     from hfpose.evaluation import format_stats_table
-    from hfpose.training.evaluation_loop import (
-        coco_eval_images,
-        coco_images,
-        evaluate_coco,
-        predict_bottomup,
-        predict_topdown,
-    )
+    from hfpose.training.evaluation_loop import evaluate_saved_model
 
-    model_dir = Path(args.model_dir)
-    if not (model_dir / "config.json").is_file():
-        print(f"error: {model_dir} has no config.json (not a saved model directory)", file=sys.stderr)
+    try:
+        report = evaluate_saved_model(
+            args.model_dir, args.data_root, split=args.split, ann_file=args.ann_file, bbox_file=args.bbox_file,
+            flip_test=not args.no_flip_test, score_mode=args.score_mode, nms_mode=args.nms_mode,
+            batch_size=args.batch_size,
+        )
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    accelerator = Accelerator()
-    model = AutoModelForPoseEstimation.from_pretrained(model_dir).to(accelerator.device)
-    processor = AutoImageProcessor.from_pretrained(model_dir)
-    data_root = Path(args.data_root)
-    ann_file = Path(args.ann_file or data_root / "annotations" / f"person_keypoints_{args.split}.json")
-    bottom_up = type(processor).__name__ == "BottomUpPoseImageProcessor"
-    if bottom_up:
-        if args.bbox_file:
-            print("error: --bbox-file is for top-down models; bottom-up models find people themselves", file=sys.stderr)
-            return 2
-        records = coco_images(ann_file, data_root / args.split)
-        predictions = predict_bottomup(model, processor, records, flip_test=not args.no_flip_test,
-                                       accelerator=accelerator, progress=True)
-    else:
-        records = coco_eval_images(ann_file, data_root / args.split, bbox_file=args.bbox_file)
-        predictions = predict_topdown(model, processor, records, flip_test=not args.no_flip_test,
-                                      batch_size=args.batch_size, accelerator=accelerator, progress=True)
-    if not accelerator.is_main_process:
+    if report is None:  # not the main process
         return 0
-    default_mode = {"hfpose_rle": "bbox_rle"}.get(model.config.model_type, "bbox" if bottom_up else "bbox_keypoint")
-    score_mode = args.score_mode or default_mode
-    stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=args.nms_mode)
-    print(format_stats_table(stats))
-    output = Path(args.output or model_dir / f"eval_{args.split}.json")
-    output.write_text(json.dumps({"model_dir": str(model_dir), "split": args.split, "bbox_file": args.bbox_file,
-                                  "flip_test": not args.no_flip_test, "score_mode": score_mode,
-                                  "num_predictions": len(predictions), "stats": stats}, indent=2))
+    print(format_stats_table(report["stats"]))
+    output = Path(args.output or Path(args.model_dir) / f"eval_{args.split}.json")
+    output.write_text(json.dumps(report, indent=2))
     print(f"wrote {output}")
     return 0
 

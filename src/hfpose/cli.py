@@ -222,40 +222,24 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    """The same steps as `scripts/evaluate.py` (top-down COCO): records → predict_topdown → evaluate_coco."""
-    from accelerate import Accelerator
-    from transformers import AutoImageProcessor, AutoModelForPoseEstimation
-
-    import hfpose  # noqa: F401
-
+    """`scripts/evaluate.py` as a subcommand (`evaluate_saved_model`), recording the command in the JSON."""
     from .evaluation import format_stats_table
-    from .training.evaluation_loop import coco_eval_images, evaluate_coco, predict_topdown
+    from .training.evaluation_loop import evaluate_saved_model
 
-    model_dir = Path(args.model_dir)
-    if not (model_dir / "config.json").is_file():
-        raise FileNotFoundError(f"{model_dir} has no config.json (not a saved model directory)")
-    accelerator = Accelerator()
-    model = AutoModelForPoseEstimation.from_pretrained(model_dir).to(accelerator.device)
-    processor = AutoImageProcessor.from_pretrained(model_dir)
-    data_root = Path(args.data_root)
-    ann_file = Path(args.ann_file or data_root / "annotations" / f"person_keypoints_{args.split}.json")
-    records = coco_eval_images(ann_file, data_root / args.split, bbox_file=args.bbox_file)
-    predictions = predict_topdown(model, processor, records, flip_test=not args.no_flip_test,
-                                  batch_size=args.batch_size, accelerator=accelerator, progress=True)
-    if not accelerator.is_main_process:
+    report = evaluate_saved_model(
+        args.model_dir, args.data_root, split=args.split, ann_file=args.ann_file, bbox_file=args.bbox_file,
+        flip_test=not args.no_flip_test, score_mode=args.score_mode, nms_mode=args.nms_mode,
+        batch_size=args.batch_size,
+    )
+    if report is None:  # not the main process
         return 0
-    score_mode = args.score_mode or ("bbox_rle" if model.config.model_type == "hfpose_rle" else "bbox_keypoint")
-    stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=args.nms_mode)
-    print(format_stats_table(stats))
-    command = " ".join(["hfpose", "evaluate", str(model_dir), "--data-root", str(data_root)]
-                       + (["--split", args.split] if args.split != "val2017" else [])
-                       + (["--bbox-file", args.bbox_file] if args.bbox_file else [])
-                       + (["--no-flip-test"] if args.no_flip_test else []))
-    output = Path(args.output or model_dir / f"eval_{args.split}.json")
-    output.write_text(json.dumps({"model_dir": str(model_dir), "split": args.split, "bbox_file": args.bbox_file,
-                                  "flip_test": not args.no_flip_test, "score_mode": score_mode,
-                                  "num_predictions": len(predictions), "command": command, "stats": stats},
-                                 indent=2))
+    print(format_stats_table(report["stats"]))
+    report["command"] = " ".join(["hfpose", "evaluate", str(args.model_dir), "--data-root", str(args.data_root)]
+                                 + (["--split", args.split] if args.split != "val2017" else [])
+                                 + (["--bbox-file", args.bbox_file] if args.bbox_file else [])
+                                 + (["--no-flip-test"] if args.no_flip_test else []))
+    output = Path(args.output or Path(args.model_dir) / f"eval_{args.split}.json")
+    output.write_text(json.dumps(report, indent=2))
     print(f"wrote {output}")
     return 0
 

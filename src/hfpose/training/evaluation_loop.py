@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 from ..geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, clip_bbox_xyxy
 
 __all__ = ["TopDownEvalImages", "coco_eval_images", "coco_images", "mpii_eval_images", "predict_topdown",
-           "predict_bottomup", "evaluate_coco", "evaluate_mpii"]
+           "predict_bottomup", "evaluate_coco", "evaluate_mpii", "evaluate_saved_model"]
 
 
 class TopDownEvalImages(Dataset):
@@ -292,3 +292,54 @@ def evaluate_mpii(predictions: list[dict], ground_truth: dict) -> dict:
     for prediction in predictions:
         keypoints[order[int(prediction["id"])]] = prediction["keypoints"]
     return compute_pckh(keypoints, ground_truth["keypoints"], ground_truth["visible"], ground_truth["head_size"])
+
+
+def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: str = "val2017",
+                         ann_file: str | Path | None = None, bbox_file: str | Path | None = None,
+                         flip_test: bool = True, score_mode: str | None = None, nms_mode: str = "oks_nms",
+                         batch_size: int = 8, accelerator=None, progress: bool = True) -> dict | None:
+    """COCO OKS AP/AR of a model directory written by ``save_pretrained`` (what `scripts/evaluate.py` and
+    ``hfpose evaluate`` run).
+
+    Top-down models are evaluated on ground-truth person boxes or on the detections of ``bbox_file``, bottom-up models
+    on whole images; ``score_mode`` defaults to ``bbox_rle`` for RLE, ``bbox`` for bottom-up models and
+    ``bbox_keypoint`` otherwise (MMPose's configs).
+
+    Returns:
+        On the main process ``{"model_dir", "split", "bbox_file", "flip_test", "score_mode", "num_predictions",
+        "stats"}``; None on the other processes.
+
+    Raises:
+        FileNotFoundError: if ``model_dir`` has no ``config.json``.
+        ValueError: if ``bbox_file`` is given for a bottom-up model.
+    """
+    from accelerate import Accelerator
+    from transformers import AutoImageProcessor, AutoModelForPoseEstimation
+
+    import hfpose  # noqa: F401  (registers the hfpose model types and processors)
+
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").is_file():
+        raise FileNotFoundError(f"{model_dir} has no config.json (not a saved model directory)")
+    accelerator = accelerator or Accelerator()
+    model = AutoModelForPoseEstimation.from_pretrained(model_dir).to(accelerator.device)
+    processor = AutoImageProcessor.from_pretrained(model_dir)
+    data_root = Path(data_root)
+    ann_file = Path(ann_file or data_root / "annotations" / f"person_keypoints_{split}.json")
+    bottom_up = type(processor).__name__ == "BottomUpPoseImageProcessor"
+    if bottom_up:
+        if bbox_file:
+            raise ValueError("bbox_file is for top-down models; bottom-up models find the people themselves")
+        predictions = predict_bottomup(model, processor, coco_images(ann_file, data_root / split),
+                                       flip_test=flip_test, accelerator=accelerator, progress=progress)
+    else:
+        records = coco_eval_images(ann_file, data_root / split, bbox_file=bbox_file)
+        predictions = predict_topdown(model, processor, records, flip_test=flip_test, batch_size=batch_size,
+                                      accelerator=accelerator, progress=progress)
+    if not accelerator.is_main_process:
+        return None
+    default_mode = {"hfpose_rle": "bbox_rle"}.get(model.config.model_type, "bbox" if bottom_up else "bbox_keypoint")
+    score_mode = score_mode or default_mode
+    stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=nms_mode)
+    return {"model_dir": str(model_dir), "split": split, "bbox_file": None if bbox_file is None else str(bbox_file),
+            "flip_test": flip_test, "score_mode": score_mode, "num_predictions": len(predictions), "stats": stats}
