@@ -36,7 +36,8 @@ from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from transformers.processing_utils import ImagesKwargs, Unpack
 
 from .codecs.associative_embedding import AssociativeEmbeddingDecoder, heatmap_to_image
-from .image_processing_topdown import _as_image_list, _load_image
+from .image_io import as_image_list as _as_image_list
+from .image_io import load_rgb_image as _load_image
 from .keypoints import COCO_KEYPOINTS
 
 __all__ = [

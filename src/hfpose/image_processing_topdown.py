@@ -25,22 +25,22 @@ reference implementation MMPose 1.x (open-mmlab/mmpose@759b39c): ``mmpose/datase
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 from transformers import AutoImageProcessor
 from transformers.image_processing_backends import PilBackend
 from transformers.image_processing_utils import BatchFeature
-from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, ChannelDimension, SizeDict
+from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, SizeDict
 from transformers.processing_utils import ImagesKwargs, Unpack
 
 from .codecs.flip import flip_coordinates
 from .codecs.regression_label import RegressionLabel
+from .image_io import _is_torch, _to_numpy
+from .image_io import as_image_list as _as_image_list
+from .image_io import load_rgb_image as _load_image
 from .geometry import (
     bbox_xywh_to_xyxy,
     bbox_xyxy_to_center_scale,
@@ -496,22 +496,6 @@ def _normalization_table(do_rescale, rescale_factor, do_normalize, image_mean, i
 
 
 
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
-def _to_numpy(x, name: str) -> np.ndarray:
-    if _is_torch(x):
-        x = x.detach().cpu()
-        if x.is_floating_point():
-            x = x.float()
-        return x.numpy()
-    try:
-        return np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numpy array or torch tensor; got {type(x).__name__}") from error
-
-
 def _get_field(outputs, name: str):
     value = getattr(outputs, name, None)
     if value is None and isinstance(outputs, Mapping):
@@ -545,17 +529,6 @@ def _read_outputs(outputs, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     else:
         scores = np.ones(keypoints.shape[:2], dtype=np.float32)
     return keypoints, scores, sigma
-
-
-def _as_image_list(images) -> tuple[list, bool]:
-    """``(list of images, whether a single image was given)``."""
-    if isinstance(images, (list, tuple)):
-        if len(images) == 0:
-            raise ValueError("images is empty")
-        return list(images), False
-    if (isinstance(images, np.ndarray) or _is_torch(images)) and images.ndim == 4:
-        return list(images), False
-    return [images], True
 
 
 def _box_sequence(boxes) -> list:
@@ -654,92 +627,6 @@ def _check_boxes_inside(boxes: np.ndarray, image_size: tuple[int, int], image_in
             f"boxes[{image_index}][{box_index}] = {[float(x), float(y), float(w), float(h)]} lies wholly outside "
             f"image {image_index} of size (W, H) = ({width}, {height})"
         )
-
-
-def _load_image(image, index: int, input_data_format=None) -> np.ndarray:
-    """Any supported image → ``(H, W, 3)`` RGB, uint8 (or float32 in ``[0, 255]`` for float input)."""
-    if isinstance(image, (str, os.PathLike)):
-        image = _open_image_file(image, index)
-    if isinstance(image, Image.Image):
-        if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-            array = np.asarray(image)
-            if image.mode == "I" and array.size and array.max() > 255:
-                array = array.astype(np.uint16)  # 16-bit PNGs decode as mode "I"
-        else:
-            array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
-    elif isinstance(image, np.ndarray) or _is_torch(image):
-        array = _to_numpy(image, f"images[{index}]")
-    else:
-        raise TypeError(
-            f"images[{index}] has unsupported type {type(image).__name__}; expected a PIL image, a numpy array, "
-            "a torch tensor or a file path"
-        )
-    return _to_rgb(array, index, input_data_format)
-
-
-def _open_image_file(path, index: int) -> Image.Image:
-    if isinstance(path, str) and path.startswith(("http://", "https://")):
-        from transformers.image_utils import load_image
-
-        return load_image(path)
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"images[{index}]: no such image file {str(path)!r}")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            return ImageOps.exif_transpose(opened)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ValueError(f"images[{index}]: cannot decode image file {str(path)!r}: {error}") from error
-
-
-def _to_rgb(array: np.ndarray, index: int, input_data_format=None) -> np.ndarray:
-    if array.ndim == 3:
-        channels_first = (
-            input_data_format in (ChannelDimension.FIRST, "channels_first")
-            if input_data_format is not None
-            else array.shape[-1] not in (1, 2, 3, 4) and array.shape[0] in (1, 2, 3, 4)
-        )
-        if channels_first:
-            array = np.moveaxis(array, 0, -1)
-    elif array.ndim == 2:
-        array = array[..., None]
-    else:
-        raise ValueError(f"images[{index}] must be (H, W) or (H, W, C); got shape {array.shape}")
-    if array.shape[-1] not in (1, 2, 3, 4) or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"images[{index}] must have 1-4 channels and a non-empty size; got shape {array.shape}")
-    array = array[..., :1] if array.shape[-1] in (1, 2) else array[..., :3]  # drop alpha
-    array = _to_8bit_range(array, index)
-    if array.shape[-1] == 1:
-        array = np.repeat(array, 3, axis=-1)
-    return np.ascontiguousarray(array)
-
-
-def _to_8bit_range(array: np.ndarray, index: int) -> np.ndarray:
-    """uint8 as is; uint16 → ``round(x * 255 / 65535)``; bool → {0, 255}; floats in [0, 1] → float32 × 255."""
-    if array.dtype == np.uint8:
-        return array
-    if array.dtype == np.uint16:
-        return ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8) * 255
-    if np.issubdtype(array.dtype, np.floating):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"images[{index}] has non-finite values")
-        if array.min() < 0 or array.max() > 1:
-            raise ValueError(
-                f"images[{index}] is a float image with values in [{array.min()}, {array.max()}]; float images must "
-                "lie in [0, 1] (pass 0-255 images as uint8)"
-            )
-        return (array.astype(np.float32) * np.float32(255))
-    if np.issubdtype(array.dtype, np.integer):
-        if array.min() < 0 or array.max() > 255:
-            raise ValueError(
-                f"images[{index}] has dtype {array.dtype} with values outside [0, 255]; use uint8, uint16 or floats "
-                "in [0, 1]"
-            )
-        return array.astype(np.uint8)
-    raise TypeError(f"images[{index}] has unsupported dtype {array.dtype}")
 
 
 # ----------------------------------------------------------------------------------------------------- registration
