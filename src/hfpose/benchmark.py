@@ -445,10 +445,15 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
 # ------------------------------------------------------------------------------------------------------ line 3
 
 
-def _pipeline_for(model, processor):
+def _pipeline_for(model, processor, forward=None):
+    """The keypoint-detection pipeline on ``model``, running ``forward`` (default: ``model`` itself, i.e. eager, whatever
+    `should_optimize` would choose) as its network, so that each benchmark variant measures what its name says."""
     from .pipelines.keypoint_detection import KeypointDetectionPipeline
 
-    return KeypointDetectionPipeline(model=model, image_processor=processor)
+    pipe = KeypointDetectionPipeline(model=model, image_processor=processor)
+    pipe._forward_model = model if forward is None else forward
+    pipe._forward_model_source = pipe.model
+    return pipe
 
 
 def _topdown_processor(model):
@@ -495,8 +500,7 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
         processor = _topdown_processor(model)
         variants = {"eager": _pipeline_for(model, processor)}
         if cfg.compile:
-            fast = _pipeline_for(model, processor)
-            fast.model = cached_optimized(method, cfg.quick)
+            fast = _pipeline_for(model, processor, cached_optimized(method, cfg.quick))
             with torch.inference_mode():
                 fast._forward(fast.preprocess({"image": _decode(paths[0]), "boxes": boxes[0][:1]}), flip_test=False)
             variants["optimized"] = fast
@@ -744,11 +748,12 @@ def memory_probe(variant: str, cfg: BenchConfig) -> dict:
     record = records[0]
     path, boxes = record["path"], _boxes_for(record, 32, cfg.seed)
     model = build_model("rle", cfg.quick)
-    pipe = _pipeline_for(model, _topdown_processor(model))
+    forward = None
     if variant == "optimized":
         from .inference import optimize_for_inference
 
-        pipe.model = optimize_for_inference(model)
+        forward = optimize_for_inference(model)
+    pipe = _pipeline_for(model, _topdown_processor(model), forward)
     pipe(path, boxes=boxes[:4], flip_test=True)  # warm-up (and compile) outside the measured window
     before = _read_status("VmRSS")
     reset = _reset_peak_rss()

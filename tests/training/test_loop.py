@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,17 +114,15 @@ def test_mpii_recipe_trains_and_reports_pckh(tmp_path, mpii_mini):
 
 
 def test_annotation_keypoint_count_must_match_the_config(tmp_path, coco_mini):
-    from hfpose.training import TrainingRecipe, train
+    from hfpose.training import TrainingRecipe
+    from hfpose.training.loop import _build_train_dataset, build_model
 
     # A COCO annotation file (17 keypoints) given to a model configured for MPII's 16 keypoints.
-    path = tiny_recipe(tmp_path, coco_mini, dataset="mpii")
-    recipe = TrainingRecipe.from_yaml(path)
-    recipe.dataset = "mpii"
-    from hfpose.training.loop import build_model, _build_train_dataset
+    recipe = TrainingRecipe.from_yaml(tiny_recipe(tmp_path, coco_mini, dataset="mpii"))
 
     model = build_model(recipe)
     recipe.dataset = "coco"  # load the COCO json while the model expects 16 keypoints
-    with pytest.raises(ValueError, match="17|16"):
+    with pytest.raises(ValueError, match="17|16"):  # the error names both keypoint counts
         _build_train_dataset(recipe, model.config)
 
 

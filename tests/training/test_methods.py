@@ -1,8 +1,6 @@
 """Every top-down method trains a few steps through the accelerate loop on real coco-mini images (tiny backbone),
 and `init_from` loads what fits from hfpose directories and MMPose checkpoints, failing clearly otherwise."""
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
