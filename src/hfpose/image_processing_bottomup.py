@@ -18,7 +18,7 @@ CVPR 2020 (multi-resolution aggregation, flip test); Huang et al., "The Devil is
 reference implementation MMPose v0.29.0 (open-mmlab/mmpose@0d9a00c) ``BottomUpGetImgSize``,
 ``BottomUpResizeAlign`` (``mmpose/datasets/pipelines/bottom_up_transform.py``), ``AssociativeEmbedding.forward_test``
 with ``flip_feature_maps`` / ``aggregate_stage_flip`` / ``aggregate_scale`` (``mmpose/core/post_processing``),
-as specified in ``shared/golden/bottomup029/README.md`` (sections ``resize.npz``, A, B).
+as specified in the MMPose 0.29 golden-fixture README (``bottomup029/README.md``) (sections ``resize.npz``, A, B).
 """
 
 from __future__ import annotations

@@ -274,14 +274,9 @@ def test_convert_checkpoint_end_to_end_with_reference(golden_dir, tmp_path):
         path, "deeppose", "resnet50", "coco", output_dir, reference_npz=models / "deeppose_outputs.npz"
     )
     assert (output_dir / "model.safetensors").is_file() and (output_dir / "config.json").is_file()
-    try:
-        import hfpose.image_processing_topdown  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        preprocessor = json.loads((output_dir / "preprocessor_config.json").read_text())
-        assert preprocessor["size"] == {"height": 256, "width": 192}
-        assert preprocessor["flip_indices"] == model.config.flip_indices
+    preprocessor = json.loads((output_dir / "preprocessor_config.json").read_text())
+    assert preprocessor["size"] == {"height": 256, "width": 192}
+    assert preprocessor["flip_indices"] == model.config.flip_indices
     reloaded = DeepPoseForPoseEstimation.from_pretrained(output_dir).eval()
     inputs = torch.from_numpy(np.load(models / "deeppose_outputs.npz")["inputs"][:2])
     with torch.no_grad():

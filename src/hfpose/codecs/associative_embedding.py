@@ -28,7 +28,7 @@ Representation for Human Pose Estimation" (DARK), CVPR 2020; Huang et al., "The 
 Unbiased Data Processing for Human Pose Estimation" (UDP), CVPR 2020. Reference implementation: MMPose v0.29.0
 (open-mmlab/mmpose@0d9a00c) ``mmpose/core/post_processing/group.py`` (``HeatmapParser``), ``post_transforms.py``
 (``get_group_preds``) and ``evaluation/top_down_eval.py`` (``post_dark_udp``), as specified step by step in
-``shared/golden/bottomup029/README.md`` (section C).
+the MMPose 0.29 golden-fixture README (``bottomup029/README.md``) (section C).
 """
 
 from __future__ import annotations

@@ -599,7 +599,7 @@ def reference_model_card(row: ReferenceResult | str, released_url: str | None = 
 
     Args:
         row: a `ReferenceResult` or its name.
-        released_url: URL of MMPose's released checkpoint (from `shared/golden/manifests/*.json` `released_url`);
+        released_url: URL of MMPose's released checkpoint (the `released_url` of MMPose's model zoo; `scripts/generate_model_cards.py` reads it from the checkpoint manifests);
             None when MMPose's file is not in the manifests.
         repo_id: default `hfpose/<name>`.
         verified_atol: tolerance the converter verified against MMPose's outputs for this layout, if any.
