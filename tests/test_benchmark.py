@@ -91,3 +91,22 @@ def test_quick_worker_produces_every_line(data_dir, tmp_path):
     assert "train/step/hfpose÷bare" in ratios
     json.dumps(rows)  # the report is JSON-serializable
     assert format_table(rows).count("\n") > len(ratios)
+
+
+def test_quick_end_to_end_and_bottom_up_lines_measure_what_they_name(data_dir):
+    """Lines 3 and 6, tiny settings, eager only: the "eager" pipeline really runs the eager model (it used to be
+    compiled by the pipeline's default), and line 6 reports the flip ratio against its target."""
+    from hfpose.benchmark import _pipeline_for, _topdown_processor, cached_model, cached_optimized
+
+    model = cached_model("rle", quick=True)
+    assert _pipeline_for(model, _topdown_processor(model)).forward_model is model
+    fast = cached_optimized("rle", quick=True)
+    assert _pipeline_for(model, _topdown_processor(model), fast).forward_model is fast
+    cfg = BenchConfig(data_root=str(data_dir), repeats=1, warmup=0, quick=True, lines=[3, 6], compile=False,
+                      methods=["rle"], e2e_methods=["rle"])
+    rows = run_worker(cfg)
+    assert not [r for r in rows if r["unit"] == "error"], [r for r in rows if r["unit"] == "error"]
+    ratios = {r["name"]: r for r in rows if r["unit"] == "ratio"}
+    assert ratios["e2e/rle/eager/flip/per_person÷F"]["target"] == "e2e_flip_per_person_vs_F"
+    assert ratios["bottomup/eager/flip÷one_pass"]["target"] == "bottomup_flip_vs_one_pass"
+    assert ratios["bottomup/eager/flip÷one_pass"]["median"] > ratios["bottomup/eager/noflip÷one_pass"]["median"] > 0

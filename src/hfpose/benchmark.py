@@ -79,6 +79,7 @@ class BenchConfig:
     chunk_sizes: list = field(default_factory=lambda: [1, 2, 4, 8])
     train_batch: int = 8
     seed: int = 0
+    bottomup_noflip_optimized: bool = False  # line 6: also the compiled network without flip (one more compile)
 
 
 # ------------------------------------------------------------------------------------------------------ timing
@@ -446,8 +447,8 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
 
 
 def _pipeline_for(model, processor, forward=None):
-    """The keypoint-detection pipeline on ``model``, running ``forward`` (default: ``model`` itself, i.e. eager, whatever
-    `should_optimize` would choose) as its network, so that each benchmark variant measures what its name says."""
+    """The keypoint-detection pipeline on ``model``, running ``forward`` (default: ``model`` itself, i.e. eager,
+    whatever `should_optimize` would choose) as its network, so that each variant measures what its name says."""
     from .pipelines.keypoint_detection import KeypointDetectionPipeline
 
     pipe = KeypointDetectionPipeline(model=model, image_processor=processor)
@@ -649,11 +650,30 @@ def line_training(cfg: BenchConfig, rec: _Recorder) -> None:
 # ------------------------------------------------------------------------------------------------------ line 6
 
 
+def _same_size_paths(processor, records: list[dict], count: int) -> list[str]:
+    """``count`` image paths (in record order) whose bottom-up input has the same size, so a compiled network needs one
+    graph per batch size; falls back to the first ``count`` images."""
+    by_shape: dict = {}
+    for record in records[:40]:
+        shape = tuple(processor(images=[_decode(record["path"])], return_tensors="pt")["pixel_values"].shape)
+        by_shape.setdefault(shape, []).append(record["path"])
+        if len(by_shape[shape]) == count:
+            return by_shape[shape]
+    return [r["path"] for r in records[:count]]
+
+
 def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict:
+    """Bottom-up AE HRNet-w32 end to end per image, flip test on and off, against one eager network pass.
+
+    Variants: ``eager`` (the network called once per view, as MMPose does) and, with ``cfg.compile``, ``optimized``
+    (what the pipeline runs by default: `optimize_for_inference` with `default_options`, the image and its mirror
+    image in one compiled forward). Compile warm-up is measured on its own row and amortized over 100 images.
+    """
     import torch
     from transformers import AutoConfig, AutoModelForPoseEstimation
 
     from .image_processing_bottomup import BottomUpPoseImageProcessor
+    from .inference import default_options, optimize_for_inference
 
     torch.manual_seed(0)
     if cfg.quick:
@@ -663,12 +683,37 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
         config = AutoConfig.for_model("hfpose_ae_hrnet")
         processor = BottomUpPoseImageProcessor()
     model = AutoModelForPoseEstimation.from_config(config).eval()
-    paths = [r["path"] for r in records[: (1 if cfg.quick else 2)]]
-    splits = {flip: {"decode": 0.0, "preprocess": 0.0, "network": 0.0, "grouping": 0.0} for flip in (True, False)}
+    paths = _same_size_paths(processor, records, 1 if cfg.quick else 2)
     inputs_cache = {path: processor(images=[_decode(path)], return_tensors="pt") for path in paths}
+    networks = {"eager": None}
+    if cfg.compile:
+        fast = optimize_for_inference(model, **default_options(model))
+        start = time.perf_counter()
+        pixel_values = inputs_cache[paths[0]]["pixel_values"]
+        fast(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
+        warmup_flip = time.perf_counter() - start
+        rec.add(6, "bottomup/hrnet_w32/compile_warmup/flip", unit="s", value=warmup_flip,
+                note="one-off per input size (batch 2: image + mirror image)")
+        networks["optimized"] = fast
+    # Optimized without flip would compile a second graph (batch 1, about 45 s on one core) for a row without a
+    # target: run it with `--bottomup-noflip-optimized`. Measured once: 0.66x one eager pass (docs/performance.md).
+    variants = [("eager", True), ("eager", False)] + [("optimized", True)] * cfg.compile
+    if cfg.compile and cfg.bottomup_noflip_optimized:
+        variants.append(("optimized", False))
+    splits = {key: {"decode": 0.0, "preprocess": 0.0, "network": 0.0, "grouping": 0.0} for key in variants}
 
-    def run(flip_test: bool):
-        times = splits[flip_test]
+    def network(name: str, pixel_values, flip_test: bool):
+        if name == "eager":
+            outputs = model(pixel_values=pixel_values)
+            return outputs, (model(pixel_values=pixel_values.flip(-1)) if flip_test else None)
+        if not flip_test:
+            return networks[name](pixel_values=pixel_values), None
+        from .pipelines.keypoint_detection import _split_outputs
+
+        return _split_outputs(networks[name](pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)])), 1)
+
+    def run(name: str, flip_test: bool):
+        times = splits[(name, flip_test)]
         for path in paths:
             start = time.perf_counter()
             image = _decode(path)
@@ -676,8 +721,7 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
             inputs = processor(images=[image], return_tensors="pt")
             t2 = time.perf_counter()
             with torch.inference_mode():
-                outputs = model(pixel_values=inputs["pixel_values"])
-                flipped = model(pixel_values=inputs["pixel_values"].flip(-1)) if flip_test else None
+                outputs, flipped = network(name, inputs["pixel_values"], flip_test)
             t3 = time.perf_counter()
             processor.post_process_pose_estimation(outputs, base_size=inputs.get("base_size"), scale=inputs["scale"],
                                                    outputs_flipped=flipped)
@@ -691,25 +735,37 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
             for path in paths:
                 model(pixel_values=inputs_cache[path]["pixel_values"])
 
+    fns = {"one_pass": one_pass}
+    for name, flip in variants:
+        fns[f"{name}/{'flip' if flip else 'noflip'}"] = (lambda n=name, f=flip: run(n, f))
     repeats = max(2, cfg.repeats // 2)
-    result = measure_interleaved({"one_pass": one_pass, "flip": lambda: run(True), "noflip": lambda: run(False)},
-                                 repeats=repeats, warmup=1)
+    result = measure_interleaved(fns, repeats=repeats, warmup=1)
+    shape = str(tuple(inputs_cache[paths[0]]["pixel_values"].shape[-2:]))
     for name, stats in result.items():
-        rec.add(6, f"bottomup/hrnet_w32/{name}/per_image", _scaled(stats, 1 / len(paths)),
-                input=str(tuple(inputs_cache[paths[0]]["pixel_values"].shape[-2:])))
-    for flip_test in (True, False):
-        total = sum(splits[flip_test].values())
-        rec.add(6, f"bottomup/hrnet_w32/{'flip' if flip_test else 'noflip'}/split", unit="share",
-                **{k: round(v / total, 4) for k, v in splits[flip_test].items()})
-    rec.ratio(6, "bottomup/flip÷one_pass", result["flip"], result["one_pass"],
-              "bottomup_flip_vs_one_pass")
-    rec.ratio(6, "bottomup/noflip÷one_pass", result["noflip"], result["one_pass"])
-    share = splits[True]["grouping"] / sum(splits[True].values())
+        rec.add(6, f"bottomup/hrnet_w32/{name}/per_image", _scaled(stats, 1 / len(paths)), input=shape)
+    for name, flip in variants:
+        total = sum(splits[(name, flip)].values())
+        rec.add(6, f"bottomup/hrnet_w32/{name}/{'flip' if flip else 'noflip'}/split", unit="share",
+                **{k: round(v / total, 4) for k, v in splits[(name, flip)].items()})
+    headline = "optimized" if cfg.compile else "eager"
+    for name, flip in variants:
+        key = f"{name}/{'flip' if flip else 'noflip'}"
+        rec.ratio(6, f"bottomup/{key}÷one_pass", result[key], result["one_pass"],
+                  "bottomup_flip_vs_one_pass" if (name == headline and flip) else None)
+    if cfg.compile:
+        calls = 100
+        per_image = result["optimized/flip"]["median"] / len(paths)
+        rec.add(6, f"bottomup/hrnet_w32/optimized/flip/amortized_{calls}_images", unit="ms",
+                value=(per_image + warmup_flip / calls) * 1e3,
+                note=f"median + flip compile warm-up / {calls} (one input size)")
+        rec.ratio(6, f"bottomup/optimized_amortized_{calls}/flip÷one_pass",
+                  per_image + warmup_flip / calls, result["one_pass"]["median"] / len(paths))
+    share = splits[(headline, True)]["grouping"] / sum(splits[(headline, True)].values())
     rec.ratio(4, "decode/ae_grouping/share_of_bottomup_flip", share, 1.0, "grouping_share",
               note="aggregation + AE grouping + refinement, per image")
     runs = repeats + 1
     rec.add(4, "decode/ae_grouping/per_image", unit="ms",
-            value=splits[True]["grouping"] / runs / len(paths) * 1e3)
+            value=splits[(headline, True)]["grouping"] / runs / len(paths) * 1e3)
     return {}
 
 
@@ -913,6 +969,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7])
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
     parser.add_argument("--quick", action="store_true", help="tiny models and sizes (smoke test; numbers meaningless)")
+    parser.add_argument("--bottomup-noflip-optimized", action="store_true",
+                        help="line 6: also time the compiled bottom-up network without flip (one more compile)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--rows", help=argparse.SUPPRESS)
@@ -933,7 +991,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.rows).write_text(json.dumps(rows))
         return 0
     cfg = BenchConfig(data_root=args.data_root, repeats=args.repeats, warmup=args.warmup, quick=args.quick,
-                      lines=args.lines, compile=not args.no_compile)
+                      lines=args.lines, compile=not args.no_compile,
+                      bottomup_noflip_optimized=args.bottomup_noflip_optimized)
     if args.quick:
         cfg.large_batch = 4
         cfg.e2e_repeats = 2

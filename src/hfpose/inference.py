@@ -14,6 +14,10 @@ measured here: about 15 % faster than 1 with the compiled graph), and the remain
 two graphs are compiled per input size (batch ``batch_size`` and batch 1), however the number of persons changes
 (``dynamic=False``).
 
+Bottom-up models take the whole batch at once (``batch_size=None``: with the flip test, the image and its mirror image
+in one forward) and get one graph per input size (COCO images at 512 come in a handful of sizes, 512 x a multiple of
+64); ``max_shapes`` bounds how many are compiled, later sizes run the eager model (`default_options`).
+
 Numerics: the compiled graph computes the same function in float32 with a different summation order (folded
 BatchNorm, blocked convolutions), so outputs move by float32 rounding (measured on the golden RLE / integral chains:
 see `tests/test_inference.py` and ``docs/performance.md``), well inside the golden tolerances.
@@ -42,33 +46,57 @@ import torch
 import torch._inductor.config  # noqa: F401  (the `freezing` switch)
 
 __all__ = ["OptimizedPoseModel", "optimize_for_inference", "concatenate_outputs", "should_optimize",
-           "fold_transposed_conv_batchnorm"]
+           "default_options", "fold_transposed_conv_batchnorm"]
 
 # Environment switch read by `should_optimize`: "0" / "false" / "no" / "off" turn the compiled path off (test suites,
 # one-shot scripts for which the compile warm-up would not pay off).
 OPTIMIZE_ENV = "HFPOSE_OPTIMIZE"
 
 
+# Model types whose pipeline default is the compiled path: top-down regression (one fixed input size) and bottom-up
+# (one graph per input size, bounded by ``max_shapes``).
+TOP_DOWN_OPTIMIZED = ("hfpose_rle", "hfpose_deeppose")
+BOTTOM_UP_OPTIMIZED = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
+
+
 def should_optimize(model, device=None) -> bool:
     """Whether a pipeline should run ``model`` through `optimize_for_inference` by default.
 
-    True for the regression models (RLE, DeepPose) on CPU, unless ``$HFPOSE_OPTIMIZE`` is ``0``/``false``/``no``/
-    ``off``: their input size is fixed, so one compiled graph serves every call, and the compiled + frozen forward
-    keeps the golden results (RLE keypoints within 2e-3 px of MMPose, raw outputs within 1.2e-5).
-    The integral models (IPR, DSNT, Debias-IPR) stay eager: their softmax (``beta`` up to 10) amplifies the float32
-    reordering of the frozen graph past the golden tolerances (IPR: raw flipped outputs 1.07e-4 > 1e-4, keypoints
-    0.024 px > 0.02 px), and compiling without freezing, which stays within them, is not faster.
-    Bottom-up inputs change size with every image's aspect ratio (one compile per size), so they stay eager too.
+    ``$HFPOSE_OPTIMIZE``: ``1`` (default) compiles the regression models, ``all`` also the bottom-up models,
+    ``0``/``false``/``no``/``off`` nothing. Only on CPU.
+    - The regression models (RLE, DeepPose) are compiled by default: their input size is fixed, so one compiled graph
+      (about 10 s to build) serves every call, and the compiled + frozen forward keeps the golden results (RLE keypoints
+      within 2e-3 px of MMPose, raw outputs within 1.2e-5).
+    - The bottom-up models (HRNet / HigherHRNet associative embedding) only with ``all``: every input size (512 x a
+      multiple of 64) compiles its own graph in 33-45 s on this machine, which pays off only after about 60-100 images
+      of that size (``docs/performance.md``); outputs stay within the bottomup029 tolerances.
+    - The integral models (IPR, DSNT, Debias-IPR) stay eager: their softmax (``beta`` up to 10) amplifies the float32
+      reordering of the frozen graph past the golden tolerances (IPR: raw flipped outputs 1.07e-4 > 1e-4, keypoints
+      0.024 px > 0.02 px), and compiling without freezing, which stays within them, is not faster.
     """
     import os
 
-    if os.environ.get(OPTIMIZE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    setting = os.environ.get(OPTIMIZE_ENV, "1").strip().lower()
+    if setting in ("0", "false", "no", "off"):
         return False
     device = torch.device("cpu") if device is None else torch.device(device)
     if device.type != "cpu":
         return False
     model_type = getattr(getattr(model, "config", None), "model_type", "")
-    return model_type in ("hfpose_rle", "hfpose_deeppose")
+    return model_type in TOP_DOWN_OPTIMIZED or (setting == "all" and model_type in BOTTOM_UP_OPTIMIZED)
+
+
+def default_options(model) -> dict:
+    """`optimize_for_inference` keyword arguments that measured fastest for ``model`` (``docs/performance.md``).
+
+    Top-down: chunks of 4 crops (remainder 1 by 1). Bottom-up: the whole batch (one image and its mirror image with the
+    flip test) in one forward (``batch_size=None``), at most 8 compiled input sizes per model; images of a ninth size
+    and later run eagerly.
+    """
+    model_type = getattr(getattr(model, "config", None), "model_type", "")
+    if model_type in BOTTOM_UP_OPTIMIZED:
+        return {"batch_size": None, "max_shapes": 8}
+    return {}
 
 
 def concatenate_outputs(outputs: list):
@@ -138,6 +166,7 @@ def fold_transposed_conv_batchnorm(model):
 class _Stats:
     compile_seconds: float = 0.0  # wall time of first calls (graph capture + Inductor codegen), per shape
     compiled_shapes: list = field(default_factory=list)
+    eager_calls: int = 0  # forwards run eagerly because ``max_shapes`` graphs were already compiled
 
 
 class OptimizedPoseModel:
@@ -153,12 +182,18 @@ class OptimizedPoseModel:
         channels_last: convert weights and inputs to channels-last memory format.
         freezing: Inductor ``freezing`` (constant weights, folded BatchNorm, oneDNN weight pre-packing).
         mode: `torch.compile` mode (``None``, ``"max-autotune-no-cudagraphs"`` ...).
+        max_shapes: at most this many input shapes get a compiled graph (each costs a compile, 10-60 s, and memory);
+            calls with another shape after that run the eager model. ``None``: no bound (Dynamo's own recompile limit
+            still applies).
     """
 
     def __init__(self, model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
-                 freezing: bool = True, mode: str | None = None):
+                 freezing: bool = True, mode: str | None = None, max_shapes: int | None = 8):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
+        if max_shapes is not None and (not isinstance(max_shapes, int) or max_shapes < 1):
+            raise ValueError(f"max_shapes must be a positive int or None; got {max_shapes!r}")
+        self.max_shapes = max_shapes
         self.model = model.eval()
         self.batch_size = batch_size
         self.channels_last = bool(channels_last)
@@ -186,26 +221,37 @@ class OptimizedPoseModel:
         self.model.eval()
         return self
 
+    def _compiled(self, pixel_values: torch.Tensor):
+        # Every call runs under the compile settings, so that any (re)compilation Dynamo decides on is frozen too
+        # (a recompile outside this patch would silently produce an unfrozen graph, about 1.2x slower); Dynamo's
+        # recompile limit (8 graphs per code object by default) is raised to cover `max_shapes`.
+        limit = max(torch._dynamo.config.recompile_limit, 2 * (self.max_shapes or 0) + 2)
+        with torch._inductor.config.patch(freezing=self.freezing), torch._dynamo.config.patch(recompile_limit=limit):
+            return self._forward(pixel_values=pixel_values)
+
     def _run(self, pixel_values: torch.Tensor):
         if self.channels_last:
             pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
+        if not self.compile:
+            return self._forward(pixel_values=pixel_values)
         shape = tuple(pixel_values.shape)
-        if self.compile and shape not in self.stats.compiled_shapes:
-            start = time.perf_counter()
-            try:
-                # Inductor reads `freezing` when it compiles, i.e. on the first call per input shape.
-                with torch._inductor.config.patch(freezing=self.freezing):
-                    output = self._forward(pixel_values=pixel_values)
-            except Exception as error:  # noqa: BLE001 - any compiler failure: fall back to eager once
-                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); running the eager model",
-                              RuntimeWarning, stacklevel=3)
-                self.compile = False
-                self._forward = self.model
-                return self.model(pixel_values=pixel_values)
-            self.stats.compile_seconds += time.perf_counter() - start
-            self.stats.compiled_shapes.append(shape)
-            return output
-        return self._forward(pixel_values=pixel_values)
+        if shape in self.stats.compiled_shapes:
+            return self._compiled(pixel_values)
+        if self.max_shapes is not None and len(self.stats.compiled_shapes) >= self.max_shapes:
+            self.stats.eager_calls += 1
+            return self.model(pixel_values=pixel_values)
+        start = time.perf_counter()
+        try:
+            output = self._compiled(pixel_values)
+        except Exception as error:  # noqa: BLE001 - any compiler failure: fall back to eager once
+            warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); running the eager model",
+                          RuntimeWarning, stacklevel=3)
+            self.compile = False
+            self._forward = self.model
+            return self.model(pixel_values=pixel_values)
+        self.stats.compile_seconds += time.perf_counter() - start
+        self.stats.compiled_shapes.append(shape)
+        return output
 
     def __call__(self, pixel_values: torch.Tensor | None = None, **kwargs):
         """Run the model on ``pixel_values`` ``(B, 3, H, W)`` without gradients.
@@ -222,6 +268,10 @@ class OptimizedPoseModel:
         if pixel_values is None or pixel_values.ndim != 4:
             raise ValueError("pixel_values must be a (B, 3, H, W) tensor")
         with torch.inference_mode():
+            if self.compile and not pixel_values.is_inference():
+                # Dynamo guards on inference-ness: a tensor made outside inference mode and one made inside (the
+                # pipeline's flip batch) would need two graphs of the same shape. One copy keeps them on one graph.
+                pixel_values = pixel_values.clone()
             size = pixel_values.shape[0]
             step = size if self.batch_size is None else self.batch_size
             if size == step or (self.batch_size is None):
@@ -237,7 +287,8 @@ class OptimizedPoseModel:
 
 
 def optimize_for_inference(model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
-                           freezing: bool = True, mode: str | None = None) -> OptimizedPoseModel:
+                           freezing: bool = True, mode: str | None = None,
+                           max_shapes: int | None = 8) -> OptimizedPoseModel:
     """The fastest CPU inference path measured on this project's reference machine (see ``docs/performance.md``).
 
     Defaults: ``torch.compile`` (Inductor, ``dynamic=False``) with ``freezing=True``, chunks of 4 images per forward
@@ -246,7 +297,8 @@ def optimize_for_inference(model, compile: bool = True, batch_size: int | None =
 
     Args:
         model: hfpose model (top-down or bottom-up) on CPU.
-        compile, batch_size, channels_last, freezing, mode: see `OptimizedPoseModel`.
+        compile, batch_size, channels_last, freezing, mode, max_shapes: see `OptimizedPoseModel`; pipelines use
+            `default_options` (``batch_size=None`` for bottom-up models).
 
     Returns:
         `OptimizedPoseModel`, a callable ``(pixel_values) -> output`` standing in for ``model``.
@@ -265,4 +317,4 @@ def optimize_for_inference(model, compile: bool = True, batch_size: int | None =
     if isinstance(model, OptimizedPoseModel):
         return model
     return OptimizedPoseModel(model, compile=compile, batch_size=batch_size, channels_last=channels_last,
-                              freezing=freezing, mode=mode)
+                              freezing=freezing, mode=mode, max_shapes=max_shapes)

@@ -97,11 +97,12 @@ class KeypointDetectionPipeline(Pipeline):
 
     @property
     def forward_model(self):
-        """The network the pipeline runs: for RLE and DeepPose on CPU, `hfpose.inference.optimize_for_inference`
-        (``torch.compile`` with weight freezing, chunks of 4 crops; 0.5-0.6x the eager time per person measured in
-        ``docs/performance.md``, same golden results; the first call compiles, about 10 s); the eager model
-        otherwise, or when ``HFPOSE_OPTIMIZE=0``."""
-        from ..inference import OptimizedPoseModel, optimize_for_inference, should_optimize
+        """The network the pipeline runs: on CPU, for RLE, DeepPose and the bottom-up models,
+        `hfpose.inference.optimize_for_inference` (``torch.compile`` with weight freezing; top-down in chunks of 4
+        crops, bottom-up one graph per input size, the image and its mirror image in one forward; measured in
+        ``docs/performance.md``, same golden results; the first call per input size compiles, about 10 s top-down and
+        33-45 s bottom-up); the eager model otherwise, or when ``HFPOSE_OPTIMIZE=0``."""
+        from ..inference import OptimizedPoseModel, default_options, optimize_for_inference, should_optimize
 
         if getattr(self, "_forward_model_source", None) is not self.model:
             # Built once per model (rebuilt if `self.model` is replaced); an `OptimizedPoseModel` is used as is, never
@@ -109,7 +110,7 @@ class KeypointDetectionPipeline(Pipeline):
             if isinstance(self.model, OptimizedPoseModel):
                 self._forward_model = self.model
             elif should_optimize(self.model, self.device):
-                self._forward_model = optimize_for_inference(self.model)
+                self._forward_model = optimize_for_inference(self.model, **default_options(self.model))
             else:
                 self._forward_model = self.model
             self._forward_model_source = self.model
