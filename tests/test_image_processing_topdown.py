@@ -443,3 +443,36 @@ def test_bad_settings_and_post_process_input():
         processor.post_process_pose_estimation(
             {"keypoints": outputs["keypoints"], "scores": np.zeros((2, 4))}, [[[0, 0, 5, 5], [1, 1, 5, 5]]]
         )
+
+
+@pytest.mark.parametrize("use_udp", [False, True])
+def test_four_channel_warp_gives_the_three_channel_bytes(coco_mini, use_udp):
+    """The fast path warps a 4-channel copy of the region each image's crops read (OpenCV's SIMD bilinear path) in a
+    reused scratch buffer; its pixels must equal the normalization table applied to the plain 3-channel
+    ``cv2.warpAffine`` crop, bit for bit: small boxes, boxes over the border, one image passed twice, and a scratch
+    buffer full of stale bytes (a crop reading outside its converted region would pick them up)."""
+    from hfpose import image_processing_topdown as module
+
+    paths = sorted((coco_mini / "val2017").glob("*.jpg"))[:3]
+    images = [np.asarray(Image.open(path).convert("RGB")) for path in paths]
+    images.append(images[0])  # the same array twice: each entry gets its own region
+    rng = np.random.default_rng(0)
+    processor = TopDownPoseImageProcessor(use_udp=use_udp)
+    table = module._normalization_table(True, 1 / 255, True, processor.image_mean, processor.image_std)
+    for trial in range(4):
+        boxes = []
+        for image in images:
+            height, width = image.shape[:2]
+            count = int(rng.integers(1, 12))
+            xy = rng.uniform(-0.2, 0.9, (count, 2)) * [width, height]
+            wh = rng.uniform(0.005, 0.6, (count, 2)) * [width, height]
+            wh = np.maximum(wh, 2.0 - np.minimum(xy, 0))  # every box overlaps the image
+            boxes.append(np.concatenate([xy, wh], 1).astype(np.float32))
+        module._SCRATCH.buffer = rng.integers(0, 256, 2 * 640 * 640 * 4, dtype=np.uint8)  # stale bytes everywhere
+        inputs = processor(images, boxes=boxes)
+        assert inputs["pixel_values"].shape == (sum(map(len, boxes)), 3, 256, 192)
+        for person, index in enumerate(inputs["image_index"]):
+            crop = processor.affine_crop(images[index], inputs["center"][person], inputs["scale"][person])
+            assert crop.shape == (256, 192, 3)
+            expected = np.stack([table[c][crop[..., c]] for c in range(3)])
+            np.testing.assert_array_equal(inputs["pixel_values"][person], expected, err_msg=f"trial {trial} crop {person}")

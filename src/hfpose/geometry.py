@@ -81,12 +81,16 @@ def validate_boxes_xywh(boxes, name: str = "boxes") -> np.ndarray:
         array = array[None]
     if array.ndim != 2 or array.shape[1] != 4:
         raise ValueError(f"{name} must have shape (num_boxes, 4) in COCO [x, y, w, h]; got shape {array.shape}")
-    as_float32 = array.astype(np.float32)  # check what callers will use: float32 can overflow or round w/h to 0
-    for index, (box, box32) in enumerate(zip(array, as_float32)):
-        if not np.all(np.isfinite(box)) or not np.all(np.isfinite(box32)):
-            raise ValueError(f"{name}[{index}] = {box.tolist()} has a non-finite value (in float32)")
-        if box32[2] <= 0 or box32[3] <= 0:
-            raise ValueError(f"{name}[{index}] = {box.tolist()} has non-positive width or height")
+    with np.errstate(over="ignore", invalid="ignore"):
+        as_float32 = array.astype(np.float32)  # check what callers will use: float32 can overflow or round w/h to 0
+    non_finite = ~(np.isfinite(array).all(axis=1) & np.isfinite(as_float32).all(axis=1))
+    # One vectorized test; the loop below only runs to name the first offending box.
+    if non_finite.any() or not ((as_float32[:, 2] > 0) & (as_float32[:, 3] > 0)).all():
+        for index, (box, box32) in enumerate(zip(array, as_float32)):
+            if non_finite[index]:
+                raise ValueError(f"{name}[{index}] = {box.tolist()} has a non-finite value (in float32)")
+            if box32[2] <= 0 or box32[3] <= 0:
+                raise ValueError(f"{name}[{index}] = {box.tolist()} has non-positive width or height")
     return as_float32
 
 
