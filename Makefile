@@ -6,6 +6,13 @@ HFPOSE_DATA ?= ../shared/data
 export HFPOSE_DATA
 STAMP := .install.stamp
 
+# The stamp only counts if `hfpose` imports from this checkout: an editable install made from another clone (or a
+# removed one) is redone rather than silently testing other code.
+HFPOSE_ORIGIN := $(shell $(PYTHON) -c "import importlib.util as u, os; s = u.find_spec('hfpose'); print(os.path.realpath(s.origin) if s and s.origin else '')" 2>/dev/null)
+ifneq ($(HFPOSE_ORIGIN),$(realpath $(CURDIR))/src/hfpose/__init__.py)
+$(shell rm -f $(STAMP))
+endif
+
 .PHONY: install demo test test-all bench clean
 
 # torch==2.13.0 is pinned only where no torch is importable (that spec takes the CPU wheel here);

@@ -305,6 +305,49 @@ def line_preprocessing(cfg: BenchConfig, rec: _Recorder, records: list[dict]) ->
 # ------------------------------------------------------------------------------------------------------ line 2
 
 
+_PEAK_CACHE: dict = {}
+
+
+def fp32_matmul_peak(quick: bool = False) -> float:
+    """Float32 FLOP/s of this process's threads, measured as the best of 5 ``torch.mm`` of two 2048 x 2048 matrices.
+
+    A dense GEMM is the most efficient kernel a CPU runs, so ``model FLOPs / this`` estimates the time no float32
+    implementation of the network can go much below on this machine (convolution libraries reach about its level: the
+    best measured here, onnxruntime on HRNet-w32, ran at 1.01x of it). Cached per process (one thread count each).
+    """
+    import torch
+
+    if quick not in _PEAK_CACHE:
+        n = 256 if quick else 2048
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        for _ in range(2):
+            torch.mm(a, b)
+        best = min(measure(lambda: torch.mm(a, b), repeats=5, warmup=0)["samples"])
+        _PEAK_CACHE[quick] = 2 * n**3 / best
+    return _PEAK_CACHE[quick]
+
+
+def model_flops(model, pixel_values) -> float:
+    """Floating-point operations (2 per multiply-add) of one ``model(pixel_values=...)`` call, counted by
+    `torch.utils.flop_counter.FlopCounterMode` (convolutions, matmuls; element-wise ops are not counted)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        model(pixel_values=pixel_values)
+    return float(counter.get_total_flops())
+
+
+def _record_floor(rec: "_Recorder", line: int, name: str, flops: float, quick: bool) -> float:
+    """Add the ``GFLOP`` and float32-floor rows for one forward; returns the floor in seconds."""
+    peak = fp32_matmul_peak(quick)
+    rec.add(line, f"{name}/gflop", unit="GFLOP", value=flops / 1e9, note="FlopCounterMode, 2 per multiply-add")
+    rec.add(line, f"{name}/fp32_floor", unit="ms", value=flops / peak * 1e3,
+            note=f"GFLOP / fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s at {rec.threads} thread(s), same process)")
+    return flops / peak
+
+
 def _tiny_backbone_config():
     from transformers import ResNetConfig
 
@@ -395,6 +438,9 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
         with torch.inference_mode():
             result = measure_interleaved(fns, repeats=cfg.repeats, warmup=cfg.warmup)
         floors[(height, width)] = result["F"]["median"]
+        floor_seconds = _record_floor(rec, 2, f"forward/{method}", model_flops(model, x1), cfg.quick)
+        rec.ratio(2, f"forward/{method}/fp32_floor÷F/b1", floor_seconds, result["F"]["median"],
+                  note="the float32 arithmetic floor of one crop, in units of F")
         for name, stats in result.items():
             rec.add(2, f"forward/{method}/{name}/b1", stats, input=f"{width}x{height}")
         for name in fns:
@@ -541,6 +587,10 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
             floor_stats = result.pop("F")
             floor_seconds = floor_stats["median"]
             flip = "flip" if flip_test else "noflip"
+            arithmetic = model_flops(model, x1) / fp32_matmul_peak(cfg.quick) * (2 if flip_test else 1)
+            rec.ratio(3, f"e2e/{method}/fp32_floor/{flip}/per_person÷F", arithmetic, floor_seconds,
+                      note="network FLOPs per person (x2 with flip test) / fp32 matmul peak: no float32 forward "
+                           "goes much below this")
             total_persons = count * len(paths)
             rec.add(3, f"e2e/{method}/F/{flip}_rounds", floor_stats, input=f"{width}x{height}")
             for name, stats in result.items():
@@ -762,6 +812,10 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
         rec.add(6, f"bottomup/hrnet_w32/{name}/{'flip' if flip else 'noflip'}/split", unit="share",
                 **{k: round(v / total, 4) for k, v in splits[(name, flip)].items()})
     headline = "optimized" if cfg.compile else "eager"
+    view = inputs_cache[paths[0]]["pixel_values"]
+    floor_view = _record_floor(rec, 6, "bottomup/hrnet_w32/one_view", model_flops(model, view), cfg.quick)
+    rec.ratio(6, "bottomup/fp32_floor/flip÷one_pass", 2 * floor_view, result["one_pass"]["median"] / len(paths),
+              note="2 views x network FLOPs / fp32 matmul peak, in units of one eager pass")
     for name, flip in variants:
         key = f"{name}/{'flip' if flip else 'noflip'}"
         rec.ratio(6, f"bottomup/{key}÷one_pass", result[key], result["one_pass"],
