@@ -20,7 +20,9 @@ from hfpose.benchmark import (
     _Recorder,
     format_table,
     measure,
+    fp32_matmul_peak,
     measure_interleaved,
+    model_flops,
     opencv_floor,
     run_worker,
 )
@@ -39,6 +41,34 @@ def test_measure_interleaved_runs_round_robin():
     result = measure_interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, repeats=2, warmup=1)
     assert order == ["a", "b"] * 3
     assert set(result) == {"a", "b"} and all(r["n"] == 2 for r in result.values())
+
+
+def test_measure_interleaved_burst_times_the_last_call_of_each_burst():
+    order, durations = [], iter([0.0, 0.02, 0.0, 0.02] * 2)
+
+    def work(name):
+        order.append(name)
+        time.sleep(next(durations))
+
+    result = measure_interleaved({"a": lambda: work("a"), "b": lambda: work("b")}, repeats=2, warmup=0, burst=2)
+    assert order == ["a", "a", "b", "b"] * 2
+    assert all(r["min"] >= 0.015 for r in result.values())  # the slow (second) call of each burst was timed
+
+
+def test_model_flops_counts_two_per_multiply_add_and_peak_is_plausible():
+    import torch
+
+    class Conv(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1, bias=False)
+
+        def forward(self, pixel_values):
+            return self.conv(pixel_values)
+
+    assert model_flops(Conv(), torch.zeros(2, 3, 10, 12)) == 2 * (2 * 8 * 10 * 12) * (3 * 3 * 3)
+    peak = fp32_matmul_peak(quick=True)
+    assert 1e8 < peak < 1e14  # FLOP/s of a CPU core or two
 
 
 def test_ratio_rows_carry_targets_and_table_lists_both_thread_counts():
