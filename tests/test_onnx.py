@@ -83,9 +83,43 @@ def test_pipeline_runs_the_onnx_model_on_cpu(tmp_path, coco_mini):
 def test_bad_inputs(tmp_path):
     from hfpose.models.associative_embedding import AssociativeEmbeddingConfig
 
-    with pytest.raises(ValueError, match="covers the top-down models"):
-        export_onnx(AutoModelForPoseEstimation.from_config(AssociativeEmbeddingConfig()), tmp_path / "x.onnx")
+    from transformers import ResNetBackbone, ResNetConfig
+
+    with pytest.raises(ValueError, match="covers the hfpose pose models.*'resnet'"):
+        export_onnx(ResNetBackbone(ResNetConfig(depths=[1, 1, 1, 1])), tmp_path / "x.onnx")
+    del AssociativeEmbeddingConfig
     with pytest.raises(FileNotFoundError, match="config.json"):
         export_onnx(tmp_path, tmp_path / "x.onnx")
     with pytest.raises(FileNotFoundError, match="no ONNX file"):
         OnnxPoseModel(tmp_path / "missing.onnx")
+
+
+TINY_HRNET = dict(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
+                  num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+
+
+@pytest.mark.parametrize("model_type", ["hfpose_ae_hrnet", "hfpose_ae_higherhrnet"])
+def test_bottom_up_export_has_dynamic_batch_and_size(model_type, tmp_path):
+    """One file for every input size: onnxruntime matches PyTorch within 1e-4 on batches and sizes other than the
+    tracing example's, and returns the model's own output class (heatmaps tuple + tags)."""
+    from hfpose.models.hrnet import HRNetConfig
+
+    torch.manual_seed(0)
+    config = AutoConfig.for_model(model_type, backbone_config=HRNetConfig(**TINY_HRNET), input_size=[128, 128])
+    model = AutoModelForPoseEstimation.from_config(config).eval()
+    result = export_onnx(model, tmp_path / "bu.onnx", batch_size=1)
+    assert result["input_size"] == [128, 128]
+    expected_names = ["heatmaps.0", "heatmaps.1", "tags"] if model_type.endswith("higherhrnet") else ["heatmaps.0", "tags"]
+    assert result["output_names"] == expected_names
+    assert max(result["max_abs_diff"].values()) <= 1e-4
+    runner = OnnxPoseModel(tmp_path / "bu.onnx")  # config from bu.config.json
+    for shape in [(2, 3, 96, 160), (1, 3, 192, 64)]:
+        pixel_values = torch.randn(shape)
+        got = runner(pixel_values=pixel_values)
+        with torch.no_grad():
+            expected = model(pixel_values=pixel_values)
+        assert type(got) is type(expected)
+        assert len(got.heatmaps) == len(expected.heatmaps)
+        for ours, theirs in zip(got.heatmaps + (got.tags,), expected.heatmaps + (expected.tags,)):
+            assert ours.shape == theirs.shape
+            torch.testing.assert_close(ours, theirs, atol=1e-4, rtol=0)

@@ -13,8 +13,16 @@
 model (`OnnxPoseEstimatorOutput`), so `TopDownPoseImageProcessor.post_process_pose_estimation`, flip test included,
 works on its outputs unchanged. `onnx` and `onnxruntime` are the optional extra `hfpose[onnx]`.
 
-Bottom-up models are not exported (their grouping happens outside the network, but their multi-resolution outputs
-and image-dependent input size are not covered here).
+Bottom-up models (AE HRNet / HigherHRNet) are exported with dynamic batch, height and width (one file for every input
+size; grouping stays outside the network):
+
+    input   pixel_values  float32 (batch, 3, height, width), height and width multiples of 32
+    outputs heatmaps.0 [, heatmaps.1]  float32 (batch, K, h_s, w_s), one per output resolution (the model's `heatmaps`)
+            tags          float32 (batch, K * tag_dim, h_0, w_0)
+
+and `OnnxPoseModel` returns the model's own output class (`AssociativeEmbeddingPoseEstimatorOutput`), so
+`BottomUpPoseImageProcessor.post_process_pose_estimation` works on it unchanged. `export_network` is the shared
+exporter: `hfpose.inference.optimize_for_inference(..., backend="onnxruntime")` uses it to build an in-memory session.
 """
 
 from __future__ import annotations
@@ -29,10 +37,12 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
-__all__ = ["ONNX_OUTPUT_NAMES", "OnnxPoseEstimatorOutput", "OnnxPoseModel", "export_onnx", "onnx_output_names"]
+__all__ = ["ONNX_OUTPUT_NAMES", "OnnxPoseEstimatorOutput", "OnnxPoseModel", "export_network", "export_onnx",
+           "flat_output_names", "onnx_output_names", "unflatten_outputs"]
 
 ONNX_OUTPUT_NAMES = ("keypoints", "scores", "sigma")
 _TOPDOWN_MODEL_TYPES = ("hfpose_deeppose", "hfpose_rle", "hfpose_ipr", "hfpose_dsnt", "hfpose_debias_ipr")
+_BOTTOMUP_MODEL_TYPES = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
 
 
 @dataclass
@@ -48,17 +58,85 @@ class OnnxPoseEstimatorOutput(ModelOutput):
     sigma: torch.FloatTensor | None = None
 
 
-class _ExportWrapper(nn.Module):
-    """`pixel_values -> (keypoints, scores[, sigma])` as a tuple, the form `torch.onnx.export` traces."""
+def flat_output_names(outputs) -> list[str]:
+    """Names of the tensors of a model output, in field order: a tensor field is ``name``, a tuple-of-tensors field
+    (bottom-up ``heatmaps``) is ``name.0``, ``name.1`` ...; other fields (``None`` losses) are left out."""
+    names = []
+    for key, value in outputs.items():
+        if isinstance(value, torch.Tensor):
+            names.append(key)
+        elif isinstance(value, tuple) and value and all(isinstance(item, torch.Tensor) for item in value):
+            names.extend(f"{key}.{index}" for index in range(len(value)))
+    return names
 
-    def __init__(self, model: nn.Module, names: tuple[str, ...]):
+
+def _pick(outputs, name: str) -> torch.Tensor:
+    key, _, index = name.partition(".")
+    return outputs[key][int(index)] if index else outputs[key]
+
+
+def unflatten_outputs(output_class, names, values):
+    """Inverse of `flat_output_names`: ``output_class(**fields)`` from flat ``names`` / tensors ``values``."""
+    fields: dict = {}
+    for name, value in zip(names, values):
+        key, _, index = name.partition(".")
+        if index:
+            fields.setdefault(key, {})[int(index)] = value
+        else:
+            fields[key] = value
+    return output_class(**{key: tuple(value[i] for i in sorted(value)) if isinstance(value, dict) else value
+                           for key, value in fields.items()})
+
+
+class _FlatWrapper(nn.Module):
+    """`pixel_values -> tuple of the tensors named by flat_output_names`, the form `torch.onnx.export` traces."""
+
+    def __init__(self, model: nn.Module, names: list[str]):
         super().__init__()
         self.model = model
-        self.names = names
+        self.names = list(names)
 
     def forward(self, pixel_values: torch.Tensor):
         outputs = self.model(pixel_values=pixel_values, return_dict=True)
-        return tuple(outputs[name] for name in self.names)
+        return tuple(_pick(outputs, name) for name in self.names)
+
+
+def export_network(model: nn.Module, example: torch.Tensor, f, opset_version: int = 17,
+                   dynamic_spatial: bool | None = None, names: list[str] | None = None) -> tuple[list[str], type]:
+    """Export ``model``'s network (eval mode, no pre/post-processing) to ONNX with the TorchScript-based exporter.
+
+    Args:
+        model: an hfpose model.
+        example: ``(B, 3, H, W)`` float32 input used for tracing.
+        f: file path or binary file object (``io.BytesIO`` for an in-memory graph).
+        opset_version: ONNX opset.
+        dynamic_spatial: also make height and width dynamic (default: for bottom-up models, whose input size follows
+            the image); the batch axis is always dynamic.
+        names: the outputs to export (default: every tensor, `flat_output_names`).
+
+    Returns:
+        ``(output_names, output_class)``: the flat output names (`flat_output_names`) and the model's output class,
+        for `unflatten_outputs`.
+    """
+    model = model.eval()
+    if dynamic_spatial is None:
+        dynamic_spatial = getattr(model.config, "model_type", None) in _BOTTOMUP_MODEL_TYPES
+    with torch.no_grad():
+        reference = model(pixel_values=example, return_dict=True)
+    names = flat_output_names(reference) if names is None else list(names)
+    input_axes = {0: "batch", 2: "height", 3: "width"} if dynamic_spatial else {0: "batch"}
+    dynamic_axes = {"pixel_values": input_axes}
+    for name in names:
+        dims = {0: "batch"}
+        if dynamic_spatial and _pick(reference, name).ndim == 4:
+            dims.update({2: f"{name}_height", 3: f"{name}_width"})
+        dynamic_axes[name] = dims
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer warnings
+        # The wrapper must be in eval mode too: the exporter restores the wrapper's own mode afterwards, recursively.
+        torch.onnx.export(_FlatWrapper(model, names).eval(), (example,), f, input_names=["pixel_values"],
+                          output_names=names, dynamic_axes=dynamic_axes, opset_version=opset_version, dynamo=False)
+    return names, type(reference)
 
 
 def _load_model(model_or_dir):
@@ -88,48 +166,55 @@ def onnx_output_names(model: nn.Module) -> tuple[str, ...]:
 
 def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, batch_size: int = 2,
                 check: bool = True, atol: float = 1e-4) -> dict:
-    """Export a top-down hfpose network to ONNX with a dynamic batch axis.
+    """Export an hfpose network to ONNX: top-down models with a dynamic batch axis, bottom-up models with dynamic
+    batch, height and width (see the module docstring for the inputs and outputs).
 
     Args:
-        model_or_dir: an hfpose top-down model or a directory written by `save_pretrained`.
+        model_or_dir: an hfpose model or a directory written by `save_pretrained`.
         output_path: the `.onnx` file to write; `config.json` of the model is written next to it as
             `<stem>.config.json` so `OnnxPoseModel` can find the keypoint names and flip indices.
         opset_version: ONNX opset.
         batch_size: batch of the random example used for tracing.
-        check: run the exported graph with onnxruntime on a batch of a *different* size (`batch_size + 1`) and
-            compare with PyTorch.
+        check: run the exported graph with onnxruntime on a batch of a *different* size (`batch_size + 1`; bottom-up
+            also 64 px wider) and compare with PyTorch.
         atol: largest absolute difference accepted by the check.
 
     Returns:
-        `{"path", "output_names", "input_size" [w, h], "max_abs_diff" (when checked)}`.
+        `{"path", "output_names", "input_size" [w, h] of the tracing example, "max_abs_diff" (when checked)}`.
 
     Raises:
-        ValueError: a bottom-up model, or (check) outputs that differ by more than `atol` (names the output).
+        ValueError: not an hfpose pose model, or (check) outputs that differ by more than `atol` (names the output).
         ImportError: `check=True` without onnxruntime installed (`pip install hfpose[onnx]`).
     """
     model = _load_model(model_or_dir).eval()
-    names = onnx_output_names(model)
-    width, height = model.config.input_size
+    model_type = getattr(getattr(model, "config", None), "model_type", None)
+    if model_type not in _TOPDOWN_MODEL_TYPES + _BOTTOMUP_MODEL_TYPES:
+        raise ValueError(f"ONNX export covers the hfpose pose models {list(_TOPDOWN_MODEL_TYPES + _BOTTOMUP_MODEL_TYPES)}"
+                         f"; got {model_type!r}")
+    bottom_up = model_type in _BOTTOMUP_MODEL_TYPES
+    if bottom_up:
+        size = getattr(model.config, "input_size", 512)
+        width, height = (int(size), int(size)) if isinstance(size, int) else (int(size[0]), int(size[1]))
+        names = None
+    elif model_type in _TOPDOWN_MODEL_TYPES:
+        names = list(onnx_output_names(model))
+        width, height = model.config.input_size
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
     example = torch.randn(batch_size, 3, height, width, generator=generator)
-    dynamic_axes = {"pixel_values": {0: "batch"}, **{name: {0: "batch"} for name in names}}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer warnings
-        # The wrapper must be in eval mode too: the exporter restores the wrapper's own mode afterwards, recursively.
-        torch.onnx.export(_ExportWrapper(model, names).eval(), (example,), str(output_path),
-                          input_names=["pixel_values"], output_names=list(names), dynamic_axes=dynamic_axes,
-                          opset_version=opset_version, dynamo=False)
+    names, _ = export_network(model, example, str(output_path), opset_version=opset_version, names=names)
     model.config.to_json_file(str(_config_path(output_path)))
     result = {"path": str(output_path), "output_names": list(names), "input_size": [width, height]}
     if check:
-        pixel_values = torch.randn(batch_size + 1, 3, height, width, generator=generator)
+        pixel_values = torch.randn(batch_size + 1, 3, height, width + (64 if bottom_up else 0), generator=generator)
+        if bottom_up:
+            pixel_values = pixel_values[..., : height - 32, :]  # a different height too
         runner = OnnxPoseModel(output_path, model.config)
         with torch.no_grad():
-            expected = model(pixel_values=pixel_values)
+            expected = model(pixel_values=pixel_values, return_dict=True)
         got = runner(pixel_values=pixel_values)
-        differences = {name: float((got[name] - expected[name]).abs().max()) for name in names}
+        differences = {name: float((_pick(got, name) - _pick(expected, name)).abs().max()) for name in names}
         result["max_abs_diff"] = differences
         bad = {name: diff for name, diff in differences.items() if not diff <= atol}
         if bad:
@@ -144,9 +229,10 @@ def _config_path(onnx_path: Path) -> Path:
 class OnnxPoseModel(nn.Module):
     """An exported hfpose network run by onnxruntime (CPU), callable like the PyTorch model.
 
-    `model(pixel_values)` takes a `(B, 3, H, W)` float tensor (any batch size) and returns an
-    `OnnxPoseEstimatorOutput` with `keypoints`, `scores` (and `sigma` for RLE) as float32 CPU tensors, in the
-    conventions of the PyTorch model. It has no parameters; `config` is the hfpose config (keypoint names,
+    `model(pixel_values)` takes a `(B, 3, H, W)` float tensor (any batch size; any multiple-of-32 size for bottom-up
+    files) and returns, as float32 CPU tensors in the conventions of the PyTorch model, an `OnnxPoseEstimatorOutput`
+    with `keypoints`, `scores` (and `sigma` for RLE) for top-down files, or the bottom-up model's own output class
+    (`heatmaps` tuple and `tags`) for bottom-up files. It has no parameters; `config` is the hfpose config (keypoint names,
     flip indices, input size).
 
     Args:
@@ -186,6 +272,14 @@ class OnnxPoseModel(nn.Module):
             options.intra_op_num_threads = int(num_threads)
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.output_names = [output.name for output in self.session.get_outputs()]
+        self.output_class = OnnxPoseEstimatorOutput
+        model_type = getattr(config, "model_type", None)
+        if model_type in _BOTTOMUP_MODEL_TYPES:
+            from .models.associative_embedding import AssociativeEmbeddingPoseEstimatorOutput
+            from .models.higherhrnet.modeling_higherhrnet import HigherHRNetPoseEstimatorOutput
+
+            self.output_class = (HigherHRNetPoseEstimatorOutput if model_type == "hfpose_ae_higherhrnet"
+                                 else AssociativeEmbeddingPoseEstimatorOutput)
         self.register_buffer("_device_anchor", torch.zeros(()), persistent=False)
 
     @property
@@ -203,5 +297,4 @@ class OnnxPoseModel(nn.Module):
         """Run the graph; extra keyword arguments (`return_dict`, ...) are ignored."""
         array = pixel_values.detach().cpu().numpy().astype(np.float32, copy=False)
         values = self.session.run(self.output_names, {"pixel_values": array})
-        return OnnxPoseEstimatorOutput(**{name: torch.from_numpy(value)
-                                          for name, value in zip(self.output_names, values)})
+        return unflatten_outputs(self.output_class, self.output_names, [torch.from_numpy(v) for v in values])
