@@ -117,7 +117,8 @@ def test_compiled_tiny_model_matches_eager_and_stands_in_for_the_pipeline_model(
         reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral models "
                "therefore stay eager (hfpose.inference.should_optimize)", strict=False)),
 ])
-def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, tmp_path, monkeypatch):
+@pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
+def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, tmp_path, monkeypatch, backend):
     """The golden image → keypoints chain of tests/test_end_to_end_golden.py with the compiled + frozen forward."""
     import test_end_to_end_golden as chain
 
@@ -128,7 +129,7 @@ def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, 
     built = []
 
     def from_pretrained(*args, **kwargs):
-        built.append(optimize_for_inference(original(*args, **kwargs)))
+        built.append(optimize_for_inference(original(*args, **kwargs), backend=backend))
         return built[-1]
 
     monkeypatch.setattr(chain.AutoModelForPoseEstimation, "from_pretrained", from_pretrained)
@@ -149,6 +150,7 @@ def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, 
 
 
 def test_should_optimize_top_down_on_cpu_only(monkeypatch):
+    from hfpose import inference
     from hfpose.inference import should_optimize
 
     model = _tiny()
@@ -159,18 +161,75 @@ def test_should_optimize_top_down_on_cpu_only(monkeypatch):
     assert not should_optimize(model)
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     bottom_up = AutoModelForPoseEstimation.from_config(AutoConfig.for_model("hfpose_ae_hrnet"))
-    assert not should_optimize(bottom_up)  # 33-45 s of compile per input size: opt-in
+    assert should_optimize(bottom_up)  # onnxruntime (a dev dependency): one export for every input size
+    monkeypatch.setattr(inference, "onnxruntime_available", lambda: False)
+    assert not should_optimize(bottom_up)  # without it: 33-45 s of Inductor compile per input size, opt-in
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "all")
     assert should_optimize(bottom_up)  # one graph per input size, bounded (default_options)
     assert not should_optimize(_tiny("ipr"))  # integral models stay eager (golden tolerance)
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "onnxruntime")
+    assert not should_optimize(model)  # asked for onnxruntime, which is missing: eager
 
 
-def test_default_options_per_family():
+def test_default_options_per_family(monkeypatch):
+    from hfpose import inference
     from hfpose.inference import default_options
 
+    monkeypatch.delenv("HFPOSE_OPTIMIZE", raising=False)
     assert default_options(_tiny()) == {}
     bottom_up = AutoModelForPoseEstimation.from_config(AutoConfig.for_model("hfpose_ae_hrnet"))
+    assert default_options(bottom_up) == {"batch_size": None, "backend": "onnxruntime"}
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "onnxruntime")
+    assert default_options(_tiny()) == {"backend": "onnxruntime"}
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "all")
     assert default_options(bottom_up) == {"batch_size": None, "max_shapes": 8}
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
+    monkeypatch.setattr(inference, "onnxruntime_available", lambda: False)
+    assert default_options(bottom_up) == {"batch_size": None, "max_shapes": 8}
+    with pytest.raises(ImportError, match="hfpose\\[onnx\\]"):
+        optimize_for_inference(_tiny(), backend="onnxruntime")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        optimize_for_inference(_tiny(), backend="tensorrt")
+
+
+@pytest.mark.parametrize("method", ["rle", "deeppose"])
+def test_onnxruntime_backend_matches_eager_at_any_batch(method):
+    """One in-memory export serves every batch: full chunks of 4 and a remainder chunk, outputs within 1e-5 of eager,
+    same output class and fields."""
+    model = _tiny(method)
+    fast = optimize_for_inference(model, backend="onnxruntime")
+    for batch in (1, 4, 7):
+        pixel_values = _inputs(batch, seed=batch)
+        with torch.inference_mode():
+            expected = model(pixel_values=pixel_values)
+        got = fast(pixel_values)
+        assert type(got) is type(expected)
+        for name in ("keypoints", "scores") + (("sigma",) if method == "rle" else ()):
+            torch.testing.assert_close(got[name], expected[name], atol=1e-5, rtol=0)
+    assert fast.stats.compiled_shapes == [(1, 3, 64, 48), (4, 3, 64, 48), (3, 3, 64, 48)]
+    assert fast.stats.compile_seconds > 0 and fast._session is not None
+
+
+def test_onnxruntime_backend_serves_every_bottom_up_size_with_one_export():
+    from hfpose.models.hrnet import HRNetConfig
+
+    torch.manual_seed(0)
+    backbone = HRNetConfig(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
+                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+    model = AutoModelForPoseEstimation.from_config(
+        AutoConfig.for_model("hfpose_ae_higherhrnet", backbone_config=backbone)).eval()
+    fast = optimize_for_inference(model, batch_size=None, backend="onnxruntime")
+    session = None
+    for shape in [(2, 3, 128, 192), (2, 3, 160, 128), (1, 3, 96, 96)]:
+        pixel_values = torch.randn(shape)
+        with torch.inference_mode():
+            expected = model(pixel_values=pixel_values)
+        got = fast(pixel_values)
+        session = session or fast._session[0]
+        assert fast._session[0] is session  # exported once
+        assert type(got) is type(expected) and len(got.heatmaps) == 2
+        for ours, theirs in zip(got.heatmaps + (got.tags,), expected.heatmaps + (expected.tags,)):
+            torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
 
 
 def test_optimize_is_idempotent_and_the_pipeline_never_wraps_twice(monkeypatch):
@@ -231,7 +290,8 @@ def test_max_shapes_bounds_the_compiled_graphs():
 
 @pytest.mark.slow
 @pytest.mark.golden
-def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini):
+@pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
+def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend):
     """HRNet-w32 AE with the stored random weights (bottomup029): the compiled + frozen network, run as the pipeline
     runs it (image and mirror image in one batch of 2), against MMPose's maps (atol 1e-4 on the sub-sampled maps and
     crops, rtol 1e-4 on channel sums) and the pipeline's people against the eager pipeline's and MMPose's."""
@@ -247,7 +307,9 @@ def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini):
     model = AssociativeEmbeddingForPoseEstimation(config)
     model.load_state_dict(convert_bottomup(checkpoint, config), strict=True)
     model.eval()
-    fast = optimize_for_inference(model, **default_options(model))
+    options = {"batch_size": None, "backend": backend}
+    assert default_options(model)["batch_size"] is None
+    fast = optimize_for_inference(model, **options)
     pixel_values = torch.from_numpy(np.load(golden_dir / "bottomup029" / "resize.npz")["img0_input"])
     out = fast(torch.cat([pixel_values, pixel_values.flip(-1)]))
     assert fast.compile and fast.stats.compiled_shapes == [(2, *pixel_values.shape[1:])]

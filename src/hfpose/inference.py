@@ -45,12 +45,22 @@ from dataclasses import dataclass, field
 import torch
 import torch._inductor.config  # noqa: F401  (the `freezing` switch)
 
-__all__ = ["OptimizedPoseModel", "optimize_for_inference", "concatenate_outputs", "should_optimize",
-           "default_options", "fold_transposed_conv_batchnorm"]
+__all__ = ["BACKENDS", "OptimizedPoseModel", "optimize_for_inference", "concatenate_outputs", "should_optimize",
+           "onnxruntime_available", "default_options", "fold_transposed_conv_batchnorm"]
 
 # Environment switch read by `should_optimize`: "0" / "false" / "no" / "off" turn the compiled path off (test suites,
 # one-shot scripts for which the compile warm-up would not pay off).
 OPTIMIZE_ENV = "HFPOSE_OPTIMIZE"
+
+
+BACKENDS = ("inductor", "onnxruntime")
+
+
+def onnxruntime_available() -> bool:
+    """Whether the ``onnxruntime`` backend can run (``onnx`` and ``onnxruntime`` importable: ``hfpose[onnx]``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
 
 
 # Model types whose pipeline default is the compiled path: top-down regression (one fixed input size) and bottom-up
@@ -59,43 +69,59 @@ TOP_DOWN_OPTIMIZED = ("hfpose_rle", "hfpose_deeppose")
 BOTTOM_UP_OPTIMIZED = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
 
 
-def should_optimize(model, device=None) -> bool:
-    """Whether a pipeline should run ``model`` through `optimize_for_inference` by default.
+def _setting() -> str:
+    import os
 
-    ``$HFPOSE_OPTIMIZE``: ``1`` (default) compiles the regression models, ``all`` also the bottom-up models,
-    ``0``/``false``/``no``/``off`` nothing. Only on CPU.
-    - The regression models (RLE, DeepPose) are compiled by default: their input size is fixed, so one compiled graph
+    return os.environ.get(OPTIMIZE_ENV, "1").strip().lower()
+
+
+def should_optimize(model, device=None) -> bool:
+    """Whether a pipeline should run ``model`` through `optimize_for_inference` by default (with `default_options`).
+
+    ``$HFPOSE_OPTIMIZE``: ``1`` (default), ``all``, ``onnxruntime``, or ``0``/``false``/``no``/``off`` (nothing).
+    Only on CPU.
+    - The regression models (RLE, DeepPose): always (unless off). Their input size is fixed, so one compiled graph
       (about 10 s to build) serves every call, and the compiled + frozen forward keeps the golden results (RLE keypoints
       within 2e-3 px of MMPose, raw outputs within 1.2e-5).
-    - The bottom-up models (HRNet / HigherHRNet associative embedding) only with ``all``: every input size (512 x a
-      multiple of 64) compiles its own graph in 33-45 s on this machine, which pays off only after about 60-100 images
-      of that size (``docs/performance.md``); outputs stay within the bottomup029 tolerances.
+    - The bottom-up models (HRNet / HigherHRNet associative embedding): with ``1`` when onnxruntime is installed
+      (`onnxruntime_available`): one ONNX export with dynamic height and width (about 4 s) serves every input size,
+      and costs per view what the compiled graph costs; with ``all``, Inductor (33-45 s of compile per input size,
+      worth it after about 60-100 images of that size); with ``onnxruntime``, onnxruntime. See
+      ``docs/performance.md``; outputs stay within the bottomup029 tolerances either way.
     - The integral models (IPR, DSNT, Debias-IPR) stay eager: their softmax (``beta`` up to 10) amplifies the float32
       reordering of the frozen graph past the golden tolerances (IPR: raw flipped outputs 1.07e-4 > 1e-4, keypoints
       0.024 px > 0.02 px), and compiling without freezing, which stays within them, is not faster.
     """
-    import os
-
-    setting = os.environ.get(OPTIMIZE_ENV, "1").strip().lower()
+    setting = _setting()
     if setting in ("0", "false", "no", "off"):
         return False
     device = torch.device("cpu") if device is None else torch.device(device)
     if device.type != "cpu":
         return False
     model_type = getattr(getattr(model, "config", None), "model_type", "")
-    return model_type in TOP_DOWN_OPTIMIZED or (setting == "all" and model_type in BOTTOM_UP_OPTIMIZED)
+    if model_type in TOP_DOWN_OPTIMIZED:
+        return setting != "onnxruntime" or onnxruntime_available()
+    if model_type in BOTTOM_UP_OPTIMIZED:
+        return setting == "all" or onnxruntime_available()
+    return False
 
 
 def default_options(model) -> dict:
     """`optimize_for_inference` keyword arguments that measured fastest for ``model`` (``docs/performance.md``).
 
-    Top-down: chunks of 4 crops (remainder 1 by 1). Bottom-up: the whole batch (one image and its mirror image with the
-    flip test) in one forward (``batch_size=None``), at most 8 compiled input sizes per model; images of a ninth size
-    and later run eagerly.
+    Top-down: chunks of 4 crops (remainder 1 by 1), Inductor (``$HFPOSE_OPTIMIZE=onnxruntime``: onnxruntime). Bottom-up:
+    the whole batch (one image and its mirror image with the flip test) in one forward (``batch_size=None``) through
+    onnxruntime when it is installed and ``$HFPOSE_OPTIMIZE`` is not ``all``; otherwise Inductor with at most 8
+    compiled input sizes per model (images of a ninth size and later run eagerly).
     """
     model_type = getattr(getattr(model, "config", None), "model_type", "")
+    setting = _setting()
     if model_type in BOTTOM_UP_OPTIMIZED:
+        if setting != "all" and onnxruntime_available():
+            return {"batch_size": None, "backend": "onnxruntime"}
         return {"batch_size": None, "max_shapes": 8}
+    if setting == "onnxruntime" and onnxruntime_available():
+        return {"backend": "onnxruntime"}
     return {}
 
 
@@ -184,15 +210,30 @@ class OptimizedPoseModel:
         mode: `torch.compile` mode (``None``, ``"max-autotune-no-cudagraphs"`` ...).
         max_shapes: at most this many input shapes get a compiled graph (each costs a compile, 10-60 s, and memory);
             calls with another shape after that run the eager model. ``None``: no bound (Dynamo's own recompile limit
-            still applies).
+            still applies). Inductor only.
+        backend: ``"inductor"`` (``torch.compile``) or ``"onnxruntime"``: the network exported once to an in-memory
+            ONNX graph (`hfpose.onnx.export_network`; dynamic batch, and for bottom-up models dynamic height and
+            width, so one export serves every input size) run by an onnxruntime CPU session with
+            ``torch.get_num_threads()`` threads; its export + session time is counted in ``stats.compile_seconds``.
+
+    Raises:
+        ValueError: bad ``batch_size``, ``max_shapes`` or ``backend``.
+        ImportError: ``backend="onnxruntime"`` without onnx / onnxruntime installed (``hfpose[onnx]``).
     """
 
     def __init__(self, model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
-                 freezing: bool = True, mode: str | None = None, max_shapes: int | None = 8):
+                 freezing: bool = True, mode: str | None = None, max_shapes: int | None = 8,
+                 backend: str = "inductor"):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
         if max_shapes is not None and (not isinstance(max_shapes, int) or max_shapes < 1):
             raise ValueError(f"max_shapes must be a positive int or None; got {max_shapes!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
+        if backend == "onnxruntime" and not onnxruntime_available():
+            raise ImportError("backend='onnxruntime' needs onnx and onnxruntime: pip install 'hfpose[onnx]'")
+        self.backend = backend
+        self._session = None  # onnxruntime: (session, output names, output class), built on the first call
         self.max_shapes = max_shapes
         self.model = model.eval()
         self.batch_size = batch_size
@@ -204,7 +245,7 @@ class OptimizedPoseModel:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self._forward = self.model
-        if self.compile:
+        if self.compile and self.backend == "inductor":
             target = self.model
             if self.freezing and _has_transposed_conv_batchnorm(self.model):
                 target = fold_transposed_conv_batchnorm(copy.deepcopy(self.model))
@@ -229,11 +270,43 @@ class OptimizedPoseModel:
         with torch._inductor.config.patch(freezing=self.freezing), torch._dynamo.config.patch(recompile_limit=limit):
             return self._forward(pixel_values=pixel_values)
 
+    def _onnxruntime(self, pixel_values: torch.Tensor):
+        if self._session is None:
+            import io
+
+            import onnxruntime
+
+            from .onnx import export_network
+
+            start = time.perf_counter()
+            buffer = io.BytesIO()
+            names, output_class = export_network(self.model, pixel_values.clone(), buffer)
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = torch.get_num_threads()
+            options.inter_op_num_threads = 1
+            # No busy-waiting between operators: on a shared machine a spinning thread steals the other's core (the
+            # onnxruntime counterpart of OMP_WAIT_POLICY=PASSIVE).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+            self._session = (session, names, output_class)
+            self.stats.compile_seconds += time.perf_counter() - start
+        session, names, output_class = self._session
+        from .onnx import unflatten_outputs
+
+        shape = tuple(pixel_values.shape)
+        if shape not in self.stats.compiled_shapes:
+            self.stats.compiled_shapes.append(shape)
+        array = pixel_values.detach().contiguous().numpy()
+        values = session.run(names, {"pixel_values": array})
+        return unflatten_outputs(output_class, names, [torch.from_numpy(value) for value in values])
+
     def _run(self, pixel_values: torch.Tensor):
         if self.channels_last:
             pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
         if not self.compile:
             return self._forward(pixel_values=pixel_values)
+        if self.backend == "onnxruntime":
+            return self._onnxruntime(pixel_values)
         shape = tuple(pixel_values.shape)
         if shape in self.stats.compiled_shapes:
             return self._compiled(pixel_values)
@@ -268,7 +341,7 @@ class OptimizedPoseModel:
         if pixel_values is None or pixel_values.ndim != 4:
             raise ValueError("pixel_values must be a (B, 3, H, W) tensor")
         with torch.inference_mode():
-            if self.compile and not pixel_values.is_inference():
+            if self.compile and self.backend == "inductor" and not pixel_values.is_inference():
                 # Dynamo guards on inference-ness: a tensor made outside inference mode and one made inside (the
                 # pipeline's flip batch) would need two graphs of the same shape. One copy keeps them on one graph.
                 pixel_values = pixel_values.clone()
@@ -276,19 +349,24 @@ class OptimizedPoseModel:
             step = size if self.batch_size is None else self.batch_size
             if size == step or (self.batch_size is None):
                 return self._run(pixel_values)
-            # Full chunks of `batch_size`, then the remainder one image at a time: two graph shapes at most.
+            # Full chunks of `batch_size`, then the remainder one image at a time: two graph shapes at most (the
+            # onnxruntime graph has a dynamic batch axis: the remainder goes in one chunk).
             full = size - size % step
-            starts = [(i, step) for i in range(0, full, step)] + [(i, 1) for i in range(full, size)]
+            rest = [(full, size - full)] if self.backend == "onnxruntime" and size > full else []
+            if not rest:
+                rest = [(i, 1) for i in range(full, size)]
+            starts = [(i, step) for i in range(0, full, step)] + rest
             return concatenate_outputs([self._run(pixel_values[i : i + n]) for i, n in starts])
 
     def __repr__(self) -> str:
-        return (f"OptimizedPoseModel({type(self.model).__name__}, compile={self.compile}, freezing={self.freezing}, "
+        return (f"OptimizedPoseModel({type(self.model).__name__}, backend={self.backend!r}, compile={self.compile}, "
+                f"freezing={self.freezing}, "
                 f"batch_size={self.batch_size}, channels_last={self.channels_last}, mode={self.mode!r})")
 
 
 def optimize_for_inference(model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
                            freezing: bool = True, mode: str | None = None,
-                           max_shapes: int | None = 8) -> OptimizedPoseModel:
+                           max_shapes: int | None = 8, backend: str = "inductor") -> OptimizedPoseModel:
     """The fastest CPU inference path measured on this project's reference machine (see ``docs/performance.md``).
 
     Defaults: ``torch.compile`` (Inductor, ``dynamic=False``) with ``freezing=True``, chunks of 4 images per forward
@@ -317,4 +395,4 @@ def optimize_for_inference(model, compile: bool = True, batch_size: int | None =
     if isinstance(model, OptimizedPoseModel):
         return model
     return OptimizedPoseModel(model, compile=compile, batch_size=batch_size, channels_last=channels_last,
-                              freezing=freezing, mode=mode, max_shapes=max_shapes)
+                              freezing=freezing, mode=mode, max_shapes=max_shapes, backend=backend)
