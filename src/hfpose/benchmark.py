@@ -565,6 +565,17 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
             with torch.inference_mode():
                 fast._forward(fast.preprocess({"image": _decode(paths[0]), "boxes": boxes[0][:1]}), flip_test=False)
             variants["optimized"] = fast
+            from .inference import onnxruntime_available, optimize_for_inference
+
+            if onnxruntime_available():  # the other backend (HFPOSE_OPTIMIZE=onnxruntime), same chunks of 4
+                runtime = optimize_for_inference(model, backend="onnxruntime")
+                variants["onnxruntime"] = _pipeline_for(model, processor, runtime)
+                with torch.inference_mode():
+                    variants["onnxruntime"]._forward(
+                        variants["onnxruntime"].preprocess({"image": _decode(paths[0]), "boxes": boxes[0][:1]}),
+                        flip_test=False)
+                rec.add(3, f"e2e/{method}/onnxruntime/warmup", unit="s", value=runtime.stats.compile_seconds,
+                        note="one-off ONNX export + session (every batch size)")
         height, width = _input_hw(model)
         floor = build_floor(cfg.quick)
         x1 = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(cfg.seed))
@@ -752,18 +763,28 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
     paths = _same_size_paths(processor, records, 1 if cfg.quick else 2)
     inputs_cache = {path: processor(images=[_decode(path)], return_tensors="pt") for path in paths}
     networks = {"eager": None}
+    warmups = {}
     if cfg.compile:
-        fast = optimize_for_inference(model, **default_options(model))
-        start = time.perf_counter()
+        # "optimized" is what the pipeline runs by default (`default_options`: onnxruntime when installed, one export
+        # for every input size); "inductor" is torch.compile + freezing (HFPOSE_OPTIMIZE=all), timed alongside.
+        options = default_options(model)
+        candidates = {"optimized": options}
+        if options.get("backend") == "onnxruntime":
+            candidates["inductor"] = {"batch_size": None, "max_shapes": 8}
         pixel_values = inputs_cache[paths[0]]["pixel_values"]
-        fast(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
-        warmup_flip = time.perf_counter() - start
-        rec.add(6, "bottomup/hrnet_w32/compile_warmup/flip", unit="s", value=warmup_flip,
-                note="one-off per input size (batch 2: image + mirror image)")
-        networks["optimized"] = fast
+        for name, kwargs in candidates.items():
+            network_fn = optimize_for_inference(model, **kwargs)
+            start = time.perf_counter()
+            network_fn(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
+            warmups[name] = time.perf_counter() - start
+            backend = kwargs.get("backend", "inductor")
+            rec.add(6, f"bottomup/hrnet_w32/{name}/warmup/flip", unit="s", value=warmups[name], backend=backend,
+                    note="one-off: " + ("ONNX export + session + first run, every input size" if backend ==
+                                        "onnxruntime" else "compile + first run, per input size (batch 2)"))
+            networks[name] = network_fn
     # Optimized without flip would compile a second graph (batch 1, about 45 s on one core) for a row without a
     # target: run it with `--bottomup-noflip-optimized`. Measured once: 0.66x one eager pass (docs/performance.md).
-    variants = [("eager", True), ("eager", False)] + [("optimized", True)] * cfg.compile
+    variants = [("eager", True), ("eager", False)] + [(name, True) for name in networks if name != "eager"]
     if cfg.compile and cfg.bottomup_noflip_optimized:
         variants.append(("optimized", False))
     splits = {key: {"decode": 0.0, "preprocess": 0.0, "network": 0.0, "grouping": 0.0} for key in variants}
@@ -822,14 +843,14 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
         key = f"{name}/{'flip' if flip else 'noflip'}"
         rec.ratio(6, f"bottomup/{key}÷one_pass", result[key], result["one_pass"],
                   "bottomup_flip_vs_one_pass" if (name == headline and flip) else None)
-    if cfg.compile:
-        calls = 100
-        per_image = result["optimized/flip"]["median"] / len(paths)
-        rec.add(6, f"bottomup/hrnet_w32/optimized/flip/amortized_{calls}_images", unit="ms",
-                value=(per_image + warmup_flip / calls) * 1e3,
-                note=f"median + flip compile warm-up / {calls} (one input size)")
-        rec.ratio(6, f"bottomup/optimized_amortized_{calls}/flip÷one_pass",
-                  per_image + warmup_flip / calls, result["one_pass"]["median"] / len(paths))
+    calls = 100
+    for name, warmup in warmups.items():
+        per_image = result[f"{name}/flip"]["median"] / len(paths)
+        rec.add(6, f"bottomup/hrnet_w32/{name}/flip/amortized_{calls}_images", unit="ms",
+                value=(per_image + warmup / calls) * 1e3,
+                note=f"median + flip warm-up / {calls} (one input size)")
+        rec.ratio(6, f"bottomup/{name}_amortized_{calls}/flip÷one_pass",
+                  per_image + warmup / calls, result["one_pass"]["median"] / len(paths))
     share = splits[(headline, True)]["grouping"] / sum(splits[(headline, True)].values())
     rec.ratio(4, "decode/ae_grouping/share_of_bottomup_flip", share, 1.0, "grouping_share",
               note="aggregation + AE grouping + refinement, per image")
