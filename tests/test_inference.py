@@ -161,12 +161,14 @@ def test_should_optimize_top_down_on_cpu_only(monkeypatch):
     assert not should_optimize(model)
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     bottom_up = AutoModelForPoseEstimation.from_config(AutoConfig.for_model("hfpose_ae_hrnet"))
-    assert should_optimize(bottom_up)  # onnxruntime (a dev dependency): one export for every input size
+    assert should_optimize(bottom_up)  # onnxruntime (a dependency): one export for every input size
+    assert not should_optimize(_tiny("ipr"))  # integral models stay eager (golden tolerance)
     monkeypatch.setattr(inference, "onnxruntime_available", lambda: False)
     assert not should_optimize(bottom_up)  # without it: 33-45 s of Inductor compile per input size, opt-in
-    monkeypatch.setenv("HFPOSE_OPTIMIZE", "all")
-    assert should_optimize(bottom_up)  # one graph per input size, bounded (default_options)
-    assert not should_optimize(_tiny("ipr"))  # integral models stay eager (golden tolerance)
+    assert should_optimize(model)  # Inductor
+    for setting in ("all", "inductor"):
+        monkeypatch.setenv("HFPOSE_OPTIMIZE", setting)
+        assert should_optimize(bottom_up)  # one graph per input size, bounded (default_options)
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "onnxruntime")
     assert not should_optimize(model)  # asked for onnxruntime, which is missing: eager
 
@@ -176,20 +178,38 @@ def test_default_options_per_family(monkeypatch):
     from hfpose.inference import default_options
 
     monkeypatch.delenv("HFPOSE_OPTIMIZE", raising=False)
-    assert default_options(_tiny()) == {}
     bottom_up = AutoModelForPoseEstimation.from_config(AutoConfig.for_model("hfpose_ae_hrnet"))
-    assert default_options(bottom_up) == {"batch_size": None, "backend": "onnxruntime"}
-    monkeypatch.setenv("HFPOSE_OPTIMIZE", "onnxruntime")
     assert default_options(_tiny()) == {"backend": "onnxruntime"}
-    monkeypatch.setenv("HFPOSE_OPTIMIZE", "all")
+    assert default_options(bottom_up) == {"batch_size": None, "backend": "onnxruntime"}
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "inductor")
+    assert default_options(_tiny()) == {}
     assert default_options(bottom_up) == {"batch_size": None, "max_shapes": 8}
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     monkeypatch.setattr(inference, "onnxruntime_available", lambda: False)
+    assert default_options(_tiny()) == {}
     assert default_options(bottom_up) == {"batch_size": None, "max_shapes": 8}
     with pytest.raises(ImportError, match="hfpose\\[onnx\\]"):
         optimize_for_inference(_tiny(), backend="onnxruntime")
     with pytest.raises(ValueError, match="backend must be one of"):
         optimize_for_inference(_tiny(), backend="tensorrt")
+
+
+def test_onnxruntime_failure_falls_back_to_eager(monkeypatch):
+    from hfpose import onnx as onnx_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("exporter unavailable")
+
+    monkeypatch.setattr(onnx_module, "export_network", broken)
+    model = _tiny()
+    fast = optimize_for_inference(model, backend="onnxruntime")
+    pixel_values = _inputs(2)
+    with pytest.warns(RuntimeWarning, match="exporter unavailable"):
+        got = fast(pixel_values)
+    with torch.inference_mode():
+        expected = model(pixel_values=pixel_values)
+    torch.testing.assert_close(got.keypoints, expected.keypoints, atol=0, rtol=0)
+    assert fast.compile is False
 
 
 @pytest.mark.parametrize("method", ["rle", "deeppose"])

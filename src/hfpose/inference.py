@@ -75,22 +75,26 @@ def _setting() -> str:
     return os.environ.get(OPTIMIZE_ENV, "1").strip().lower()
 
 
+_INDUCTOR_SETTINGS = ("all", "inductor")
+
+
 def should_optimize(model, device=None) -> bool:
     """Whether a pipeline should run ``model`` through `optimize_for_inference` by default (with `default_options`).
 
-    ``$HFPOSE_OPTIMIZE``: ``1`` (default), ``all``, ``onnxruntime``, or ``0``/``false``/``no``/``off`` (nothing).
-    Only on CPU.
-    - The regression models (RLE, DeepPose): always (unless off). Their input size is fixed, so one compiled graph
-      (about 10 s to build) serves every call, and the compiled + frozen forward keeps the golden results (RLE keypoints
-      within 2e-3 px of MMPose, raw outputs within 1.2e-5).
-    - The bottom-up models (HRNet / HigherHRNet associative embedding): with ``1`` when onnxruntime is installed
-      (`onnxruntime_available`): one ONNX export with dynamic height and width (about 4 s) serves every input size,
-      and costs per view what the compiled graph costs; with ``all``, Inductor (33-45 s of compile per input size,
-      worth it after about 60-100 images of that size); with ``onnxruntime``, onnxruntime. See
-      ``docs/performance.md``; outputs stay within the bottomup029 tolerances either way.
+    ``$HFPOSE_OPTIMIZE``: ``1`` (default), ``inductor`` (alias ``all``), ``onnxruntime``, or ``0``/``false``/``no``/
+    ``off`` (nothing). Only on CPU.
+    - The regression models (RLE, DeepPose): always (unless off). Default backend onnxruntime when it is installed
+      (`onnxruntime_available`; measured 4-9 % faster than the compiled graph end to end, 0.9 s of warm-up instead of
+      about 8 s), else Inductor; both keep the golden results (RLE keypoints within 3.2e-3 / 2.0e-3 px of MMPose, raw
+      outputs within 1.2e-5).
+    - The bottom-up models (HRNet / HigherHRNet associative embedding): with onnxruntime installed, onnxruntime (one
+      export with dynamic height and width, about 4 s, serves every input size; per image as fast as the compiled
+      graph); with ``inductor``/``all``, Inductor (33-45 s of compile per input size, worth it after about 60-100 images
+      of that size); without onnxruntime and by default, eager. Outputs stay within the bottomup029 tolerances.
     - The integral models (IPR, DSNT, Debias-IPR) stay eager: their softmax (``beta`` up to 10) amplifies the float32
       reordering of the frozen graph past the golden tolerances (IPR: raw flipped outputs 1.07e-4 > 1e-4, keypoints
       0.024 px > 0.02 px), and compiling without freezing, which stays within them, is not faster.
+    Measurements: ``docs/performance.md``.
     """
     setting = _setting()
     if setting in ("0", "false", "no", "off"):
@@ -102,27 +106,23 @@ def should_optimize(model, device=None) -> bool:
     if model_type in TOP_DOWN_OPTIMIZED:
         return setting != "onnxruntime" or onnxruntime_available()
     if model_type in BOTTOM_UP_OPTIMIZED:
-        return setting == "all" or onnxruntime_available()
+        return setting in _INDUCTOR_SETTINGS or onnxruntime_available()
     return False
 
 
 def default_options(model) -> dict:
     """`optimize_for_inference` keyword arguments that measured fastest for ``model`` (``docs/performance.md``).
 
-    Top-down: chunks of 4 crops (remainder 1 by 1), Inductor (``$HFPOSE_OPTIMIZE=onnxruntime``: onnxruntime). Bottom-up:
-    the whole batch (one image and its mirror image with the flip test) in one forward (``batch_size=None``) through
-    onnxruntime when it is installed and ``$HFPOSE_OPTIMIZE`` is not ``all``; otherwise Inductor with at most 8
-    compiled input sizes per model (images of a ninth size and later run eagerly).
+    Backend: onnxruntime when installed, unless ``$HFPOSE_OPTIMIZE`` is ``inductor``/``all`` (then, or without
+    onnxruntime, Inductor). Top-down: chunks of 4 crops. Bottom-up: the whole batch (one image and its mirror image with
+    the flip test) in one forward (``batch_size=None``); with Inductor at most 8 compiled input sizes per model (images
+    of a ninth size and later run eagerly).
     """
     model_type = getattr(getattr(model, "config", None), "model_type", "")
-    setting = _setting()
+    runtime = _setting() not in _INDUCTOR_SETTINGS and onnxruntime_available()
     if model_type in BOTTOM_UP_OPTIMIZED:
-        if setting != "all" and onnxruntime_available():
-            return {"batch_size": None, "backend": "onnxruntime"}
-        return {"batch_size": None, "max_shapes": 8}
-    if setting == "onnxruntime" and onnxruntime_available():
-        return {"backend": "onnxruntime"}
-    return {}
+        return {"batch_size": None, "backend": "onnxruntime"} if runtime else {"batch_size": None, "max_shapes": 8}
+    return {"backend": "onnxruntime"} if runtime else {}
 
 
 def concatenate_outputs(outputs: list):
@@ -306,7 +306,15 @@ class OptimizedPoseModel:
         if not self.compile:
             return self._forward(pixel_values=pixel_values)
         if self.backend == "onnxruntime":
-            return self._onnxruntime(pixel_values)
+            if self._session is not None:
+                return self._onnxruntime(pixel_values)
+            try:
+                return self._onnxruntime(pixel_values)
+            except Exception as error:  # noqa: BLE001 - export or session failure: fall back to eager once
+                warnings.warn(f"ONNX export / onnxruntime failed ({type(error).__name__}: {error}); running the eager "
+                              "model", RuntimeWarning, stacklevel=3)
+                self.compile = False
+                return self.model(pixel_values=pixel_values)
         shape = tuple(pixel_values.shape)
         if shape in self.stats.compiled_shapes:
             return self._compiled(pixel_values)

@@ -11,7 +11,8 @@
 
 `OnnxPoseModel(path, config)` runs such a file with onnxruntime on CPU and returns the same fields as the PyTorch
 model (`OnnxPoseEstimatorOutput`), so `TopDownPoseImageProcessor.post_process_pose_estimation`, flip test included,
-works on its outputs unchanged. `onnx` and `onnxruntime` are the optional extra `hfpose[onnx]`.
+works on its outputs unchanged. `onnx` and `onnxruntime` are dependencies of hfpose (the pipeline's default
+CPU backend, `hfpose.inference`).
 
 Bottom-up models (AE HRNet / HigherHRNet) are exported with dynamic batch, height and width (one file for every input
 size; grouping stays outside the network):

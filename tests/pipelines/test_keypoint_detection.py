@@ -136,13 +136,15 @@ def test_keypoint_threshold_filters(model_dir, val_image):
 
 
 def test_pipeline_default_fast_path_matches_eager(model_dir, val_image, monkeypatch):
-    """With HFPOSE_OPTIMIZE on (the default outside the test suite) RLE runs compiled with frozen weights."""
+    """With HFPOSE_OPTIMIZE on (the default outside the test suite) RLE runs its optimized forward (onnxruntime, a
+    dependency; Inductor without it) and finds the same keypoints."""
     path, boxes = val_image
     eager = pipeline("keypoint-detection", model=str(model_dir))
     assert eager.forward_model is eager.model  # conftest sets HFPOSE_OPTIMIZE=0
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     fast = pipeline("keypoint-detection", model=str(model_dir))
     assert type(fast.forward_model).__name__ == "OptimizedPoseModel"
+    assert fast.forward_model.backend == "onnxruntime"
     for a, b in zip(eager(str(path), boxes=boxes), fast(str(path), boxes=boxes)):
         np.testing.assert_allclose([[k["x"], k["y"]] for k in a["keypoints"]],
                                    [[k["x"], k["y"]] for k in b["keypoints"]], atol=1e-3)

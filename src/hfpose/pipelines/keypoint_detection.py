@@ -98,10 +98,11 @@ class KeypointDetectionPipeline(Pipeline):
     @property
     def forward_model(self):
         """The network the pipeline runs: on CPU, for RLE, DeepPose and the bottom-up models,
-        `hfpose.inference.optimize_for_inference` (``torch.compile`` with weight freezing; top-down in chunks of 4
-        crops, bottom-up one graph per input size, the image and its mirror image in one forward; measured in
-        ``docs/performance.md``, same golden results; the first call per input size compiles, about 10 s top-down and
-        33-45 s bottom-up); the eager model otherwise, or when ``HFPOSE_OPTIMIZE=0``."""
+        `hfpose.inference.optimize_for_inference` with `default_options` (onnxruntime when installed: one in-memory
+        ONNX export on the first call, about 1 s top-down and 4 s bottom-up, every input size; otherwise, for RLE and
+        DeepPose, ``torch.compile`` with weight freezing, about 8-10 s; top-down in chunks of 4 crops, bottom-up the
+        image and its mirror image in one forward; measured in ``docs/performance.md``, same golden results); the eager
+        model otherwise, or when ``HFPOSE_OPTIMIZE=0`` (`hfpose.inference.should_optimize`)."""
         from ..inference import OptimizedPoseModel, default_options, optimize_for_inference, should_optimize
 
         if getattr(self, "_forward_model_source", None) is not self.model:
