@@ -195,12 +195,12 @@ def test_default_options_per_family(monkeypatch):
 
 
 def test_onnxruntime_failure_falls_back_to_eager(monkeypatch):
-    from hfpose import onnx as onnx_module
+    from hfpose import onnx_export
 
     def broken(*args, **kwargs):
         raise RuntimeError("exporter unavailable")
 
-    monkeypatch.setattr(onnx_module, "export_network", broken)
+    monkeypatch.setattr(onnx_export, "export_network", broken)
     model = _tiny()
     fast = optimize_for_inference(model, backend="onnxruntime")
     pixel_values = _inputs(2)
@@ -309,9 +309,20 @@ def test_max_shapes_bounds_the_compiled_graphs():
 
 
 @pytest.mark.slow
+@pytest.fixture
+def one_thread():
+    """Run at 1 thread: which near-tie keypoints of the bottomup029 image land within 1e-3 px of MMPose depends on the
+    float32 summation order, which changes with the thread count (eager: 98.6 % at 1 thread, 100 % at 2), so the
+    comparison between eager and optimized is made at one fixed count (earlier tests may have changed it)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.mark.golden
 @pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
-def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend):
+def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend, one_thread):
     """HRNet-w32 AE with the stored random weights (bottomup029): the compiled + frozen network, run as the pipeline
     runs it (image and mirror image in one batch of 2), against MMPose's maps (atol 1e-4 on the sub-sampled maps and
     crops, rtol 1e-4 on channel sums) and the pipeline's people against the eager pipeline's and MMPose's."""

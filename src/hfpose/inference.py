@@ -276,7 +276,7 @@ class OptimizedPoseModel:
 
             import onnxruntime
 
-            from .onnx import export_network
+            from .onnx_export import export_network
 
             start = time.perf_counter()
             buffer = io.BytesIO()
@@ -291,7 +291,7 @@ class OptimizedPoseModel:
             self._session = (session, names, output_class)
             self.stats.compile_seconds += time.perf_counter() - start
         session, names, output_class = self._session
-        from .onnx import unflatten_outputs
+        from .onnx_export import unflatten_outputs
 
         shape = tuple(pixel_values.shape)
         if shape not in self.stats.compiled_shapes:
