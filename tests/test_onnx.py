@@ -123,3 +123,17 @@ def test_bottom_up_export_has_dynamic_batch_and_size(model_type, tmp_path):
         for ours, theirs in zip(got.heatmaps + (got.tags,), expected.heatmaps + (expected.tags,)):
             assert ours.shape == theirs.shape
             torch.testing.assert_close(ours, theirs, atol=1e-4, rtol=0)
+
+
+def test_the_pipeline_runs_an_onnx_model_as_it_is(tmp_path, monkeypatch):
+    """An `OnnxPoseModel` is already a runtime: the pipeline's default optimization leaves it alone."""
+    from hfpose.inference import should_optimize
+
+    model = tiny_model("hfpose_rle")
+    export_onnx(model, tmp_path / "m.onnx")
+    runner = OnnxPoseModel(tmp_path / "m.onnx")
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
+    assert should_optimize(model) and not should_optimize(runner)
+    pipe = KeypointDetectionPipeline(model=runner, image_processor=TopDownPoseImageProcessor(size={"height": 64,
+                                                                                                  "width": 48}))
+    assert pipe.forward_model is runner

@@ -102,6 +102,8 @@ def should_optimize(model, device=None) -> bool:
     device = torch.device("cpu") if device is None else torch.device(device)
     if device.type != "cpu":
         return False
+    if isinstance(model, torch.nn.Module) and next(model.parameters(), None) is None:
+        return False  # no weights: already a runtime (`hfpose.onnx.OnnxPoseModel`), nothing to compile or export
     model_type = getattr(getattr(model, "config", None), "model_type", "")
     if model_type in TOP_DOWN_OPTIMIZED:
         return setting != "onnxruntime" or onnxruntime_available()
