@@ -188,7 +188,7 @@ def test_default_options_per_family(monkeypatch):
     monkeypatch.setattr(inference, "onnxruntime_available", lambda: False)
     assert default_options(_tiny()) == {}
     assert default_options(bottom_up) == {"batch_size": None, "max_shapes": 8}
-    with pytest.raises(ImportError, match="hfpose\\[onnx\\]"):
+    with pytest.raises(ImportError, match="pip install onnx onnxruntime"):
         optimize_for_inference(_tiny(), backend="onnxruntime")
     with pytest.raises(ValueError, match="backend must be one of"):
         optimize_for_inference(_tiny(), backend="tensorrt")

@@ -770,7 +770,7 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
     warmups = {}
     if cfg.compile:
         # "optimized" is what the pipeline runs by default (`default_options`: onnxruntime when installed, one export
-        # for every input size); "inductor" is torch.compile + freezing (HFPOSE_OPTIMIZE=all), timed alongside.
+        # for every input size); "inductor" is torch.compile + freezing (HFPOSE_OPTIMIZE=inductor), timed alongside.
         options = default_options(model)
         candidates = {"optimized": options}
         if options.get("backend") == "onnxruntime":

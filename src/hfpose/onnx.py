@@ -107,7 +107,7 @@ def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, 
 
     Raises:
         ValueError: not an hfpose pose model, or (check) outputs that differ by more than `atol` (names the output).
-        ImportError: `check=True` without onnxruntime installed (`pip install hfpose[onnx]`).
+        ImportError: `check=True` without onnxruntime installed (a dependency of hfpose: `pip install onnxruntime`).
     """
     model = _load_model(model_or_dir).eval()
     model_type = getattr(getattr(model, "config", None), "model_type", None)
@@ -165,7 +165,7 @@ class OnnxPoseModel(nn.Module):
         num_threads: onnxruntime intra-op threads (0 = onnxruntime's default).
 
     Raises:
-        ImportError: onnxruntime is not installed (`pip install hfpose[onnx]`).
+        ImportError: onnxruntime is not installed (a dependency of hfpose: `pip install onnxruntime`).
         FileNotFoundError: `path` (or the default config file) does not exist.
     """
 
@@ -176,7 +176,7 @@ class OnnxPoseModel(nn.Module):
         try:
             import onnxruntime
         except ImportError as error:  # pragma: no cover - exercised only without the extra
-            raise ImportError("OnnxPoseModel needs onnxruntime: pip install 'hfpose[onnx]'") from error
+            raise ImportError("OnnxPoseModel needs onnxruntime: pip install onnx onnxruntime") from error
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no ONNX file at {path}")
