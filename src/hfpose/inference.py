@@ -279,34 +279,34 @@ class OptimizedPoseModel:
         with torch._inductor.config.patch(freezing=self.freezing), torch._dynamo.config.patch(recompile_limit=limit):
             return self._forward(pixel_values=pixel_values)
 
+    def _build_session(self, example: torch.Tensor) -> None:
+        import io
+
+        import onnxruntime
+
+        from .onnx_export import export_network
+
+        start = time.perf_counter()
+        buffer = io.BytesIO()
+        names, output_class = export_network(self.model, example.clone(), buffer)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        # No busy-waiting between operators: on a shared machine a spinning thread steals the other's core (the
+        # onnxruntime counterpart of OMP_WAIT_POLICY=PASSIVE).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        self._session = (session, names, output_class)
+        self.stats.compile_seconds += time.perf_counter() - start
+
     def _onnxruntime(self, pixel_values: torch.Tensor):
-        if self._session is None:
-            import io
-
-            import onnxruntime
-
-            from .onnx_export import export_network
-
-            start = time.perf_counter()
-            buffer = io.BytesIO()
-            names, output_class = export_network(self.model, pixel_values.clone(), buffer)
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = torch.get_num_threads()
-            options.inter_op_num_threads = 1
-            # No busy-waiting between operators: on a shared machine a spinning thread steals the other's core (the
-            # onnxruntime counterpart of OMP_WAIT_POLICY=PASSIVE).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-            self._session = (session, names, output_class)
-            self.stats.compile_seconds += time.perf_counter() - start
-        session, names, output_class = self._session
         from .onnx_export import unflatten_outputs
 
+        session, names, output_class = self._session
         shape = tuple(pixel_values.shape)
         if shape not in self.stats.compiled_shapes:
             self.stats.compiled_shapes.append(shape)
-        array = pixel_values.detach().contiguous().numpy()
-        values = session.run(names, {"pixel_values": array})
+        values = session.run(names, {"pixel_values": pixel_values.detach().contiguous().numpy()})
         return unflatten_outputs(output_class, names, [torch.from_numpy(value) for value in values])
 
     def _run(self, pixel_values: torch.Tensor):
@@ -315,15 +315,15 @@ class OptimizedPoseModel:
         if not self.compile:
             return self._forward(pixel_values=pixel_values)
         if self.backend == "onnxruntime":
-            if self._session is not None:
-                return self._onnxruntime(pixel_values)
-            try:
-                return self._onnxruntime(pixel_values)
-            except Exception as error:  # noqa: BLE001 - export or session failure: fall back to eager once
-                warnings.warn(f"ONNX export / onnxruntime failed ({type(error).__name__}: {error}); running the eager "
-                              "model", RuntimeWarning, stacklevel=3)
-                self.compile = False
-                return self.model(pixel_values=pixel_values)
+            if self._session is None:
+                try:
+                    self._build_session(pixel_values)
+                except Exception as error:  # noqa: BLE001 - export or session failure: fall back to eager once
+                    warnings.warn(f"ONNX export / onnxruntime failed ({type(error).__name__}: {error}); running the "
+                                  "eager model", RuntimeWarning, stacklevel=3)
+                    self.compile = False
+                    return self.model(pixel_values=pixel_values)
+            return self._onnxruntime(pixel_values)
         shape = tuple(pixel_values.shape)
         if shape in self.stats.compiled_shapes:
             return self._compiled(pixel_values)
@@ -369,8 +369,9 @@ class OptimizedPoseModel:
             # Full chunks of `batch_size`, then the remainder one image at a time: two graph shapes at most (the
             # onnxruntime graph has a dynamic batch axis: the remainder goes in one chunk).
             full = size - size % step
-            rest = [(full, size - full)] if self.backend == "onnxruntime" and size > full else []
-            if not rest:
+            if self.backend == "onnxruntime":
+                rest = [(full, size - full)] if size > full else []
+            else:
                 rest = [(i, 1) for i in range(full, size)]
             starts = [(i, step) for i in range(0, full, step)] + rest
             return concatenate_outputs([self._run(pixel_values[i : i + n]) for i, n in starts])
