@@ -259,7 +259,7 @@ class TopDownPoseImageProcessor(PilBackend):
             within = [j for count in map(len, box_arrays) for j in range(count)]
             _check_crops(center, scale, [f"boxes[{i}][{j}]" for i, j in zip(image_index, within)])
         jobs = [(images[i], center[p], scale[p]) for p, i in enumerate(image_index)]
-        centers, scales = [center], [scale]
+        starts = np.cumsum([0] + [len(b) for b in box_arrays])  # image i owns persons starts[i]:starts[i + 1]
 
         if all(image.dtype == np.uint8 for image, _, _ in jobs):
             # Fast path (uint8 crops, every image in the pipeline): each channel goes through a 256-entry table that
@@ -271,15 +271,14 @@ class TopDownPoseImageProcessor(PilBackend):
             table = _normalization_table(do_rescale, rescale_factor, do_normalize, image_mean, image_std)
             pixels = np.empty((len(jobs), 3, input_size[1], input_size[0]), dtype=np.float32)
             padded_index, padded = None, None
-            image_index_array = np.asarray(image_index)
-            for person, (image, center, scale) in enumerate(jobs):
+            for person, (image, person_center, person_scale) in enumerate(jobs):
                 if image.ndim == 3 and image.shape[2] == 3:
                     if image_index[person] != padded_index:  # jobs are image-major: one conversion per image
                         padded_index = image_index[person]
-                        mine = image_index_array == padded_index
-                        padded = _four_channel_copy(image, _crop_footprint(centers[0][mine], scales[0][mine], image))
+                        mine = slice(starts[padded_index], starts[padded_index + 1])
+                        padded = _four_channel_copy(image, _crop_footprint(center[mine], scale[mine], image))
                     image = padded
-                crop = self.affine_crop(image, center, scale, use_udp=use_udp, size=size)
+                crop = self.affine_crop(image, person_center, person_scale, use_udp=use_udp, size=size)
                 for channel, plane in enumerate(cv2.split(crop)[:3]):
                     target = pixels[person, channel]
                     result = cv2.LUT(plane, table[channel], dst=target)
@@ -294,8 +293,8 @@ class TopDownPoseImageProcessor(PilBackend):
             pixels = _rescale_and_normalize(pixels, do_rescale, rescale_factor, do_normalize, image_mean, image_std)
         data = {
             "pixel_values": pixels.astype(np.float32, copy=False),
-            "center": np.concatenate(centers).astype(np.float32) if centers else np.zeros((0, 2), np.float32),
-            "scale": np.concatenate(scales).astype(np.float32) if scales else np.zeros((0, 2), np.float32),
+            "center": center.astype(np.float32, copy=False),
+            "scale": scale.astype(np.float32, copy=False),
             "image_index": np.asarray(image_index, dtype=np.int64),
         }
         return BatchFeature(data=data, tensor_type=return_tensors)
