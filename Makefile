@@ -1,40 +1,84 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
+#
+# Every target runs in `.venv`, built in this checkout from the committed lock file (requirements/lock.txt, exact
+# versions of every runtime and dev dependency, compiled by pip-tools from setup.cfg under requirements/pins.txt).
+# `make lock` refreshes the lock; `make test-latest` runs the suite against the newest versions setup.cfg allows.
 PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+LOCK := requirements/lock.txt
+PINS := requirements/pins.txt
+STAMP := $(VENV)/.hfpose-installed
 export HF_HUB_OFFLINE ?= 1
 export OMP_WAIT_POLICY ?= PASSIVE
 HFPOSE_DATA ?= ../shared/data
 export HFPOSE_DATA
-STAMP := .install.stamp
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+# The second CPU instruction set the golden tests must hold on (oneDNN and MKL limited to AVX2, as on a machine
+# without AVX-512); CI runs them under it as well as under the default.
+ISA_ENV := ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
+LATEST ?= .venv-latest
 
-# The stamp only counts if `hfpose` imports from this checkout: an editable install made from another clone (or a
-# removed one) is redone rather than silently testing other code.
-HFPOSE_ORIGIN := $(shell $(PYTHON) -c "import importlib.util as u, os; s = u.find_spec('hfpose'); print(os.path.realpath(s.origin) if s and s.origin else '')" 2>/dev/null)
+# The stamp only counts if `hfpose` imports from this checkout (a moved or copied checkout reinstalls).
+HFPOSE_ORIGIN := $(shell $(PY) -c "import importlib.util as u, os; s = u.find_spec('hfpose'); print(os.path.realpath(s.origin) if s and s.origin else '')" 2>/dev/null)
 ifneq ($(HFPOSE_ORIGIN),$(realpath $(CURDIR))/src/hfpose/__init__.py)
 $(shell rm -f $(STAMP))
 endif
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install lock demo test test-isa test-all test-latest bench lint format clean
 
-# torch==2.13.0 is pinned only where no torch is importable (that spec takes the CPU wheel here);
-# an existing torch (e.g. a CUDA build) is left alone.
-$(STAMP): setup.cfg pyproject.toml
-	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q "torch==2.13.0"
-	$(PYTHON) -m pip install -q -e ".[dev]"
+# A fresh clone builds .venv from nothing; an existing one is synced to the lock (pip-sync removes anything that is
+# not in it, so a package installed by hand cannot make a test pass). torch comes from the lock as 2.13.0+cpu.
+$(STAMP): $(LOCK) setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r $(LOCK)
+	$(VENV)/bin/pip-sync -q $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
 
+# Refresh the lock (UPGRADE=1 moves every unpinned package to its newest version).
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		$(if $(UPGRADE),--upgrade) -c $(PINS) -o $(LOCK) setup.cfg
+
 demo: $(STAMP)
-	$(PYTHON) scripts/demo.py --data-root $(HFPOSE_DATA)/coco-mini --output-dir outputs/demo
+	$(PY) scripts/demo.py --data-root $(HFPOSE_DATA)/coco-mini --output-dir outputs/demo
 
 test: $(STAMP)
-	$(PYTHON) -m pytest -m "not slow and not gpu" -q -p no:cacheprovider
+	$(PYTEST) -m "not slow and not gpu"
+
+# The golden tests again with oneDNN/MKL limited to AVX2 (the kernels of another CPU).
+test-isa: $(STAMP)
+	$(ISA_ENV) $(PYTEST) -m "golden and not slow and not gpu"
 
 test-all: $(STAMP)
-	$(PYTHON) -m pytest -q -p no:cacheprovider
+	$(PYTEST)
+
+# The newest versions setup.cfg allows, in a second venv (torch stays 2.13.0: the only CPU wheel this machine's
+# index has; any other spec pulls the CUDA build). Tests that need the fixtures' exact OpenCV pixels are deselected.
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q "torch==2.13.0"
+	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]"
+	@mkdir -p outputs
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > outputs/test-latest-versions.txt
+	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not gpu and not fixture_pixels"
+	@echo "deselected (fixture_pixels: need the fixtures' OpenCV build):" \
+		$$($(LATEST)/bin/python -m pytest -q -p no:cacheprovider --collect-only -m "fixture_pixels and not slow and not gpu" | grep -c '::')
 
 bench: $(STAMP)
-	$(PYTHON) scripts/benchmark.py --output-dir outputs/bench
+	$(PY) scripts/benchmark.py --output-dir outputs/bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf outputs $(STAMP) src/*.egg-info
+	rm -rf outputs $(VENV) $(LATEST) *.egg-info src/*.egg-info .install.stamp
