@@ -308,7 +308,6 @@ def test_max_shapes_bounds_the_compiled_graphs():
         OptimizedPoseModel(model, compile=False, max_shapes=0)
 
 
-@pytest.mark.slow
 @pytest.fixture
 def one_thread():
     """Run at 1 thread: which near-tie keypoints of the bottomup029 image land within 1e-3 px of MMPose depends on the
