@@ -25,11 +25,19 @@ ifneq ($(HFPOSE_ORIGIN),$(realpath $(CURDIR))/src/hfpose/__init__.py)
 $(shell rm -f $(STAMP))
 endif
 
-.PHONY: install lock demo test test-isa test-all test-latest bench lint format clean
+.PHONY: install system-deps lock demo test test-isa test-all test-latest bench lint format clean
+
+# The one system package the tests need: Debian's Chromium, driven headless by Playwright in the demo-page test
+# (Playwright's own browser download cannot run here). Installed when missing and apt-get is usable (root).
+CHROMIUM ?= /usr/bin/chromium
+system-deps:
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "warning: $(CHROMIUM) missing; the demo-page test needs it: sudo apt-get install -y chromium"
 
 # A fresh clone builds .venv from nothing; an existing one is synced to the lock (pip-sync removes anything that is
 # not in it, so a package installed by hand cannot make a test pass). torch comes from the lock as 2.13.0+cpu.
-$(STAMP): $(LOCK) setup.cfg pyproject.toml
+$(STAMP): $(LOCK) setup.cfg pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r $(LOCK)
 	$(VENV)/bin/pip-sync -q $(LOCK)
