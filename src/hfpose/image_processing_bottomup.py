@@ -48,11 +48,8 @@ __all__ = [
     "warp_affine_bilinear",
     "aggregate_outputs",
     "register",
-    "BOTTOMUP_MODEL_TYPES",
 ]
 
-# `model_type`s of the bottom-up configs that use this processor; `register()` maps each one that AutoConfig knows.
-BOTTOMUP_MODEL_TYPES = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
 # Key under which the processor is always registered, so that `AutoImageProcessor.from_pretrained` finds it by the
 # `image_processor_type` saved in `preprocessor_config.json`.
 _REGISTRY_KEY = "hfpose_bottomup"
@@ -352,6 +349,7 @@ class BottomUpPoseImageProcessor(PilBackend):
 
     valid_kwargs = BottomUpPoseImageProcessorKwargs
     model_input_names = ["pixel_values"]
+    bottom_up = True  # whole images in, every person out (read by the pipeline and the evaluation loop)
 
     input_size = 512
     base_length = 64
@@ -744,17 +742,9 @@ def register(config_classes: Iterable[type] = ()) -> None:
 
     Always registers it under the key ``"hfpose_bottomup"``, enough for ``AutoImageProcessor.from_pretrained(dir)`` to
     find it through the ``image_processor_type`` in ``preprocessor_config.json``; also maps it to every class in
-    ``config_classes`` and to the `AutoConfig`-registered configs whose ``model_type`` is in `BOTTOMUP_MODEL_TYPES`.
+    ``config_classes`` (`import hfpose` passes the bottom-up methods' configs from the method index).
     """
-    from transformers import CONFIG_MAPPING
-
     classes = {"pil": BottomUpPoseImageProcessor}
     AutoImageProcessor.register(_REGISTRY_KEY, image_processor_classes=classes, exist_ok=True)
-    config_classes = list(config_classes)
-    for model_type in BOTTOMUP_MODEL_TYPES:
-        try:
-            config_classes.append(CONFIG_MAPPING[model_type])
-        except KeyError:
-            continue
     for config_class in config_classes:
         AutoImageProcessor.register(config_class, image_processor_classes=dict(classes), exist_ok=True)

@@ -70,10 +70,15 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
 
 
-# Model types whose pipeline default is the compiled path: top-down regression (one fixed input size) and bottom-up
-# (one graph per input size, bounded by ``max_shapes``).
-TOP_DOWN_OPTIMIZED = ("hfpose_rle", "hfpose_deeppose")
-BOTTOM_UP_OPTIMIZED = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
+# `pose_family` values (a class attribute of every hfpose config, see `hfpose.models.pose_method`) whose pipeline
+# default is the compiled path: regression (one fixed input size) and bottom-up (one graph per input size, bounded by
+# ``max_shapes``). Read from the config, not from the method index, so that this module travels alone in remote code.
+TOP_DOWN_OPTIMIZED_FAMILY = "regression"
+BOTTOM_UP_OPTIMIZED_FAMILY = "bottom-up"
+
+
+def _family(model) -> str | None:
+    return getattr(getattr(model, "config", None), "pose_family", None)
 
 
 def _setting() -> str:
@@ -111,10 +116,10 @@ def should_optimize(model, device=None) -> bool:
         return False
     if isinstance(model, torch.nn.Module) and next(model.parameters(), None) is None:
         return False  # no weights: already a runtime (`hfpose.onnx.OnnxPoseModel`), nothing to compile or export
-    model_type = getattr(getattr(model, "config", None), "model_type", "")
-    if model_type in TOP_DOWN_OPTIMIZED:
+    family = _family(model)
+    if family == TOP_DOWN_OPTIMIZED_FAMILY:
         return setting != "onnxruntime" or onnxruntime_available()
-    if model_type in BOTTOM_UP_OPTIMIZED:
+    if family == BOTTOM_UP_OPTIMIZED_FAMILY:
         return setting in _INDUCTOR_SETTINGS or onnxruntime_available()
     return False
 
@@ -127,9 +132,8 @@ def default_options(model) -> dict:
     the flip test) in one forward (``batch_size=None``); with Inductor at most 8 compiled input sizes per model (images
     of a ninth size and later run eagerly).
     """
-    model_type = getattr(getattr(model, "config", None), "model_type", "")
     runtime = _setting() not in _INDUCTOR_SETTINGS and onnxruntime_available()
-    if model_type in BOTTOM_UP_OPTIMIZED:
+    if _family(model) == BOTTOM_UP_OPTIMIZED_FAMILY:
         return {"batch_size": None, "backend": "onnxruntime"} if runtime else {"batch_size": None, "max_shapes": 8}
     return {"backend": "onnxruntime"} if runtime else {}
 

@@ -119,7 +119,7 @@ class KeypointDetectionPipeline(Pipeline):
 
     @property
     def is_bottom_up(self) -> bool:
-        return type(self.image_processor).__name__ == "BottomUpPoseImageProcessor"
+        return bool(getattr(self.image_processor, "bottom_up", False))
 
     def preprocess(self, item: dict, detector=None, detector_threshold: float = 0.5) -> dict:
         image = item["image"]

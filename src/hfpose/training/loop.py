@@ -1,5 +1,5 @@
 # Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
-"""The `accelerate` training loop for top-down models.
+"""The `accelerate` training loop (top-down and bottom-up methods).
 
 Run it with ``accelerate launch scripts/train.py configs/<method>/<recipe>.yaml [key=value ...]``; the same code runs
 single-process, multi-GPU (DDP) and 2-process CPU data parallel. Per epoch: shuffled training batches with the
@@ -32,20 +32,16 @@ __all__ = ["train", "TrainResult", "build_model", "build_image_processor"]
 
 logger = logging.getLogger(__name__)
 
-METHOD_MODEL_TYPES = {
-    "deeppose": "hfpose_deeppose",
-    "rle": "hfpose_rle",
-    "ipr": "hfpose_ipr",
-    "dsnt": "hfpose_dsnt",
-    "debias_ipr": "hfpose_debias_ipr",
-    "ae_hrnet": "hfpose_ae_hrnet",
-    "ae_higherhrnet": "hfpose_ae_higherhrnet",
-}
-BOTTOM_UP_METHODS = ("ae_hrnet", "ae_higherhrnet")
-
 
 def is_bottom_up(recipe: TrainingRecipe) -> bool:
-    return recipe.method in BOTTOM_UP_METHODS
+    """Whether the recipe's method is bottom-up (its declaration, `hfpose.models.get_method`).
+
+    Raises:
+        ValueError: if ``recipe.method`` is not a declared method.
+    """
+    from ..models import get_method
+
+    return get_method(recipe.method).bottom_up
 
 
 @dataclass
@@ -61,15 +57,12 @@ def build_model(recipe: TrainingRecipe):
     """The method's model with random weights (``init_from`` / ``pretrained_backbone`` applied by `train`).
 
     Raises:
-        ValueError: if ``recipe.method`` is not a top-down method hfpose knows.
+        ValueError: if ``recipe.method`` is not a declared method (`hfpose.models.pose_methods()`).
     """
-    import hfpose  # noqa: F401  (registers the model types)
-    from transformers import AutoConfig, AutoModelForPoseEstimation
-
     from ..keypoints import get_keypoint_set
+    from ..models import get_method
 
-    if recipe.method not in METHOD_MODEL_TYPES:
-        raise ValueError(f"unknown method {recipe.method!r}; expected one of {sorted(METHOD_MODEL_TYPES)}")
+    method = get_method(recipe.method)
     keypoint_set = get_keypoint_set(recipe.dataset)
     kwargs = {
         "input_size": list(recipe.input_size),
@@ -80,8 +73,9 @@ def build_model(recipe: TrainingRecipe):
     }
     kwargs["backbone_config"] = backbone_config_for(recipe.backbone)
     kwargs.update(recipe.model)
-    config = AutoConfig.for_model(METHOD_MODEL_TYPES[recipe.method], **kwargs)
-    return AutoModelForPoseEstimation.from_config(config)
+    from transformers import AutoModelForPoseEstimation
+
+    return AutoModelForPoseEstimation.from_config(method.config_class(**kwargs))
 
 
 def backbone_config_for(name: str):
