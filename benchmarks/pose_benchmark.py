@@ -45,7 +45,7 @@ from pathlib import Path
 __all__ = ["BenchConfig", "measure", "measure_interleaved", "opencv_floor", "run_worker", "run", "format_table",
            "main"]
 
-# Targets of issue 6 (hfpose ÷ peer; "max" = at most, "min" = at least).
+# Speed targets (hfpose ÷ peer; "max" = at most, "min" = at least).
 TARGETS = {
     "preprocess_vs_vitpose": ("max", 0.1),
     "preprocess_vs_floor": ("max", 1.3),
@@ -569,7 +569,7 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
         variants = {"eager": _pipeline_for(model, processor)}
         if cfg.compile:
             # "optimized" = what the pipeline runs by default (`default_options`: onnxruntime when installed);
-            # "inductor" = torch.compile + freezing (HFPOSE_OPTIMIZE=inductor), timed alongside when it is not the default.
+            # "inductor" = torch.compile + freezing (HFPOSE_OPTIMIZE=inductor), timed alongside when not the default.
             from hfpose.inference import default_options, optimize_for_inference
 
             options = default_options(model)

@@ -20,8 +20,10 @@ LAYERS = (
     ("core", ("hfpose.keypoints", "hfpose.geometry", "hfpose.image_io", "hfpose.visualization")),
     ("codecs", ("hfpose.codecs",)),
     ("models", ("hfpose.models",)),
-    ("processing", ("hfpose.image_processing_topdown", "hfpose.image_processing_bottomup", "hfpose.data",
-                    "hfpose.evaluation")),
+    (
+        "processing",
+        ("hfpose.image_processing_topdown", "hfpose.image_processing_bottomup", "hfpose.data", "hfpose.evaluation"),
+    ),
     ("inference", ("hfpose.onnx_export", "hfpose.inference", "hfpose.pipelines", "hfpose.onnx")),
     ("training", ("hfpose.training",)),
     ("hub", ("hfpose.hub",)),
@@ -152,7 +154,8 @@ def test_only_hub_training_cli_and_onnx_read_the_method_index():
 def test_the_index_agrees_with_the_auto_mappings():
     methods = pose_methods()
     pose_model_types = {
-        config_class.model_type for config_class in MODEL_FOR_POSE_ESTIMATION_MAPPING._extra_content
+        config_class.model_type
+        for config_class in MODEL_FOR_POSE_ESTIMATION_MAPPING._extra_content
         if config_class.model_type.startswith("hfpose_")
     }
     assert pose_model_types == {method.model_type for method in methods.values()}
@@ -163,8 +166,9 @@ def test_the_index_agrees_with_the_auto_mappings():
         assert method_of(method.model_type) is method and get_method(method.name) is method
         assert all(row.method == method.name for row in method.reference_results)
         module, _, attribute = method.codec.rpartition(".")
-        codec_module = importlib.import_module(method.codec if module == "hfpose.codecs" and not attribute[0].isupper()
-                                               else module)
+        codec_module = importlib.import_module(
+            method.codec if module == "hfpose.codecs" and not attribute[0].isupper() else module
+        )
         assert attribute[0].islower() or hasattr(codec_module, attribute), method.codec
     with pytest.raises(ValueError, match="unknown method 'hrnet'"):
         get_method("hrnet")
@@ -180,8 +184,11 @@ def test_every_method_folder_has_its_four_files():
 
 
 def _string_constants(path: Path) -> list[tuple[int, str]]:
-    return [(node.lineno, node.value) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 def test_no_method_list_outside_the_declarations():
@@ -195,8 +202,11 @@ def test_no_method_list_outside_the_declarations():
     for module, path in MODULES.items():
         if module.startswith("hfpose.models."):
             package = module.split(".")[2]
-            offending += [f"{module}:{line} {value!r}" for line, value in _string_constants(path)
-                          if value in model_types and model_types[value] != package]
+            offending += [
+                f"{module}:{line} {value!r}"
+                for line, value in _string_constants(path)
+                if value in model_types and model_types[value] != package
+            ]
             continue
         constants = _string_constants(path)
         offending += [f"{module}:{line} {value!r}" for line, value in constants if value in model_types]

@@ -23,13 +23,14 @@ from pose_benchmark import (  # noqa: E402  (benchmarks/ is not part of the pack
     _decode,
     _Recorder,
     format_table,
-    measure,
     fp32_matmul_peak,
+    measure,
     measure_interleaved,
     model_flops,
     opencv_floor,
     run_worker,
 )
+
 from hfpose.image_processing_topdown import TopDownPoseImageProcessor  # noqa: E402
 
 

@@ -120,8 +120,8 @@ def test_compiled_tiny_model_matches_eager_and_stands_in_for_the_pipeline_model(
     "rle",
     "deeppose",
     pytest.param("ipr", marks=pytest.mark.xfail(
-        reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral models "
-               "therefore stay eager (hfpose.inference.should_optimize)", strict=False)),
+        reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral "
+               "models therefore stay eager (hfpose.inference.should_optimize)", strict=False)),
 ])
 @pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
 def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, tmp_path, monkeypatch, backend):

@@ -491,7 +491,7 @@ _TABLE_CACHE: dict = {}
 
 
 # Per-thread scratch buffer for `_four_channel_copy`: reusing it avoids a fresh allocation per image, whose page faults
-# cost several times the conversion itself (about 0.5 ms for a 640x480 RGBA image on the reference machine).
+# cost several times the conversion itself (docs/performance.md).
 _SCRATCH = threading.local()
 _SCRATCH_MAX_BYTES = 64 * 2**20
 

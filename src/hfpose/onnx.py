@@ -155,8 +155,8 @@ class OnnxPoseModel(nn.Module):
     `model(pixel_values)` takes a `(B, 3, H, W)` float tensor (any batch size; any multiple-of-32 size for bottom-up
     files) and returns, as float32 CPU tensors in the conventions of the PyTorch model, an `OnnxPoseEstimatorOutput`
     with `keypoints`, `scores` (and `sigma` for RLE) for top-down files, or the bottom-up model's own output class
-    (`heatmaps` tuple and `tags`) for bottom-up files. It has no parameters; `config` is the hfpose config (keypoint names,
-    flip indices, input size).
+    (`heatmaps` tuple and `tags`) for bottom-up files. It has no parameters; `config` is the hfpose config (keypoint
+    names, flip indices, input size).
 
     Args:
         path: the `.onnx` file.

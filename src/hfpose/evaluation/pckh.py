@@ -12,7 +12,8 @@ Glossary:
 Definition (MMPose ``mmpose/evaluation/metrics/keypoint_2d_metrics.py::MpiiPCKAccuracy`` and
 ``mmpose/evaluation/functional/keypoint_eval.py::keypoint_pck_accuracy``, open-mmlab/mmpose@759b39c):
 
-* every prediction is shifted by **+1.0 px** ("MATLAB 1-based"), although the ground truth is not (quirk 12);
+* every prediction is shifted by **+1.0 px** ("MATLAB 1-based"), although the ground truth is not (MMPose's
+  ``MpiiPCKAccuracy`` adds it, copied from the MATLAB evaluation of 1-based annotations);
 * normalized distance ``d = ||pred + 1 - gt|| / head_size`` (stored as float32), for visible joints only, and for
   instances whose head size is non-zero;
 * ``PCKh_j(t) = #(d < t) / #visible`` per joint (strict ``<``), in percent;
@@ -143,7 +144,8 @@ def compute_pckh(pred, gt, visible, head_size, thresholds: Sequence[float] = (0.
 
     Args:
         pred: ``(N, 16, 2)`` predictions in image px, same convention as the json ground truth; MMPose's +1.0 shift
-            is applied here (quirk 12), so pass the predictions exactly as the model maps them to the image.
+            is applied here (see the module docstring), so pass the predictions exactly as the model maps them to
+            the image.
         gt: ``(N, 16, 2)`` ground-truth joints as stored in MMPose's MPII json.
         visible: ``(N, 16)`` joint visibility (``joints_vis``); non-zero means visible.
         head_size: ``(N,)`` head sizes in px (see :func:`head_sizes_from_headboxes`).

@@ -139,7 +139,8 @@ def convert_integral_head(state_dict: Mapping, config, strict: bool = True) -> d
 
 # MMPose config name → (hfpose method, HRNet variant) of the released bottom-up checkpoints (from the declarations).
 BOTTOMUP_CHECKPOINTS: dict[str, tuple[str, str]] = {
-    name: (method.name, backbone) for method in _methods_of_family("bottom-up")
+    name: (method.name, backbone)
+    for method in _methods_of_family("bottom-up")
     for name, backbone in method.mmpose_checkpoints.items()
 }
 
@@ -212,8 +213,9 @@ def _save_processor(config, output_dir: Path) -> None:
     if method_of(config).bottom_up:
         from ..image_processing_bottomup import BottomUpPoseImageProcessor
 
-        processor = BottomUpPoseImageProcessor(input_size=int(min(config.input_size)),
-                                               flip_indices=list(config.flip_indices), keypoint_names=names)
+        processor = BottomUpPoseImageProcessor(
+            input_size=int(min(config.input_size)), flip_indices=list(config.flip_indices), keypoint_names=names
+        )
     else:
         from ..image_processing_topdown import TopDownPoseImageProcessor
 

@@ -2,7 +2,8 @@
 """Model cards for hfpose models: Hub metadata (`ModelCardData` + `model-index`) and a body that tells the truth.
 
 `make_model_card(model_dir, results=..., source=...)` reads the model's `config.json`, picks the method's Jinja
-template `<method>.jinja` (package data, `hfpose/hub/templates/`) (rendered by `huggingface_hub.ModelCard.from_template`) and fills it with:
+template `<method>.jinja` (package data, `hfpose/hub/templates/`; rendered by
+`huggingface_hub.ModelCard.from_template`) and fills it with:
 
 * metadata: `library_name="hfpose"`, `pipeline_tag="keypoint-detection"`, `datasets`, `license`, `tags`, and the
   evaluation results as `model-index` (`eval_results`: COCO AP / AP .5 / AP .75 / AR / AR .5, or MPII PCKh);
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import json
 import os
-from importlib import resources
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -506,7 +507,8 @@ def reference_model_card(row: ReferenceResult | str, released_url: str | None = 
 
     Args:
         row: a `ReferenceResult` or its name.
-        released_url: URL of MMPose's released checkpoint (the `released_url` of MMPose's model zoo; `scripts/generate_model_cards.py` reads it from the checkpoint manifests);
+        released_url: URL of MMPose's released checkpoint (the `released_url` of MMPose's model zoo;
+            `scripts/generate_model_cards.py` reads it from the checkpoint manifests);
             None when MMPose's file is not in the manifests.
         repo_id: default `hfpose/<name>`.
         verified_atol: tolerance the converter verified against MMPose's outputs for this layout, if any.

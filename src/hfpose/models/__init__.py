@@ -66,8 +66,10 @@ def method_of(config_or_model_type) -> PoseMethod:
     for method in _declarations():
         if method.model_type == model_type:
             return method
-    raise ValueError(f"model_type {model_type!r} is not an hfpose pose model; expected one of "
-                     f"{sorted(method.model_type for method in _declarations())}")
+    raise ValueError(
+        f"model_type {model_type!r} is not an hfpose pose model; expected one of "
+        f"{sorted(method.model_type for method in _declarations())}"
+    )
 
 
 def register_models() -> None:
@@ -76,7 +78,10 @@ def register_models() -> None:
     from .hrnet import HRNetBackbone, HRNetConfig
     from .mobilenet_v2 import PoseMobileNetV2Backbone, PoseMobileNetV2Config
 
-    for config_class, backbone_class in ((PoseMobileNetV2Config, PoseMobileNetV2Backbone), (HRNetConfig, HRNetBackbone)):
+    for config_class, backbone_class in (
+        (PoseMobileNetV2Config, PoseMobileNetV2Backbone),
+        (HRNetConfig, HRNetBackbone),
+    ):
         AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
         AutoBackbone.register(config_class, backbone_class, exist_ok=True)
     for method in _declarations():

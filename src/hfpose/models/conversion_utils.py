@@ -192,7 +192,9 @@ def convert_mobilenet_v2_backbone_keys(
     return out
 
 
-def convert_backbone_keys(state_dict: Mapping[str, torch.Tensor], backbone_config, strict: bool = True) -> dict[str, torch.Tensor]:
+def convert_backbone_keys(
+    state_dict: Mapping[str, torch.Tensor], backbone_config, strict: bool = True
+) -> dict[str, torch.Tensor]:
     """Rename the `backbone.*` keys for the backbone `backbone_config` describes (ResNet or MobileNetV2).
 
     Raises:

@@ -119,17 +119,27 @@ _BOTTOMUP_NOTE = "COCO val2017, 512x512, single scale, flip test"
 _BOTTOMUP_FOLDER = "configs/body/2d_kpt_sview_rgb_img/associative_embedding/coco"
 
 
-def topdown_reference(name: str, method: str, backbone: str, dataset: str, input_size: tuple[int, int], metric: str,
-                      value: float, folder: str) -> ReferenceResult:
+def topdown_reference(
+    name: str,
+    method: str,
+    backbone: str,
+    dataset: str,
+    input_size: tuple[int, int],
+    metric: str,
+    value: float,
+    folder: str,
+) -> ReferenceResult:
     """A top-down `ReferenceResult` (MMPose 1.x): one metric (`AP` or `PCKh@0.5`), config `<folder>/<name>.py`."""
     note = _COCO_TOPDOWN_NOTE if dataset == "coco" else _MPII_NOTE
-    return ReferenceResult(name, method, backbone, dataset, input_size, {metric: value}, f"{folder}/{name}.py", "1.x",
-                           note)
+    return ReferenceResult(
+        name, method, backbone, dataset, input_size, {metric: value}, f"{folder}/{name}.py", "1.x", note
+    )
 
 
-def bottomup_reference(name: str, method: str, backbone: str, ap: float, ap50: float, ap75: float, ar: float,
-                       ar50: float) -> ReferenceResult:
+def bottomup_reference(
+    name: str, method: str, backbone: str, ap: float, ap50: float, ap75: float, ar: float, ar50: float
+) -> ReferenceResult:
     """A bottom-up UDP `ReferenceResult` (MMPose 0.x, COCO 512x512): AP, AP .5, AP .75, AR, AR .5."""
     metrics = {"AP": ap, "AP .5": ap50, "AP .75": ap75, "AR": ar, "AR .5": ar50}
-    config = f"{_BOTTOMUP_FOLDER}/{name[len('associative_embedding_'):]}.py"
+    config = f"{_BOTTOMUP_FOLDER}/{name[len('associative_embedding_') :]}.py"
     return ReferenceResult(name, method, backbone, "coco", (512, 512), metrics, config, "0.x", _BOTTOMUP_NOTE)

@@ -78,7 +78,8 @@ def load_initial_weights(model, init_from: str | Path, method: str) -> InitRepor
         from ..models import get_method
 
         if not any(key.startswith(("backbone.", "head.", "keypoint_head.")) for key in state_dict):
-            # A bare ImageNet backbone checkpoint (torchvision `resnet50-*.pth`, MMPose `pretrain_models/hrnet_w32-*.pth`,
+            # A bare ImageNet backbone checkpoint (torchvision `resnet50-*.pth`, MMPose
+            # `pretrain_models/hrnet_w32-*.pth`,
             # as MMPose's `init_cfg=dict(type='Pretrained', ...)` loads it): its keys are the backbone's own.
             state_dict = {f"backbone.{key}": value for key, value in state_dict.items()}
         state_dict = get_method(method).convert_state_dict(state_dict, model.config, strict=False)

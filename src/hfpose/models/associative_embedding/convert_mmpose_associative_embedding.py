@@ -18,18 +18,23 @@ from collections.abc import Mapping
 
 import torch
 
-from ..conversion_utils import check_state_dict_matches, expected_state_dict_shapes, extract_state_dict, strip_head_prefix
+from ..conversion_utils import (
+    check_state_dict_matches,
+    expected_state_dict_shapes,
+    extract_state_dict,
+    strip_head_prefix,
+)
 from .configuration_associative_embedding import AssociativeEmbeddingConfig
 from .modeling_associative_embedding import AssociativeEmbeddingForPoseEstimation
 
-__all__ = ["build_ae_hrnet_config", "convert_bottomup_state_dict",
-           "convert_mmpose_associative_embedding"]
+__all__ = ["build_ae_hrnet_config", "convert_bottomup_state_dict", "convert_mmpose_associative_embedding"]
 
 _HEAD_PREFIXES = ("keypoint_head.", "head.")
 
 
-
-def convert_bottomup_state_dict(checkpoint: Mapping, config, model_class, strict: bool = True) -> dict[str, torch.Tensor]:
+def convert_bottomup_state_dict(
+    checkpoint: Mapping, config, model_class, strict: bool = True
+) -> dict[str, torch.Tensor]:
     """Convert an MMPose HRNet-AE / HigherHRNet-AE checkpoint into the state dict of `model_class(config)`.
 
     Args:

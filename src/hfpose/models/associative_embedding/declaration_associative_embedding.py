@@ -30,9 +30,11 @@ METHOD = PoseMethod(
     },
     # Bottom-up, associative embedding + UDP (MMPose 0.x)
     reference_results=(
-        bottomup_reference("associative_embedding_hrnet_w32_coco_512x512_udp", "ae_hrnet", "w32",
-                           0.667, 0.861, 0.719, 0.713, 0.887),
-        bottomup_reference("associative_embedding_hrnet_w48_coco_512x512_udp", "ae_hrnet", "w48",
-                           0.680, 0.870, 0.731, 0.725, 0.892),
+        bottomup_reference(
+            "associative_embedding_hrnet_w32_coco_512x512_udp", "ae_hrnet", "w32", 0.667, 0.861, 0.719, 0.713, 0.887
+        ),
+        bottomup_reference(
+            "associative_embedding_hrnet_w48_coco_512x512_udp", "ae_hrnet", "w48", 0.680, 0.870, 0.731, 0.725, 0.892
+        ),
     ),
 )

@@ -19,7 +19,15 @@ METHOD = PoseMethod(
     recipe_folder="debias_ipr",
     # Integral regression family (MMPose 1.x, 256x256)
     reference_results=(
-        topdown_reference("ipr_res50_debias-8xb64-210e_coco-256x256", "debias_ipr", "resnet50", "coco", (256, 256), "AP", 0.675,
-                          "configs/body_2d_keypoint/integral_regression/coco"),
+        topdown_reference(
+            "ipr_res50_debias-8xb64-210e_coco-256x256",
+            "debias_ipr",
+            "resnet50",
+            "coco",
+            (256, 256),
+            "AP",
+            0.675,
+            "configs/body_2d_keypoint/integral_regression/coco",
+        ),
     ),
 )

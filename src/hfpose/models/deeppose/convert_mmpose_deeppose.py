@@ -24,8 +24,13 @@ from ..conversion_utils import (
 from .configuration_deeppose import DeepPoseConfig
 from .modeling_deeppose import DeepPoseForPoseEstimation
 
-__all__ = ["REGRESSION_BACKBONES", "build_regression_config_of", "convert_mmpose_deeppose",
-           "convert_regression_state_dict", "build_deeppose_config"]
+__all__ = [
+    "REGRESSION_BACKBONES",
+    "build_regression_config_of",
+    "convert_mmpose_deeppose",
+    "convert_regression_state_dict",
+    "build_deeppose_config",
+]
 
 REGRESSION_BACKBONES = ("resnet50", "resnet101", "resnet152", "mobilenetv2")
 _DATASET_INPUT_SIZES = {"coco": [192, 256], "mpii": [256, 256]}
@@ -83,7 +88,9 @@ def convert_regression_state_dict(
     return converted
 
 
-def convert_mmpose_deeppose(checkpoint: Mapping, config: DeepPoseConfig, strict: bool = True) -> dict[str, torch.Tensor]:
+def convert_mmpose_deeppose(
+    checkpoint: Mapping, config: DeepPoseConfig, strict: bool = True
+) -> dict[str, torch.Tensor]:
     """MMPose `RegressionHead` checkpoint → `DeepPoseForPoseEstimation` state dict (see
     `convert_regression_state_dict`)."""
     return convert_regression_state_dict(checkpoint, config, DeepPoseForPoseEstimation, strict)

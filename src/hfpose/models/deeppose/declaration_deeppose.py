@@ -23,17 +23,37 @@ METHOD = PoseMethod(
     head_output=lambda outputs: outputs.keypoints,
     # DeepPose (Toshev & Szegedy 2014) as MMPose's RegressionHead
     reference_results=(
-        topdown_reference("td-reg_res50_8xb64-210e_coco-256x192", "deeppose", "resnet50", "coco", (192, 256), "AP",
-                          0.528, _COCO),
-        topdown_reference("td-reg_res101_8xb64-210e_coco-256x192", "deeppose", "resnet101", "coco", (192, 256), "AP",
-                          0.562, _COCO),
-        topdown_reference("td-reg_res152_8xb64-210e_coco-256x192", "deeppose", "resnet152", "coco", (192, 256), "AP",
-                          0.584, _COCO),
-        topdown_reference("td-reg_res50_8xb64-210e_mpii-256x256", "deeppose", "resnet50", "mpii", (256, 256),
-                          "PCKh@0.5", 0.826, _MPII),
-        topdown_reference("td-reg_res101_8xb64-210e_mpii-256x256", "deeppose", "resnet101", "mpii", (256, 256),
-                          "PCKh@0.5", 0.841, _MPII),
-        topdown_reference("td-reg_res152_8xb64-210e_mpii-256x256", "deeppose", "resnet152", "mpii", (256, 256),
-                          "PCKh@0.5", 0.850, _MPII),
+        topdown_reference(
+            "td-reg_res50_8xb64-210e_coco-256x192", "deeppose", "resnet50", "coco", (192, 256), "AP", 0.528, _COCO
+        ),
+        topdown_reference(
+            "td-reg_res101_8xb64-210e_coco-256x192", "deeppose", "resnet101", "coco", (192, 256), "AP", 0.562, _COCO
+        ),
+        topdown_reference(
+            "td-reg_res152_8xb64-210e_coco-256x192", "deeppose", "resnet152", "coco", (192, 256), "AP", 0.584, _COCO
+        ),
+        topdown_reference(
+            "td-reg_res50_8xb64-210e_mpii-256x256", "deeppose", "resnet50", "mpii", (256, 256), "PCKh@0.5", 0.826, _MPII
+        ),
+        topdown_reference(
+            "td-reg_res101_8xb64-210e_mpii-256x256",
+            "deeppose",
+            "resnet101",
+            "mpii",
+            (256, 256),
+            "PCKh@0.5",
+            0.841,
+            _MPII,
+        ),
+        topdown_reference(
+            "td-reg_res152_8xb64-210e_mpii-256x256",
+            "deeppose",
+            "resnet152",
+            "mpii",
+            (256, 256),
+            "PCKh@0.5",
+            0.850,
+            _MPII,
+        ),
     ),
 )

@@ -1,7 +1,7 @@
 # Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
-"""MMPose `ipr_res50_dsnt-8xb64-210e_coco-256x256` checkpoints → hfpose state dicts: the integral family's one converter
-(`hfpose.models.ipr.convert_mmpose_ipr.convert_integral_state_dict`; MMPose builds IPR, DSNT and Debias-IPR with one
-`DSNTHead`, so the keys are the same)."""
+"""MMPose `ipr_res50_dsnt-8xb64-210e_coco-256x256` checkpoints → hfpose state dicts: the integral family's one
+converter (`hfpose.models.ipr.convert_mmpose_ipr.convert_integral_state_dict`; MMPose builds IPR, DSNT and
+Debias-IPR with one `DSNTHead`, so the keys are the same)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ __all__ = ["build_dsnt_config", "convert_mmpose_dsnt"]
 
 
 def convert_mmpose_dsnt(checkpoint: Mapping, config: DSNTConfig, strict: bool = True) -> dict[str, torch.Tensor]:
-    """MMPose `ipr_res50_dsnt-8xb64-210e_coco-256x256` checkpoint → `DSNTForPoseEstimation` state dict (see `convert_integral_state_dict`)."""
+    """MMPose `ipr_res50_dsnt-8xb64-210e_coco-256x256` checkpoint → `DSNTForPoseEstimation` state dict (see
+    `convert_integral_state_dict`)."""
     return convert_integral_state_dict(checkpoint, config, DSNTForPoseEstimation, strict)
 
 

@@ -19,7 +19,15 @@ METHOD = PoseMethod(
     recipe_folder="dsnt",
     # Integral regression family (MMPose 1.x, 256x256)
     reference_results=(
-        topdown_reference("ipr_res50_dsnt-8xb64-210e_coco-256x256", "dsnt", "resnet50", "coco", (256, 256), "AP", 0.674,
-                          "configs/body_2d_keypoint/integral_regression/coco"),
+        topdown_reference(
+            "ipr_res50_dsnt-8xb64-210e_coco-256x256",
+            "dsnt",
+            "resnet50",
+            "coco",
+            (256, 256),
+            "AP",
+            0.674,
+            "configs/body_2d_keypoint/integral_regression/coco",
+        ),
     ),
 )

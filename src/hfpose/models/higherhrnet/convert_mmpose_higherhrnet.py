@@ -16,8 +16,9 @@ from .modeling_higherhrnet import HigherHRNetForPoseEstimation
 __all__ = ["build_ae_higherhrnet_config", "convert_mmpose_higherhrnet"]
 
 
-
-def convert_mmpose_higherhrnet(checkpoint: Mapping, config: HigherHRNetConfig, strict: bool = True) -> dict[str, torch.Tensor]:
+def convert_mmpose_higherhrnet(
+    checkpoint: Mapping, config: HigherHRNetConfig, strict: bool = True
+) -> dict[str, torch.Tensor]:
     """MMPose HigherHRNet-AE checkpoint → `HigherHRNetForPoseEstimation` state dict.
 
     Raises:

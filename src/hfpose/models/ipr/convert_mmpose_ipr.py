@@ -37,8 +37,13 @@ from ..conversion_utils import (
 from .configuration_ipr import IPRConfig
 from .modeling_ipr import IPRForPoseEstimation
 
-__all__ = ["build_integral_config_of", "build_ipr_config", "check_linspaces", "convert_integral_state_dict",
-           "convert_mmpose_ipr"]
+__all__ = [
+    "build_integral_config_of",
+    "build_ipr_config",
+    "check_linspaces",
+    "convert_integral_state_dict",
+    "convert_mmpose_ipr",
+]
 
 _MMPOSE_HEAD_PREFIX = "head.simplebaseline_head."
 _LINSPACE_KEYS = ("head.linspace_x", "head.linspace_y")
@@ -74,7 +79,9 @@ def check_linspaces(state_dict: Mapping[str, torch.Tensor], heatmap_size: list[i
             )
 
 
-def convert_integral_state_dict(checkpoint: Mapping, config, model_class, strict: bool = True) -> dict[str, torch.Tensor]:
+def convert_integral_state_dict(
+    checkpoint: Mapping, config, model_class, strict: bool = True
+) -> dict[str, torch.Tensor]:
     """Convert an MMPose IPR / DSNT / Debias-IPR checkpoint into the state dict of `model_class(config)`.
 
     Args:

@@ -19,7 +19,15 @@ METHOD = PoseMethod(
     recipe_folder="ipr",
     # Integral regression family (MMPose 1.x, 256x256)
     reference_results=(
-        topdown_reference("ipr_res50_8xb64-210e_coco-256x256", "ipr", "resnet50", "coco", (256, 256), "AP", 0.633,
-                          "configs/body_2d_keypoint/integral_regression/coco"),
+        topdown_reference(
+            "ipr_res50_8xb64-210e_coco-256x256",
+            "ipr",
+            "resnet50",
+            "coco",
+            (256, 256),
+            "AP",
+            0.633,
+            "configs/body_2d_keypoint/integral_regression/coco",
+        ),
     ),
 )

@@ -52,7 +52,11 @@ def convert_mmpose_rle(checkpoint: Mapping, config: RLEConfig, strict: bool = Tr
     if not isinstance(config, RLEConfig):
         raise TypeError(f"RLEForPoseEstimation needs a RLEConfig, got {type(config).__name__}")
     return convert_regression_state_dict(
-        checkpoint, config, RLEForPoseEstimation, strict, head_prefixes={_FLOW_PREFIX: "flow."},
+        checkpoint,
+        config,
+        RLEForPoseEstimation,
+        strict,
+        head_prefixes={_FLOW_PREFIX: "flow."},
         check_constants=lambda tensors: _check_flow_constants(tensors, config.flow_num_layers),
     )
 

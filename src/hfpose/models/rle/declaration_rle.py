@@ -28,15 +28,27 @@ METHOD = PoseMethod(
     score_mode="bbox_rle",
     # RLE (Li et al. 2021)
     reference_results=(
-        topdown_reference("td-reg_res50_rle-8xb64-210e_coco-256x192", "rle", "resnet50", "coco", (192, 256), "AP",
-                          0.706, _COCO),
-        topdown_reference("td-reg_res101_rle-8xb64-210e_coco-256x192", "rle", "resnet101", "coco", (192, 256), "AP",
-                          0.722, _COCO),
-        topdown_reference("td-reg_res152_rle-8xb64-210e_coco-256x192", "rle", "resnet152", "coco", (192, 256), "AP",
-                          0.731, _COCO),
-        topdown_reference("td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192", "rle", "mobilenetv2", "coco",
-                          (192, 256), "AP", 0.593, _COCO),
-        topdown_reference("td-reg_res50_rle-8xb64-210e_mpii-256x256", "rle", "resnet50", "mpii", (256, 256),
-                          "PCKh@0.5", 0.861, _MPII),
+        topdown_reference(
+            "td-reg_res50_rle-8xb64-210e_coco-256x192", "rle", "resnet50", "coco", (192, 256), "AP", 0.706, _COCO
+        ),
+        topdown_reference(
+            "td-reg_res101_rle-8xb64-210e_coco-256x192", "rle", "resnet101", "coco", (192, 256), "AP", 0.722, _COCO
+        ),
+        topdown_reference(
+            "td-reg_res152_rle-8xb64-210e_coco-256x192", "rle", "resnet152", "coco", (192, 256), "AP", 0.731, _COCO
+        ),
+        topdown_reference(
+            "td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192",
+            "rle",
+            "mobilenetv2",
+            "coco",
+            (192, 256),
+            "AP",
+            0.593,
+            _COCO,
+        ),
+        topdown_reference(
+            "td-reg_res50_rle-8xb64-210e_mpii-256x256", "rle", "resnet50", "mpii", (256, 256), "PCKh@0.5", 0.861, _MPII
+        ),
     ),
 )
