@@ -78,7 +78,7 @@ test-latest:
 		$$($(LATEST)/bin/python -m pytest -q -p no:cacheprovider --collect-only -m "fixture_pixels and not slow and not gpu" | grep -c '::')
 
 bench: $(STAMP)
-	$(PY) scripts/benchmark.py --output-dir outputs/bench
+	$(PY) benchmarks/run.py --output-dir outputs/bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

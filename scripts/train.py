@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train a top-down hfpose model from a flat YAML recipe.
 
-    accelerate launch scripts/train.py configs/rle/rle_res50_8xb64-210e_coco-256x192.yaml [key=value ...]
+    accelerate launch scripts/train.py configs/rle/td-reg_res50_rle-8xb64-210e_coco-256x192.yaml [key=value ...]
 
 Overrides use the recipe's keys (`epochs=2 batch_size=8 data_root=/data/coco model.num_keypoints=...`). Training
 resumes from the newest complete checkpoint in `<output_dir>/checkpoints` unless `--no-resume` is given.

@@ -1,4 +1,4 @@
-"""Smoke tests of the benchmark machinery (`hfpose.benchmark`, `make bench`) with tiny settings.
+"""Smoke tests of the benchmark machinery (`benchmarks/pose_benchmark.py`, `make bench`) with tiny settings.
 
 No timing assertions: timings on a shared machine are not testable. What is tested: the timing helpers return
 consistent statistics, the OpenCV floor does the same work as the processor (within 1 grey level), ratio rows carry
@@ -6,12 +6,16 @@ their targets, the Markdown table has one row per ratio and thread count, and a 
 """
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hfpose.benchmark import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from pose_benchmark import (  # noqa: E402  (benchmarks/ is not part of the package)
     TARGETS,
     BenchConfig,
     _boxes_for,
@@ -19,14 +23,15 @@ from hfpose.benchmark import (
     _decode,
     _Recorder,
     format_table,
-    measure,
     fp32_matmul_peak,
+    measure,
     measure_interleaved,
     model_flops,
     opencv_floor,
     run_worker,
 )
-from hfpose.image_processing_topdown import TopDownPoseImageProcessor
+
+from hfpose.image_processing_topdown import TopDownPoseImageProcessor  # noqa: E402
 
 
 def test_measure_statistics_are_ordered_and_counted():
@@ -126,7 +131,7 @@ def test_quick_worker_produces_every_line(data_dir, tmp_path):
 def test_quick_end_to_end_and_bottom_up_lines_measure_what_they_name(data_dir):
     """Lines 3 and 6, tiny settings, eager only: the "eager" pipeline really runs the eager model (it used to be
     compiled by the pipeline's default), and line 6 reports the flip ratio against its target."""
-    from hfpose.benchmark import _pipeline_for, _topdown_processor, cached_model, cached_optimized
+    from pose_benchmark import _pipeline_for, _topdown_processor, cached_model, cached_optimized
 
     model = cached_model("rle", quick=True)
     assert _pipeline_for(model, _topdown_processor(model)).forward_model is model

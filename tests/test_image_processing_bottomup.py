@@ -375,7 +375,7 @@ def test_save_load_through_auto_image_processor(tmp_path):
 @pytest.mark.golden
 @pytest.mark.parametrize("method,model_name", [("ae_hrnet", "hrnet_w32"), ("ae_higherhrnet", "higherhrnet_w32")])
 def test_end_to_end_with_network_matches_golden_preds(golden, golden_dir, coco_mini, method, model_name):
-    from hfpose.hub.conversion_bottomup import build_bottomup_config, convert_bottomup
+    from hfpose.hub.convert_mmpose import build_bottomup_config, convert_bottomup
     from hfpose.models.associative_embedding import AssociativeEmbeddingForPoseEstimation
     from hfpose.models.higherhrnet import HigherHRNetForPoseEstimation
 

@@ -16,9 +16,15 @@ from hfpose.pipelines.keypoint_detection import KeypointDetectionPipeline
 
 
 def _tiny(method="rle"):
-    from hfpose.benchmark import build_model
+    """A random-weight tiny model (ResNet widths 8-32, input 48x64 for regression, 64x64 for integral)."""
+    from transformers import ResNetConfig
 
-    return build_model(method, quick=True)
+    torch.manual_seed(0)
+    backbone = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1],
+                            layer_type="bottleneck", out_features=["stage4"])
+    input_size = [48, 64] if method in ("rle", "deeppose") else [64, 64]
+    config = AutoConfig.for_model(f"hfpose_{method}", backbone_config=backbone.to_dict(), input_size=input_size)
+    return AutoModelForPoseEstimation.from_config(config).eval()
 
 
 def _inputs(batch, height=64, width=48, seed=0):
@@ -114,8 +120,8 @@ def test_compiled_tiny_model_matches_eager_and_stands_in_for_the_pipeline_model(
     "rle",
     "deeppose",
     pytest.param("ipr", marks=pytest.mark.xfail(
-        reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral models "
-               "therefore stay eager (hfpose.inference.should_optimize)", strict=False)),
+        reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral "
+               "models therefore stay eager (hfpose.inference.should_optimize)", strict=False)),
 ])
 @pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
 def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, tmp_path, monkeypatch, backend):
@@ -325,7 +331,7 @@ def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend
     """HRNet-w32 AE with the stored random weights (bottomup029): the compiled + frozen network, run as the pipeline
     runs it (image and mirror image in one batch of 2), against MMPose's maps (atol 1e-4 on the sub-sampled maps and
     crops, rtol 1e-4 on channel sums) and the pipeline's people against the eager pipeline's and MMPose's."""
-    from hfpose.hub.conversion_bottomup import build_bottomup_config, convert_bottomup
+    from hfpose.hub.convert_mmpose import build_bottomup_config, convert_bottomup
     from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
     from hfpose.inference import default_options
     from hfpose.models.associative_embedding import AssociativeEmbeddingForPoseEstimation

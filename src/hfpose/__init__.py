@@ -7,23 +7,17 @@ processors with `AutoImageProcessor`, and the `keypoint-detection` pipeline task
 
 __version__ = "0.1.0"
 
+from .image_processing_bottomup import BottomUpPoseImageProcessor
+from .image_processing_bottomup import register as register_bottomup_image_processor
+from .image_processing_topdown import TopDownPoseImageProcessor
+from .image_processing_topdown import register as register_topdown_image_processor
 from .keypoints import COCO_KEYPOINTS, MPII_KEYPOINTS, KeypointSet, get_keypoint_set
-from .models import register_models
+from .models import pose_methods, register_models
+from .pipelines import register_pipeline
 
 register_models()
-
-from .image_processing_topdown import TopDownPoseImageProcessor  # noqa: E402
-from .image_processing_topdown import register as register_topdown_image_processor  # noqa: E402
-
-register_topdown_image_processor()
-
-from .image_processing_bottomup import BottomUpPoseImageProcessor  # noqa: E402
-from .image_processing_bottomup import register as register_bottomup_image_processor  # noqa: E402
-
-register_bottomup_image_processor()
-
-from .pipelines import register_pipeline  # noqa: E402
-
+register_topdown_image_processor(method.config_class for method in pose_methods().values() if not method.bottom_up)
+register_bottomup_image_processor(method.config_class for method in pose_methods().values() if method.bottom_up)
 register_pipeline()
 
 __all__ = [

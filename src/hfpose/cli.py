@@ -90,10 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--batch-size", type=int, default=8)
     evaluate.add_argument("--output", default=None, help="JSON (default MODEL_DIR/eval_<split>.json)")
 
+    from .models import pose_methods
+
     convert = _subparser(subparsers, "convert", "convert an MMPose checkpoint into an hfpose model directory")
     convert.add_argument("checkpoint")
-    convert.add_argument("--method", required=True, help="deeppose, rle, ipr, dsnt, debias_ipr, ae_hrnet, "
-                                                         "ae_higherhrnet")
+    convert.add_argument("--method", required=True, help=", ".join(pose_methods()))
     convert.add_argument("--backbone", default="resnet50", help="resnet50/101/152, mobilenetv2, or w32/w48 (HRNet)")
     convert.add_argument("--dataset", default="coco")
     convert.add_argument("--output", required=True)

@@ -22,6 +22,9 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "bottomup_udp_warp_matrix",
+    "warp_affine_joints",
+    "warp_affine_bilinear",
     "bbox_xywh_to_xyxy",
     "bbox_xyxy_to_xywh",
     "clip_bbox_xyxy",
@@ -254,3 +257,93 @@ def input_to_image(
     scale = np.asarray(scale, dtype=np.float64)[:, None, :]
     size = np.asarray(input_size, dtype=np.float64)
     return points / size * scale + center - 0.5 * scale
+
+
+def warp_affine_bilinear(image: np.ndarray, matrix: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
+    """``cv2.warpAffine(image, matrix, output_size, flags=INTER_LINEAR)`` (constant-0 border) with OpenCV 4's
+    fixed-point arithmetic, on any OpenCV version.
+
+    OpenCV 4.x (the reference's 4.11) inverts ``matrix`` in float64, computes every output pixel's source position
+    in fixed point (``round(m * x * 1024)`` steps, then ``>> 5``), i.e. on a 1/32-pixel grid, and interpolates with
+    the bilinear weight table of that grid (uint8: integer weights summing to 2^15, rounded shift). OpenCV 5's
+    ``warpAffine`` no longer quantizes the position, which changes up to ~10 % of the pixels of a resized photo by
+    up to 4 grey levels. This computes the 4.x source positions and weight indices exactly and lets ``cv2.remap``
+    apply them (its fixed-point ``CV_16SC2`` + interpolation-table map format is the one 4.x ``warpAffine`` uses
+    internally), which reproduces the reference fixtures bit for bit.
+
+    Args:
+        image: ``(h, w)`` or ``(h, w, C)`` uint8 / float32 image.
+        matrix: ``(2, 3)`` image px → output px (forward, as for ``cv2.warpAffine`` without ``WARP_INVERSE_MAP``).
+        output_size: ``(width, height)``.
+
+    Returns:
+        ``(height, width, C)`` (``(height, width)`` for 2-D input) array of ``image``'s dtype.
+
+    Raises:
+        ValueError: if ``output_size`` is not positive or the output exceeds OpenCV's 32767-pixel map range.
+
+    Source: OpenCV 4.x ``modules/imgproc/src/imgwarp.cpp`` (``WarpAffineInvoker``, ``initInterTab2D``).
+    """
+    width, height = int(output_size[0]), int(output_size[1])
+    if width <= 0 or height <= 0 or width > 32767 or height > 32767:
+        raise ValueError(f"output_size must be positive and at most 32767; got {output_size}")
+    m = np.asarray(matrix, dtype=np.float64).reshape(6).copy()
+    determinant = m[0] * m[4] - m[1] * m[3]  # invert as OpenCV does (output px -> image px)
+    determinant = 1.0 / determinant if determinant != 0 else 0.0
+    m[0], m[4] = m[4] * determinant, m[0] * determinant
+    m[1] *= -determinant
+    m[3] *= -determinant
+    m[2], m[5] = -m[0] * m[2] - m[1] * m[5], -m[3] * m[2] - m[4] * m[5]
+    xs = np.arange(width, dtype=np.float64)
+    ys = np.arange(height, dtype=np.float64)
+    bits, round_delta = 10, 16  # AB_BITS; AB_SCALE / INTER_TAB_SIZE / 2
+    low, high = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+
+    def fixed(values):  # saturate_cast<int>(double): round half to even, clamp to int32
+        return np.clip(np.rint(values), low, high).astype(np.int64)
+
+    x_fixed = (fixed((m[1] * ys + m[2]) * 1024) + round_delta)[:, None] + fixed(m[0] * xs * 1024)[None, :]
+    y_fixed = (fixed((m[4] * ys + m[5]) * 1024) + round_delta)[:, None] + fixed(m[3] * xs * 1024)[None, :]
+    x_fixed >>= bits - 5  # to 1/32 px (INTER_BITS = 5)
+    y_fixed >>= bits - 5
+    positions = np.stack([x_fixed >> 5, y_fixed >> 5], axis=-1).clip(-32768, 32767).astype(np.int16)
+    fractions = ((y_fixed & 31) * 32 + (x_fixed & 31)).astype(np.uint16)
+    warped = cv2.remap(image, positions, fractions, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped.reshape(height, width, *image.shape[2:])
+
+
+def bottomup_udp_warp_matrix(rotation: float, center, box_size, output_size: int) -> np.ndarray:
+    """UDP matrix of ``BottomUpRandomAffine`` (0.29 ``get_warp_matrix``), image px → r x r output px.
+
+    Args:
+        rotation: degrees (counter-clockwise in image coordinates, as the reference).
+        center: ``(2,)`` float64 rotation centre, image px.
+        box_size: side ``b`` of the square box (float32, the short side of ``S``).
+        output_size: ``r``.
+
+    Returns:
+        float32 ``(2, 3)``. ``scale = float32(r - 1) / float32(b)`` is a float32 division; the other terms are float64
+        and the result is rounded to float32, as numpy 1.26 evaluated the reference.
+    """
+    theta = float(np.deg2rad(rotation))
+    box = np.float32(box_size)
+    factor = float(np.float32(output_size - 1) / box)
+    input_w, input_h = 2.0 * float(center[0]), 2.0 * float(center[1])
+    cos, sin = math.cos(theta), math.sin(theta)
+    matrix = np.zeros((2, 3), dtype=np.float32)
+    matrix[0, 0] = cos * factor
+    matrix[0, 1] = -sin * factor
+    matrix[0, 2] = factor * (-0.5 * input_w * cos + 0.5 * input_h * sin + 0.5 * float(box))
+    matrix[1, 0] = sin * factor
+    matrix[1, 1] = cos * factor
+    matrix[1, 2] = factor * (-0.5 * input_w * sin - 0.5 * input_h * cos + 0.5 * float(box))
+    return matrix
+
+
+def warp_affine_joints(joints: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``(..., 2)`` points times a float32 ``(2, 3)`` matrix as ``[x, y, 1] @ M.T`` in float32 (0.29
+    ``warp_affine_joints``)."""
+    joints = np.asarray(joints, dtype=np.float32)
+    flat = joints.reshape(-1, 2)
+    homogeneous = np.concatenate([flat, np.ones((len(flat), 1), dtype=np.float32)], axis=1)
+    return np.dot(homogeneous, np.asarray(matrix, dtype=np.float32).T).reshape(joints.shape)

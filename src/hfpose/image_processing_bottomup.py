@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 from transformers import AutoImageProcessor
@@ -36,6 +35,8 @@ from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from transformers.processing_utils import ImagesKwargs, Unpack
 
 from .codecs.associative_embedding import AssociativeEmbeddingDecoder, heatmap_to_image
+from .codecs.flip import flip_heatmaps
+from .geometry import warp_affine_bilinear
 from .image_io import as_image_list as _as_image_list
 from .image_io import load_rgb_image as _load_image
 from .keypoints import COCO_KEYPOINTS
@@ -48,11 +49,8 @@ __all__ = [
     "warp_affine_bilinear",
     "aggregate_outputs",
     "register",
-    "BOTTOMUP_MODEL_TYPES",
 ]
 
-# `model_type`s of the bottom-up configs that use this processor; `register()` maps each one that AutoConfig knows.
-BOTTOMUP_MODEL_TYPES = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
 # Key under which the processor is always registered, so that `AutoImageProcessor.from_pretrained` finds it by the
 # `image_processor_type` saved in `preprocessor_config.json`.
 _REGISTRY_KEY = "hfpose_bottomup"
@@ -130,67 +128,10 @@ def get_resize_warp_matrix(scale: Sequence[float], input_size: tuple[int, int]) 
     return matrix
 
 
-def warp_affine_bilinear(image: np.ndarray, matrix: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
-    """``cv2.warpAffine(image, matrix, output_size, flags=INTER_LINEAR)`` (constant-0 border) with OpenCV 4's
-    fixed-point arithmetic, on any OpenCV version.
-
-    OpenCV 4.x (the reference's 4.11) inverts ``matrix`` in float64, computes every output pixel's source position
-    in fixed point (``round(m * x * 1024)`` steps, then ``>> 5``), i.e. on a 1/32-pixel grid, and interpolates with
-    the bilinear weight table of that grid (uint8: integer weights summing to 2^15, rounded shift). OpenCV 5's
-    ``warpAffine`` no longer quantizes the position, which changes up to ~10 % of the pixels of a resized photo by
-    up to 4 grey levels. This computes the 4.x source positions and weight indices exactly and lets ``cv2.remap``
-    apply them (its fixed-point ``CV_16SC2`` + interpolation-table map format is the one 4.x ``warpAffine`` uses
-    internally), which reproduces the reference fixtures bit for bit.
-
-    Args:
-        image: ``(h, w)`` or ``(h, w, C)`` uint8 / float32 image.
-        matrix: ``(2, 3)`` image px → output px (forward, as for ``cv2.warpAffine`` without ``WARP_INVERSE_MAP``).
-        output_size: ``(width, height)``.
-
-    Returns:
-        ``(height, width, C)`` (``(height, width)`` for 2-D input) array of ``image``'s dtype.
-
-    Raises:
-        ValueError: if ``output_size`` is not positive or the output exceeds OpenCV's 32767-pixel map range.
-
-    Source: OpenCV 4.x ``modules/imgproc/src/imgwarp.cpp`` (``WarpAffineInvoker``, ``initInterTab2D``).
-    """
-    width, height = int(output_size[0]), int(output_size[1])
-    if width <= 0 or height <= 0 or width > 32767 or height > 32767:
-        raise ValueError(f"output_size must be positive and at most 32767; got {output_size}")
-    m = np.asarray(matrix, dtype=np.float64).reshape(6).copy()
-    determinant = m[0] * m[4] - m[1] * m[3]  # invert as OpenCV does (output px -> image px)
-    determinant = 1.0 / determinant if determinant != 0 else 0.0
-    m[0], m[4] = m[4] * determinant, m[0] * determinant
-    m[1] *= -determinant
-    m[3] *= -determinant
-    m[2], m[5] = -m[0] * m[2] - m[1] * m[5], -m[3] * m[2] - m[4] * m[5]
-    xs = np.arange(width, dtype=np.float64)
-    ys = np.arange(height, dtype=np.float64)
-    bits, round_delta = 10, 16  # AB_BITS; AB_SCALE / INTER_TAB_SIZE / 2
-    x_fixed = (np.rint((m[1] * ys + m[2]) * 1024).astype(np.int64) + round_delta)[:, None] + np.rint(
-        m[0] * xs * 1024
-    ).astype(np.int64)[None, :]
-    y_fixed = (np.rint((m[4] * ys + m[5]) * 1024).astype(np.int64) + round_delta)[:, None] + np.rint(
-        m[3] * xs * 1024
-    ).astype(np.int64)[None, :]
-    x_fixed >>= bits - 5  # to 1/32 px (INTER_BITS = 5)
-    y_fixed >>= bits - 5
-    positions = np.stack([x_fixed >> 5, y_fixed >> 5], axis=-1).clip(-32768, 32767).astype(np.int16)
-    fractions = ((y_fixed & 31) * 32 + (x_fixed & 31)).astype(np.uint16)
-    warped = cv2.remap(image, positions, fractions, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return warped.reshape(height, width, *image.shape[2:])
-
-
 def _interpolate(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(maps.shape[-2:]) == tuple(size):
         return maps
     return torch.nn.functional.interpolate(maps, size=size, mode="bilinear", align_corners=True)
-
-
-def _flip_back(maps: torch.Tensor, flip_indices: Sequence[int] | None) -> torch.Tensor:
-    maps = torch.flip(maps, [3])
-    return maps if flip_indices is None else maps[:, list(flip_indices)]
 
 
 def aggregate_outputs(
@@ -247,10 +188,12 @@ def aggregate_outputs(
         averaged = sum(_interpolate(stage, size) for stage in stages) / len(stages)
         tag_planes = [tags[index].float()]
         if flip:
-            stages_flipped = [_flip_back(stage.float(), flip_indices) for stage in heatmaps_flipped[index]]
+            stages_flipped = [flip_heatmaps(stage.float(), flip_indices) for stage in heatmaps_flipped[index]]
             averaged_flipped = sum(_interpolate(stage, size) for stage in stages_flipped) / len(stages_flipped)
             averaged = (averaged + averaged_flipped) / 2.0
-            tag_planes.append(_flip_back(tags_flipped[index].float(), flip_indices if tag_per_joint else None))
+            tag_flipped = tags_flipped[index].float()
+            tag_order = flip_indices if tag_per_joint else range(tag_flipped.shape[1])
+            tag_planes.append(flip_heatmaps(tag_flipped, tag_order))
         scale_heatmaps.append(averaged)
         if factor == 1 or len(scale_factors) == 1:
             scale_tags = tag_planes
@@ -352,6 +295,7 @@ class BottomUpPoseImageProcessor(PilBackend):
 
     valid_kwargs = BottomUpPoseImageProcessorKwargs
     model_input_names = ["pixel_values"]
+    bottom_up = True  # whole images in, every person out (read by the pipeline and the evaluation loop)
 
     input_size = 512
     base_length = 64
@@ -411,7 +355,7 @@ class BottomUpPoseImageProcessor(PilBackend):
                 )
             setattr(self, name, value)
         self.keypoint_names = [str(name) for name in self.keypoint_names]
-        self.decoder  # validates the parser settings
+        _ = self.decoder  # validates the parser settings
 
     @property
     def decoder(self) -> AssociativeEmbeddingDecoder:
@@ -744,17 +688,9 @@ def register(config_classes: Iterable[type] = ()) -> None:
 
     Always registers it under the key ``"hfpose_bottomup"``, enough for ``AutoImageProcessor.from_pretrained(dir)`` to
     find it through the ``image_processor_type`` in ``preprocessor_config.json``; also maps it to every class in
-    ``config_classes`` and to the `AutoConfig`-registered configs whose ``model_type`` is in `BOTTOMUP_MODEL_TYPES`.
+    ``config_classes`` (`import hfpose` passes the bottom-up methods' configs from the method index).
     """
-    from transformers import CONFIG_MAPPING
-
     classes = {"pil": BottomUpPoseImageProcessor}
     AutoImageProcessor.register(_REGISTRY_KEY, image_processor_classes=classes, exist_ok=True)
-    config_classes = list(config_classes)
-    for model_type in BOTTOMUP_MODEL_TYPES:
-        try:
-            config_classes.append(CONFIG_MAPPING[model_type])
-        except KeyError:
-            continue
     for config_class in config_classes:
         AutoImageProcessor.register(config_class, image_processor_classes=dict(classes), exist_ok=True)

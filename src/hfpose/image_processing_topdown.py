@@ -53,10 +53,8 @@ from .geometry import (
     validate_boxes_xywh,
 )
 
-__all__ = ["TopDownPoseImageProcessor", "TopDownPoseImageProcessorKwargs", "register", "TOPDOWN_MODEL_TYPES"]
+__all__ = ["TopDownPoseImageProcessor", "TopDownPoseImageProcessorKwargs", "register"]
 
-# `model_type`s of the top-down configs that use this processor; `register()` maps each one that AutoConfig knows.
-TOPDOWN_MODEL_TYPES = ("hfpose_deeppose", "hfpose_rle", "hfpose_ipr", "hfpose_dsnt", "hfpose_debias_ipr")
 # Key under which the processor is always registered, so that `AutoImageProcessor.from_pretrained` finds it by the
 # `image_processor_type` saved in `preprocessor_config.json` even before any model config is registered.
 _REGISTRY_KEY = "hfpose_topdown"
@@ -134,6 +132,7 @@ class TopDownPoseImageProcessor(PilBackend):
 
     valid_kwargs = TopDownPoseImageProcessorKwargs
     model_input_names = ["pixel_values"]
+    bottom_up = False  # whole images in, every person out (read by the pipeline and the evaluation loop)
 
     size = {"height": 256, "width": 192}
     padding = 1.25
@@ -492,7 +491,7 @@ _TABLE_CACHE: dict = {}
 
 
 # Per-thread scratch buffer for `_four_channel_copy`: reusing it avoids a fresh allocation per image, whose page faults
-# cost several times the conversion itself (about 0.5 ms for a 640x480 RGBA image on the reference machine).
+# cost several times the conversion itself (docs/performance.md).
 _SCRATCH = threading.local()
 _SCRATCH_MAX_BYTES = 64 * 2**20
 
@@ -704,19 +703,11 @@ def register(config_classes: Iterable[type] = ()) -> None:
 
     Always registers it under the key ``"hfpose_topdown"``, which is enough for
     ``AutoImageProcessor.from_pretrained(dir)`` to find it through the ``image_processor_type`` saved in
-    ``preprocessor_config.json``. It is also mapped to every config class in ``config_classes`` and to the
-    `AutoConfig`-registered configs whose ``model_type`` is in `TOPDOWN_MODEL_TYPES`, so that a model directory
-    without ``preprocessor_config.json`` resolves to it through its ``config.json``.
+    ``preprocessor_config.json``. It is also mapped to every config class in ``config_classes`` (`import hfpose`
+    passes the top-down methods' configs from the method index), so that a model directory without
+    ``preprocessor_config.json`` resolves to it through its ``config.json``.
     """
-    from transformers import CONFIG_MAPPING
-
     classes = {"pil": TopDownPoseImageProcessor}
     AutoImageProcessor.register(_REGISTRY_KEY, image_processor_classes=classes, exist_ok=True)
-    config_classes = list(config_classes)
-    for model_type in TOPDOWN_MODEL_TYPES:
-        try:
-            config_classes.append(CONFIG_MAPPING[model_type])
-        except KeyError:
-            continue
     for config_class in config_classes:
         AutoImageProcessor.register(config_class, image_processor_classes=dict(classes), exist_ok=True)

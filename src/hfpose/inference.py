@@ -5,10 +5,9 @@
 (same output class, same fields, same order of persons) whose forward is either (``backend="onnxruntime"``) the
 network exported once to an in-memory ONNX graph with dynamic batch (and, for bottom-up models, dynamic height and
 width) run by an onnxruntime CPU session, or (``backend="inductor"``, the function's default) the model compiled by
-TorchInductor with ``freezing=True``. The pipeline picks onnxruntime when it is installed (`default_options`): in the
-same benchmark run it was 4-9 % faster than the compiled graph end to end for RLE, as fast for HRNet, and its warm-up
-(about 1 s top-down, 4-7 s bottom-up, once for every input size) is far below Inductor's (8 s per shape top-down,
-30-45 s per input size bottom-up); see ``docs/performance.md``.
+TorchInductor with ``freezing=True``. The pipeline picks onnxruntime when it is installed (`default_options`): it
+measured faster end to end than the compiled graph for RLE and as fast for HRNet, with a much shorter warm-up per input
+size (numbers in ``docs/performance.md``).
 
 Inductor ``freezing=True`` turns the weights into constants of the graph, so that Inductor folds every BatchNorm
 into its convolution and hands oneDNN pre-packed (blocked-layout) weights: this is the "oneDNN weight prepacking" lever,
@@ -17,7 +16,7 @@ done by the compiler rather than by `torch.jit.freeze` or IPEX.
 Why chunks: on a CPU the per-image cost of a ResNet-50 forward grows with the batch (its activations at batch 1,
 about 3 MB per 256x192 feature map, stay in the L2 cache; at batch 8 they do not), so the crops (and, with the flip
 test, their mirror images) are fed to the compiled graph in chunks of ``batch_size`` (default 4, the fastest per image
-measured here: about 15 % faster than 1 with the compiled graph), and the remainder one image at a time. So at most
+measured, see ``docs/performance.md``), and the remainder one image at a time. So at most
 two graphs are compiled per input size (batch ``batch_size`` and batch 1), however the number of persons changes
 (``dynamic=False``).
 
@@ -64,16 +63,22 @@ BACKENDS = ("inductor", "onnxruntime")
 
 
 def onnxruntime_available() -> bool:
-    """Whether the ``onnxruntime`` backend can run (``onnx`` and ``onnxruntime`` importable; both are dependencies of hfpose)."""
+    """Whether the ``onnxruntime`` backend can run (``onnx`` and ``onnxruntime`` importable; both are hfpose
+    dependencies)."""
     import importlib.util
 
     return importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
 
 
-# Model types whose pipeline default is the compiled path: top-down regression (one fixed input size) and bottom-up
-# (one graph per input size, bounded by ``max_shapes``).
-TOP_DOWN_OPTIMIZED = ("hfpose_rle", "hfpose_deeppose")
-BOTTOM_UP_OPTIMIZED = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
+# `pose_family` values (a class attribute of every hfpose config, see `hfpose.models.pose_method`) whose pipeline
+# default is the compiled path: regression (one fixed input size) and bottom-up (one graph per input size, bounded by
+# ``max_shapes``). Read from the config, not from the method index, so that this module travels alone in remote code.
+TOP_DOWN_OPTIMIZED_FAMILY = "regression"
+BOTTOM_UP_OPTIMIZED_FAMILY = "bottom-up"
+
+
+def _family(model) -> str | None:
+    return getattr(getattr(model, "config", None), "pose_family", None)
 
 
 def _setting() -> str:
@@ -90,17 +95,16 @@ def should_optimize(model, device=None) -> bool:
 
     ``$HFPOSE_OPTIMIZE``: ``1`` (default), ``inductor`` (alias ``all``), ``onnxruntime``, or ``0``/``false``/``no``/
     ``off`` (nothing). Only on CPU.
-    - The regression models (RLE, DeepPose): always (unless off). Default backend onnxruntime when it is installed
-      (`onnxruntime_available`; measured 4-9 % faster than the compiled graph end to end, 0.9 s of warm-up instead of
-      about 8 s), else Inductor; both keep the golden results (RLE keypoints within 3.2e-3 / 2.0e-3 px of MMPose, raw
-      outputs within 1.2e-5).
-    - The bottom-up models (HRNet / HigherHRNet associative embedding): with onnxruntime installed, onnxruntime (one
-      export with dynamic height and width, about 4 s, serves every input size; per image as fast as the compiled
-      graph); with ``inductor``/``all``, Inductor (33-45 s of compile per input size, worth it after about 60-100 images
-      of that size); without onnxruntime and by default, eager. Outputs stay within the bottomup029 tolerances.
-    - The integral models (IPR, DSNT, Debias-IPR) stay eager: their softmax (``beta`` up to 10) amplifies the float32
-      reordering of the frozen graph past the golden tolerances (IPR: raw flipped outputs 1.07e-4 > 1e-4, keypoints
-      0.024 px > 0.02 px), and compiling without freezing, which stays within them, is not faster.
+    - The regression family (``config.pose_family == "regression"``: RLE, DeepPose): always (unless off). Default
+      backend onnxruntime when it is installed (`onnxruntime_available`; faster end to end than the compiled graph,
+      with a shorter warm-up), else Inductor; both keep the golden results.
+    - The bottom-up family (HRNet / HigherHRNet associative embedding): with onnxruntime installed, onnxruntime (one
+      export with dynamic height and width serves every input size); with ``inductor``/``all``, Inductor (a long
+      compile per input size, worth it only for many images of that size); without onnxruntime and by default, eager.
+      Outputs stay within the bottomup029 tolerances.
+    - The integral family (IPR, DSNT, Debias-IPR) stays eager: its softmax (``beta`` up to 10) amplifies the float32
+      reordering of the frozen graph past the golden tolerances, and compiling without freezing, which stays within
+      them, is not faster.
     Measurements: ``docs/performance.md``.
     """
     setting = _setting()
@@ -111,10 +115,10 @@ def should_optimize(model, device=None) -> bool:
         return False
     if isinstance(model, torch.nn.Module) and next(model.parameters(), None) is None:
         return False  # no weights: already a runtime (`hfpose.onnx.OnnxPoseModel`), nothing to compile or export
-    model_type = getattr(getattr(model, "config", None), "model_type", "")
-    if model_type in TOP_DOWN_OPTIMIZED:
+    family = _family(model)
+    if family == TOP_DOWN_OPTIMIZED_FAMILY:
         return setting != "onnxruntime" or onnxruntime_available()
-    if model_type in BOTTOM_UP_OPTIMIZED:
+    if family == BOTTOM_UP_OPTIMIZED_FAMILY:
         return setting in _INDUCTOR_SETTINGS or onnxruntime_available()
     return False
 
@@ -127,9 +131,8 @@ def default_options(model) -> dict:
     the flip test) in one forward (``batch_size=None``); with Inductor at most 8 compiled input sizes per model (images
     of a ninth size and later run eagerly).
     """
-    model_type = getattr(getattr(model, "config", None), "model_type", "")
     runtime = _setting() not in _INDUCTOR_SETTINGS and onnxruntime_available()
-    if model_type in BOTTOM_UP_OPTIMIZED:
+    if _family(model) == BOTTOM_UP_OPTIMIZED_FAMILY:
         return {"batch_size": None, "backend": "onnxruntime"} if runtime else {"batch_size": None, "max_shapes": 8}
     return {"backend": "onnxruntime"} if runtime else {}
 
@@ -408,7 +411,7 @@ def optimize_for_inference(model, compile: bool = True, batch_size: int | None =
     ```
 
     An `OptimizedPoseModel` passed in is returned unchanged: wrapping it again would compile the wrapper around the
-    compiled graph (measured: 1.52 F instead of 1.24 F per person end to end, flip test on).
+    compiled graph, which measured slower (``docs/performance.md``).
     """
     if isinstance(model, OptimizedPoseModel):
         return model

@@ -37,14 +37,13 @@ import torch
 from torch import nn
 from transformers.utils import ModelOutput
 
-from .onnx_export import BOTTOM_UP_MODEL_TYPES, _pick, export_network, flat_output_names, unflatten_outputs
+from .models import method_of, pose_methods
+from .onnx_export import _pick, export_network, flat_output_names, unflatten_outputs
 
 __all__ = ["ONNX_OUTPUT_NAMES", "OnnxPoseEstimatorOutput", "OnnxPoseModel", "export_network", "export_onnx",
            "flat_output_names", "onnx_output_names", "unflatten_outputs"]
 
 ONNX_OUTPUT_NAMES = ("keypoints", "scores", "sigma")
-_TOPDOWN_MODEL_TYPES = ("hfpose_deeppose", "hfpose_rle", "hfpose_ipr", "hfpose_dsnt", "hfpose_debias_ipr")
-_BOTTOMUP_MODEL_TYPES = BOTTOM_UP_MODEL_TYPES
 
 
 @dataclass
@@ -82,9 +81,10 @@ def onnx_output_names(model: nn.Module) -> tuple[str, ...]:
         ValueError: if the model is not a top-down hfpose model.
     """
     model_type = getattr(model.config, "model_type", None)
-    if model_type not in _TOPDOWN_MODEL_TYPES:
-        raise ValueError(f"ONNX export covers the top-down models {list(_TOPDOWN_MODEL_TYPES)}; got {model_type!r}")
-    return ("keypoints", "scores", "sigma") if model_type == "hfpose_rle" else ("keypoints", "scores")
+    top_down = [method.model_type for method in pose_methods().values() if method.onnx_output_names is not None]
+    if model_type not in top_down:
+        raise ValueError(f"ONNX export covers the top-down models {top_down}; got {model_type!r}")
+    return method_of(model_type).onnx_output_names
 
 
 def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, batch_size: int = 2,
@@ -111,15 +111,15 @@ def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, 
     """
     model = _load_model(model_or_dir).eval()
     model_type = getattr(getattr(model, "config", None), "model_type", None)
-    if model_type not in _TOPDOWN_MODEL_TYPES + _BOTTOMUP_MODEL_TYPES:
-        raise ValueError(f"ONNX export covers the hfpose pose models {list(_TOPDOWN_MODEL_TYPES + _BOTTOMUP_MODEL_TYPES)}"
-                         f"; got {model_type!r}")
-    bottom_up = model_type in _BOTTOMUP_MODEL_TYPES
+    known = [method.model_type for method in pose_methods().values()]
+    if model_type not in known:
+        raise ValueError(f"ONNX export covers the hfpose pose models {known}; got {model_type!r}")
+    bottom_up = method_of(model_type).bottom_up
     if bottom_up:
         size = getattr(model.config, "input_size", 512)
         width, height = (int(size), int(size)) if isinstance(size, int) else (int(size[0]), int(size[1]))
         names = None
-    elif model_type in _TOPDOWN_MODEL_TYPES:
+    else:
         names = list(onnx_output_names(model))
         width, height = model.config.input_size
     output_path = Path(output_path)
@@ -155,8 +155,8 @@ class OnnxPoseModel(nn.Module):
     `model(pixel_values)` takes a `(B, 3, H, W)` float tensor (any batch size; any multiple-of-32 size for bottom-up
     files) and returns, as float32 CPU tensors in the conventions of the PyTorch model, an `OnnxPoseEstimatorOutput`
     with `keypoints`, `scores` (and `sigma` for RLE) for top-down files, or the bottom-up model's own output class
-    (`heatmaps` tuple and `tags`) for bottom-up files. It has no parameters; `config` is the hfpose config (keypoint names,
-    flip indices, input size).
+    (`heatmaps` tuple and `tags`) for bottom-up files. It has no parameters; `config` is the hfpose config (keypoint
+    names, flip indices, input size).
 
     Args:
         path: the `.onnx` file.
@@ -198,13 +198,8 @@ class OnnxPoseModel(nn.Module):
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.output_names = [output.name for output in self.session.get_outputs()]
         self.output_class = OnnxPoseEstimatorOutput
-        model_type = getattr(config, "model_type", None)
-        if model_type in _BOTTOMUP_MODEL_TYPES:
-            from .models.associative_embedding import AssociativeEmbeddingPoseEstimatorOutput
-            from .models.higherhrnet.modeling_higherhrnet import HigherHRNetPoseEstimatorOutput
-
-            self.output_class = (HigherHRNetPoseEstimatorOutput if model_type == "hfpose_ae_higherhrnet"
-                                 else AssociativeEmbeddingPoseEstimatorOutput)
+        if getattr(config, "pose_family", None) == "bottom-up":
+            self.output_class = method_of(config).output_class
         self.register_buffer("_device_anchor", torch.zeros(()), persistent=False)
 
     @property

@@ -16,8 +16,6 @@ from torch import nn
 
 __all__ = ["export_network", "flat_output_names", "unflatten_outputs"]
 
-BOTTOM_UP_MODEL_TYPES = ("hfpose_ae_hrnet", "hfpose_ae_higherhrnet")
-
 
 def flat_output_names(outputs) -> list[str]:
     """Names of the tensors of a model output, in field order: a tensor field is ``name``, a tuple-of-tensors field
@@ -81,7 +79,7 @@ def export_network(model: nn.Module, example: torch.Tensor, f, opset_version: in
     """
     model = model.eval()
     if dynamic_spatial is None:
-        dynamic_spatial = getattr(model.config, "model_type", None) in BOTTOM_UP_MODEL_TYPES
+        dynamic_spatial = getattr(model.config, "pose_family", None) == "bottom-up"
     with torch.no_grad():
         reference = model(pixel_values=example, return_dict=True)
     names = flat_output_names(reference) if names is None else list(names)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import hfpose  # noqa: F401
-from hfpose.hub.conversion_bottomup import BOTTOMUP_CHECKPOINTS, build_bottomup_config, convert_bottomup
+from hfpose.hub.convert_mmpose import BOTTOMUP_CHECKPOINTS, build_bottomup_config, convert_bottomup
 from hfpose.hub.convert_mmpose import convert_mmpose_state_dict
 from hfpose.models.associative_embedding import AssociativeEmbeddingConfig, AssociativeEmbeddingForPoseEstimation
 from hfpose.models.higherhrnet import HigherHRNetForPoseEstimation

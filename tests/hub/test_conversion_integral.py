@@ -1,4 +1,4 @@
-"""MMPose IPR / DSNT / Debias-IPR checkpoint conversion (`hfpose.hub.conversion_integral`).
+"""MMPose IPR / DSNT / Debias-IPR checkpoint conversion (`hfpose.models.ipr.convert_mmpose_ipr`).
 
 Synthetic checkpoints are built from the golden manifests (`manifests/ipr_*.json`: keys, shapes and dtypes of the
 released files), converted, and loaded strictly into the hfpose model; the real golden weights are covered by
@@ -10,7 +10,8 @@ import json
 import pytest
 import torch
 
-from hfpose.hub.conversion_integral import check_linspaces, convert_integral_head
+from hfpose.hub.convert_mmpose import convert_integral_head
+from hfpose.models.ipr.convert_mmpose_ipr import check_linspaces
 from hfpose.hub.convert_mmpose import convert_mmpose_state_dict
 from hfpose.models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
 from hfpose.models.deeppose import DeepPoseConfig

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from hfpose.hub.conversion_bottomup import build_bottomup_config
+from hfpose.hub.convert_mmpose import build_bottomup_config
 from hfpose.models.associative_embedding import AssociativeEmbeddingForPoseEstimation
 from hfpose.models.higherhrnet import HigherHRNetForPoseEstimation
 

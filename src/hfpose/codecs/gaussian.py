@@ -445,8 +445,8 @@ def refine_keypoints_dark_udp(
 
     Args:
         keypoints: ``(N, K, 2)`` integer ``(x, y)`` maxima in heatmap space (e.g. from :func:`get_heatmap_maximum`).
-        heatmaps: ``(K, H, W)`` heatmaps. Not modified (MMPose modifies them in place; see quirk 5 of the golden
-            README for where that matters).
+        heatmaps: ``(K, H, W)`` heatmaps. Not modified (MMPose's DARK-UDP refinement blurs them in place, so its
+            later uses of the heatmaps see the blurred maps).
         blur_kernel_size: odd Gaussian kernel size (11 for top-down UDP, 3 for the 0.x bottom-up parser).
         border, keep_max: passed to :func:`gaussian_blur_heatmaps`; the defaults are MMPose 1.x, use
             ``border="reflect_101", keep_max=False`` for MMPose 0.x ``post_dark_udp``.

@@ -50,7 +50,8 @@ class RegressionLabel:
         keypoints_visible = np.asarray(keypoints_visible, dtype=np.float32)
         if keypoints_visible.shape != keypoints.shape[:2]:
             raise ValueError(
-                f"keypoints_visible must have shape {keypoints.shape[:2]} to match keypoints; got {keypoints_visible.shape}"
+                f"keypoints_visible must have shape {keypoints.shape[:2]} to match keypoints; "
+                f"got {keypoints_visible.shape}"
             )
         # A NaN label times a zero weight is still NaN in the loss: refuse non-finite keypoints / visibility.
         if not np.isfinite(keypoints).all():
@@ -78,8 +79,8 @@ class RegressionLabel:
                 sigma already passed through the sigmoid.
 
         Returns:
-            ``keypoints`` float64 ``(N, K, 2)`` in input pixels, and ``scores`` float32 ``(N, K)``: ones for ``(N, K, 2)``
-            input, ``mean(1 - sigma)`` over x and y for ``(N, K, 4)`` input.
+            ``keypoints`` float64 ``(N, K, 2)`` in input pixels, and ``scores`` float32 ``(N, K)``: ones for
+            ``(N, K, 2)`` input, ``mean(1 - sigma)`` over x and y for ``(N, K, 4)`` input.
 
         Raises:
             ValueError: if the last dimension is not 2 or 4, a coordinate is not finite, or a sigma is NaN or outside

@@ -46,7 +46,6 @@ Source: Cheng et al., "HigherHRNet", CVPR 2020; Newell et al., "Associative Embe
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -56,6 +55,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..codecs.associative_embedding import encode_joint_indices, generate_udp_heatmaps_029
+from ..geometry import bottomup_udp_warp_matrix, warp_affine_bilinear, warp_affine_joints
 from ..keypoints import get_keypoint_set
 from .coco import _check_file, _default_paths, parse_coco_keypoints
 from .transforms import load_image
@@ -72,6 +73,9 @@ __all__ = [
     "BottomUpAugmentation",
     "BottomUpTrainTransform",
 ]
+
+# OpenCV 4's fixed-point `warpAffine`, one implementation for the processor and the training transform.
+fixed_point_warp_affine = warp_affine_bilinear
 
 BOTTOMUP_MEAN = (0.485, 0.456, 0.406)
 BOTTOMUP_STD = (0.229, 0.224, 0.225)
@@ -174,151 +178,6 @@ def bottomup_valid_mask(height: int, width: int, segmentations: Sequence) -> np.
 
 
 # ------------------------------------------------------------------------------------------------- pure functions
-def bottomup_udp_warp_matrix(rotation: float, center, box_size, output_size: int) -> np.ndarray:
-    """UDP matrix of ``BottomUpRandomAffine`` (0.29 ``get_warp_matrix``), image px → r x r output px.
-
-    Args:
-        rotation: degrees (counter-clockwise in image coordinates, as the reference).
-        center: ``(2,)`` float64 rotation centre, image px.
-        box_size: side ``b`` of the square box (float32, the short side of ``S``).
-        output_size: ``r``.
-
-    Returns:
-        float32 ``(2, 3)``. ``scale = float32(r - 1) / float32(b)`` is a float32 division; the other terms are float64
-        and the result is rounded to float32, as numpy 1.26 evaluated the reference.
-    """
-    theta = float(np.deg2rad(rotation))
-    box = np.float32(box_size)
-    factor = float(np.float32(output_size - 1) / box)
-    input_w, input_h = 2.0 * float(center[0]), 2.0 * float(center[1])
-    cos, sin = math.cos(theta), math.sin(theta)
-    matrix = np.zeros((2, 3), dtype=np.float32)
-    matrix[0, 0] = cos * factor
-    matrix[0, 1] = -sin * factor
-    matrix[0, 2] = factor * (-0.5 * input_w * cos + 0.5 * input_h * sin + 0.5 * float(box))
-    matrix[1, 0] = sin * factor
-    matrix[1, 1] = cos * factor
-    matrix[1, 2] = factor * (-0.5 * input_w * sin - 0.5 * input_h * cos + 0.5 * float(box))
-    return matrix
-
-
-def fixed_point_warp_affine(image: np.ndarray, matrix, output_size: tuple[int, int]) -> np.ndarray:
-    """``cv2.warpAffine(image, matrix, output_size, INTER_LINEAR)`` as OpenCV 4.x computes it, on any OpenCV.
-
-    OpenCV <= 4.11 maps every output pixel with fixed-point arithmetic: the inverse matrix is applied in units of
-    1/1024 px (``round(m * 1024)`` per row and per column term, ``+ 16``), the position is truncated to 1/32 px, and the
-    bilinear weights are the integers ``(32 - f_x)(32 - f_y) * 32`` ... summing to ``2^15`` (result rounded with
-    ``+ 2^14 >> 15``). OpenCV 5 replaced this kernel by a floating-point one whose uint8 results differ by up to 4 grey
-    levels on ~30 % of the pixels, so MMPose 0.29 outputs (produced with OpenCV 4.11) are only reproduced by this
-    function. It computes the integer source positions and interpolation-table indices in numpy and lets
-    ``cv2.remap`` (whose fixed-point map path is unchanged) do the interpolation; borders are constant 0.
-
-    Args:
-        image: ``(H, W)`` or ``(H, W, C)`` array (uint8 in the pipelines).
-        matrix: ``(2, 3)`` forward affine matrix, image px → output px.
-        output_size: ``(width, height)``.
-
-    Returns:
-        the warped image, ``(height, width[, C])``, same dtype. Matches OpenCV 4.11 bit for bit on the golden
-        fixtures (``bottomup029/train_targets.npz`` images and masks, ``resize.npz`` inputs).
-
-    Source: OpenCV 4.x ``modules/imgproc/src/imgwarp.cpp`` (``WarpAffineInvoker``, ``INTER_BITS = 5``, ``AB_BITS = 10``,
-    ``INTER_REMAP_COEF_BITS = 15``), described here from its documented arithmetic.
-    """
-    matrix = np.asarray(matrix, dtype=np.float64).reshape(2, 3)
-    determinant = matrix[0, 0] * matrix[1, 1] - matrix[0, 1] * matrix[1, 0]
-    determinant = 1.0 / determinant if determinant != 0 else 0.0
-    # cv::invertAffineTransform, term by term as OpenCV evaluates it
-    a11, a12 = matrix[1, 1] * determinant, -matrix[0, 1] * determinant
-    a21, a22 = -matrix[1, 0] * determinant, matrix[0, 0] * determinant
-    b1 = -a11 * matrix[0, 2] - a12 * matrix[1, 2]
-    b2 = -a21 * matrix[0, 2] - a22 * matrix[1, 2]
-    width, height = int(output_size[0]), int(output_size[1])
-    columns, rows = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
-    low, high = np.iinfo(np.int32).min, np.iinfo(np.int32).max
-
-    def fixed(values):  # saturate_cast<int>(double): round half to even, clamp to int32
-        return np.clip(np.rint(values), low, high).astype(np.int64)
-
-    round_delta = 16  # AB_SCALE / INTER_TAB_SIZE / 2
-    x = (fixed((a12 * rows + b1) * 1024)[:, None] + round_delta + fixed(a11 * columns * 1024)[None, :]) >> 5
-    y = (fixed((a22 * rows + b2) * 1024)[:, None] + round_delta + fixed(a21 * columns * 1024)[None, :]) >> 5
-    map_xy = np.stack([np.clip(x >> 5, -32768, 32767), np.clip(y >> 5, -32768, 32767)], axis=-1).astype(np.int16)
-    map_table = ((y & 31) * 32 + (x & 31)).astype(np.uint16)
-    return cv2.remap(image, map_xy, map_table, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def warp_affine_joints(joints: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``(..., 2)`` points times a float32 ``(2, 3)`` matrix as ``[x, y, 1] @ M.T`` in float32 (0.29
-    ``warp_affine_joints``)."""
-    joints = np.asarray(joints, dtype=np.float32)
-    flat = joints.reshape(-1, 2)
-    homogeneous = np.concatenate([flat, np.ones((len(flat), 1), dtype=np.float32)], axis=1)
-    return np.dot(homogeneous, np.asarray(matrix, dtype=np.float32).T).reshape(joints.shape)
-
-
-def generate_udp_heatmaps_029(joints: np.ndarray, output_size: int, sigma: float = 2.0) -> np.ndarray:
-    """0.29 ``HeatmapGenerator(use_udp=True)``: sub-pixel Gaussians on windows anchored at the truncated point.
-
-    Args:
-        joints: ``(n, K, 3)`` ``(x, y, v)`` in heatmap px of this resolution.
-        output_size: side ``r`` of the square heatmap.
-        sigma: Gaussian standard deviation, heatmap px.
-
-    Returns:
-        float32 ``(K, r, r)``, maximum over people, peak <= 1, not normalized (see the module docstring).
-    """
-    joints = np.asarray(joints, dtype=np.float32)
-    num_keypoints = joints.shape[1]
-    heatmaps = np.zeros((num_keypoints, output_size, output_size), dtype=np.float32)
-    radius = int(3 * sigma + 1)  # 7 for sigma 2: 15 x 15 window
-    grid = np.arange(0, 6 * sigma + 3, 1, dtype=np.float32)
-    denominator = 2 * sigma**2
-    for person in joints:
-        for k, (x, y, v) in enumerate(person):
-            if v <= 0:
-                continue
-            xi, yi = int(x), int(y)
-            if xi < 0 or yi < 0 or xi >= output_size or yi >= output_size:
-                continue
-            # offset of the exact point inside the window, float64 then float32 (numpy 1.x scalar promotion)
-            x0 = np.float32(float(3 * sigma + 1) + float(x) - xi)
-            y0 = np.float32(float(3 * sigma + 1) + float(y) - yi)
-            gaussian = np.exp(-((grid[None, :] - x0) ** 2 + (grid[:, None] - y0) ** 2) / np.float32(denominator))
-            left, top = xi - radius, yi - radius
-            x_lo, x_hi = max(0, left), min(xi + radius + 1, output_size)
-            y_lo, y_hi = max(0, top), min(yi + radius + 1, output_size)
-            window = gaussian[y_lo - top : y_hi - top, x_lo - left : x_hi - left]
-            np.maximum(heatmaps[k, y_lo:y_hi, x_lo:x_hi], window, out=heatmaps[k, y_lo:y_hi, x_lo:x_hi])
-    return heatmaps
-
-
-def encode_joint_indices(joints: np.ndarray, output_size: int, max_num_people: int = 30) -> np.ndarray:
-    """0.29 ``JointsEncoder`` (tag per joint): packed ``[k r^2 + int(y) r + int(x), 1]`` rows.
-
-    Args:
-        joints: ``(n, K, 3)`` in heatmap px of this resolution. output_size: ``r``. max_num_people: rows.
-
-    Returns:
-        int64 ``(max_num_people, K, 2)``; unused slots are ``(0, 0)``.
-
-    Raises:
-        ValueError: if ``n > max_num_people`` (MMPose fails there as well).
-    """
-    joints = np.asarray(joints, dtype=np.float32)
-    if len(joints) > max_num_people:
-        raise ValueError(f"{len(joints)} people exceed max_num_people={max_num_people}")
-    encoded = np.zeros((max_num_people, joints.shape[1] if joints.ndim == 3 else 0, 2), dtype=np.int64)
-    for m, person in enumerate(joints):
-        slot = 0
-        for k, (x, y, v) in enumerate(person):
-            xi, yi = int(x), int(y)
-            if v > 0 and 0 <= xi < output_size and 0 <= yi < output_size:
-                encoded[m, slot] = (k * output_size * output_size + yi * output_size + xi, 1)
-                slot += 1
-    return encoded
-
-
 # ------------------------------------------------------------------------------------------------------ transform
 @dataclass(frozen=True)
 class BottomUpAugmentation:

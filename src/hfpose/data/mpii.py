@@ -35,6 +35,7 @@ import numpy as np
 
 from ..geometry import bbox_xyxy_to_xywh
 from .coco import resolve_image_path
+from .head_boxes import head_sizes_from_headboxes, load_mpii_headboxes, synthetic_head_boxes
 
 __all__ = ["load_mpii", "mpii_features"]
 
@@ -151,8 +152,6 @@ def load_mpii(
     if not isinstance(anns, list):
         raise ValueError(f"annotation file {str(ann_path)!r} must hold a JSON list of people (MMPose MPII layout)")
     people = [_parse_person(ann, index, NUM_MPII_KEYPOINTS) for index, ann in enumerate(anns)]
-
-    from ..evaluation.pckh import head_sizes_from_headboxes, load_mpii_headboxes, synthetic_head_boxes
 
     if headbox_file is not None:
         headbox_path = Path(headbox_file)

@@ -534,7 +534,9 @@ def load_detection_boxes(
             box = np.asarray(record["bbox"][:4], dtype=np.float32)
             score = np.float32(record["score"])
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: bbox and score must be numbers; got {record['bbox']!r}, {record['score']!r}")
+            raise ValueError(
+                f"{where}: bbox and score must be numbers; got {record['bbox']!r}, {record['score']!r}"
+            ) from None
         if box.shape != (4,) or not np.isfinite(box).all():
             raise ValueError(f"{where}: bbox must be 4 finite numbers [x, y, w, h]; got {record['bbox']!r}")
         if box[2] < 0 or box[3] < 0:
@@ -555,7 +557,7 @@ def load_detection_boxes(
 def gt_boxes(ann_file: str | PathLike, clip: bool = True) -> dict[int, list[tuple[np.ndarray, int, float]]]:
     """Ground-truth person boxes for top-down evaluation with GT boxes, as MMPose ``CocoDataset`` (topdown).
 
-    Instances with ``iscrowd == 0`` and ``num_keypoints > 0``. With ``clip`` (MMPose's behaviour, quirk 14) the box
+    Instances with ``iscrowd == 0`` and ``num_keypoints > 0``. With ``clip`` (MMPose's ``CocoDataset`` does it) the box
     is clipped to ``[0, W - 1] x [0, H - 1]`` of its image in float32 before being returned as xywh.
 
     Args:

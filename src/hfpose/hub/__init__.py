@@ -1,8 +1,9 @@
 """Hub utilities: MMPose checkpoint conversion, model cards, push to the Hub, remote-code files."""
 
-from .conversion_bottomup import build_bottomup_config, convert_bottomup
 from .convert_mmpose import (
+    build_bottomup_config,
     build_regression_config,
+    convert_bottomup,
     convert_mmpose_checkpoint,
     convert_mmpose_state_dict,
     convert_resnet_backbone_keys,

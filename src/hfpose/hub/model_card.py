@@ -2,7 +2,8 @@
 """Model cards for hfpose models: Hub metadata (`ModelCardData` + `model-index`) and a body that tells the truth.
 
 `make_model_card(model_dir, results=..., source=...)` reads the model's `config.json`, picks the method's Jinja
-template in `model_cards/<method>.jinja` (rendered by `huggingface_hub.ModelCard.from_template`) and fills it with:
+template `<method>.jinja` (package data, `hfpose/hub/templates/`; rendered by
+`huggingface_hub.ModelCard.from_template`) and fills it with:
 
 * metadata: `library_name="hfpose"`, `pipeline_tag="keypoint-detection"`, `datasets`, `license`, `tags`, and the
   evaluation results as `model-index` (`eval_results`: COCO AP / AP .5 / AP .75 / AR / AR .5, or MPII PCKh);
@@ -27,10 +28,15 @@ import os
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from ..models import get_method, pose_methods
+from ..models.pose_method import ReferenceResult
 
 __all__ = [
     "REFERENCE_RESULTS",
@@ -47,106 +53,12 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------------------------------------------ methods
-@dataclass(frozen=True)
-class MethodInfo:
-    """What a card says about one method (one template each)."""
-
-    key: str  # template name: model_cards/<key>.jinja
-    display_name: str
-    topdown: bool
-    tags: tuple[str, ...]
-
-
-METHODS: dict[str, MethodInfo] = {
-    "hfpose_deeppose": MethodInfo("deeppose", "DeepPose (regression)", True, ("deeppose", "regression")),
-    "hfpose_rle": MethodInfo("rle", "RLE (residual log-likelihood estimation)", True, ("rle", "regression")),
-    "hfpose_ipr": MethodInfo("ipr", "IPR (integral pose regression)", True, ("ipr", "integral-regression")),
-    "hfpose_dsnt": MethodInfo("dsnt", "DSNT (differentiable spatial to numerical transform)", True,
-                              ("dsnt", "integral-regression")),
-    "hfpose_debias_ipr": MethodInfo("debias_ipr", "Debias-IPR (debiased integral pose regression)", True,
-                                    ("debias-ipr", "integral-regression")),
-    "hfpose_ae_hrnet": MethodInfo("ae_hrnet", "HRNet + associative embedding (UDP)", False,
-                                  ("associative-embedding", "hrnet", "udp")),
-    "hfpose_ae_higherhrnet": MethodInfo("ae_higherhrnet", "HigherHRNet + associative embedding (UDP)", False,
-                                        ("associative-embedding", "higherhrnet", "udp")),
-}
-_METHOD_TO_MODEL_TYPE = {info.key: model_type for model_type, info in METHODS.items()}
-
-
-# ------------------------------------------------------------------------------------------- reference numbers
-@dataclass(frozen=True)
-class ReferenceResult:
-    """One row of MMPose's published results.
-
-    Attributes:
-        name: MMPose config name (also the card file name and the suggested repo name).
-        method: template key (`deeppose`, `rle`, `ipr`, `dsnt`, `debias_ipr`, `ae_hrnet`, `ae_higherhrnet`).
-        backbone: `resnet50/101/152`, `mobilenetv2`, or the HRNet width `w32`/`w48`.
-        dataset: `coco` or `mpii`.
-        input_size: `(width, height)` of the network input in pixels.
-        metrics: metric name → value (fractions in [0, 1]).
-        mmpose_config: the MMPose config that produced the number (path in open-mmlab/mmpose).
-        mmpose_version: `1.x` or `0.x` (the bottom-up UDP numbers are MMPose 0.x's).
-    """
-
-    name: str
-    method: str
-    backbone: str
-    dataset: str
-    input_size: tuple[int, int]
-    metrics: Mapping[str, float]
-    mmpose_config: str
-    mmpose_version: str = "1.x"
-    notes: str = ""
-
-
-_TD = "configs/body_2d_keypoint/topdown_regression"
-_IR = "configs/body_2d_keypoint/integral_regression/coco"
-_AE = "configs/body/2d_kpt_sview_rgb_img/associative_embedding/coco"
-_COCO_TD_NOTE = "COCO val2017, person detector with 56.4 human AP, flip test"
-_MPII_NOTE = "MPII val, ground-truth boxes, flip test"
-_AE_NOTE = "COCO val2017, 512x512, single scale, flip test"
-
-
-def _td(name, method, backbone, dataset, size, metric, value, version="1.x"):
-    folder = f"{_TD}/{dataset}" if method in ("deeppose", "rle") else _IR
-    note = _COCO_TD_NOTE if dataset == "coco" else _MPII_NOTE
-    return ReferenceResult(name, method, backbone, dataset, size, {metric: value}, f"{folder}/{name}.py", version, note)
-
-
-def _ae(name, method, backbone, ap, ap50, ap75, ar, ar50):
-    metrics = {"AP": ap, "AP .5": ap50, "AP .75": ap75, "AR": ar, "AR .5": ar50}
-    config = f"{_AE}/{name[len('associative_embedding_'):]}.py"
-    return ReferenceResult(name, method, backbone, "coco", (512, 512), metrics, config, "0.x", _AE_NOTE)
-
-
-REFERENCE_RESULTS: tuple[ReferenceResult, ...] = (
-    # DeepPose (Toshev & Szegedy 2014) as MMPose's RegressionHead
-    _td("td-reg_res50_8xb64-210e_coco-256x192", "deeppose", "resnet50", "coco", (192, 256), "AP", 0.528),
-    _td("td-reg_res101_8xb64-210e_coco-256x192", "deeppose", "resnet101", "coco", (192, 256), "AP", 0.562),
-    _td("td-reg_res152_8xb64-210e_coco-256x192", "deeppose", "resnet152", "coco", (192, 256), "AP", 0.584),
-    _td("td-reg_res50_8xb64-210e_mpii-256x256", "deeppose", "resnet50", "mpii", (256, 256), "PCKh@0.5", 0.826),
-    _td("td-reg_res101_8xb64-210e_mpii-256x256", "deeppose", "resnet101", "mpii", (256, 256), "PCKh@0.5", 0.841),
-    _td("td-reg_res152_8xb64-210e_mpii-256x256", "deeppose", "resnet152", "mpii", (256, 256), "PCKh@0.5", 0.850),
-    # RLE (Li et al. 2021)
-    _td("td-reg_res50_rle-8xb64-210e_coco-256x192", "rle", "resnet50", "coco", (192, 256), "AP", 0.706),
-    _td("td-reg_res101_rle-8xb64-210e_coco-256x192", "rle", "resnet101", "coco", (192, 256), "AP", 0.722),
-    _td("td-reg_res152_rle-8xb64-210e_coco-256x192", "rle", "resnet152", "coco", (192, 256), "AP", 0.731),
-    _td("td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192", "rle", "mobilenetv2", "coco", (192, 256), "AP",
-        0.593),
-    _td("td-reg_res50_rle-8xb64-210e_mpii-256x256", "rle", "resnet50", "mpii", (256, 256), "PCKh@0.5", 0.861),
-    # Integral regression family (MMPose 1.x, 256x256)
-    _td("ipr_res50_8xb64-210e_coco-256x256", "ipr", "resnet50", "coco", (256, 256), "AP", 0.633),
-    _td("ipr_res50_dsnt-8xb64-210e_coco-256x256", "dsnt", "resnet50", "coco", (256, 256), "AP", 0.674),
-    _td("ipr_res50_debias-8xb64-210e_coco-256x256", "debias_ipr", "resnet50", "coco", (256, 256), "AP", 0.675),
-    # Bottom-up, associative embedding + UDP (MMPose 0.x)
-    _ae("associative_embedding_hrnet_w32_coco_512x512_udp", "ae_hrnet", "w32", 0.667, 0.861, 0.719, 0.713, 0.887),
-    _ae("associative_embedding_hrnet_w48_coco_512x512_udp", "ae_hrnet", "w48", 0.680, 0.870, 0.731, 0.725, 0.892),
-    _ae("associative_embedding_higherhrnet_w32_coco_512x512_udp", "ae_higherhrnet", "w32",
-        0.674, 0.868, 0.722, 0.716, 0.890),
-    _ae("associative_embedding_higherhrnet_w48_coco_512x512_udp", "ae_higherhrnet", "w48",
-        0.688, 0.871, 0.742, 0.731, 0.891),
+# ------------------------------------------------------------------------------------------- methods and rows
+# What a card says about each method (title, tags, template `<name>.jinja`, top-down or bottom-up) and MMPose's
+# published numbers come from the method declarations (`hfpose/models/<method>/declaration_<method>.py`).
+METHODS = MappingProxyType({method.model_type: method for method in pose_methods().values()})
+REFERENCE_RESULTS: tuple[ReferenceResult, ...] = tuple(
+    row for method in pose_methods().values() for row in method.reference_results
 )
 
 
@@ -362,16 +274,11 @@ def _read_config(model) -> dict[str, Any]:
 
 
 def default_template_dir() -> Path:
-    """`$HFPOSE_MODEL_CARDS`, else `model_cards/` of the hfpose repository (editable install), else the copy a wheel
-    installs under `<prefix>/share/hfpose/model_cards`."""
+    """`$HFPOSE_MODEL_CARDS` if set, else the templates shipped inside the package (`hfpose/hub/templates/`, package
+    data found with `importlib.resources`, so a wheel, `pip install --user` and an editable install all find them)."""
     if os.environ.get("HFPOSE_MODEL_CARDS"):
         return Path(os.environ["HFPOSE_MODEL_CARDS"])
-    repository = Path(__file__).resolve().parents[3] / "model_cards"
-    if repository.is_dir():
-        return repository
-    import sys
-
-    return Path(sys.prefix) / "share" / "hfpose" / "model_cards"
+    return Path(str(resources.files(__package__) / "templates"))
 
 
 def _recipe_markdown(recipe_path: Path | None, display: str | None) -> str:
@@ -534,12 +441,13 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
     if model_type not in METHODS:
         raise ValueError(f"model_dir: model_type {model_type!r} is not an hfpose pose model; "
                          f"expected one of {sorted(METHODS)}")
-    info = METHODS[model_type]
+    method = METHODS[model_type]
+    topdown = not method.bottom_up
     if name is None:
-        name = Path(model_dir).name if isinstance(model_dir, (str, os.PathLike)) else info.key
+        name = Path(model_dir).name if isinstance(model_dir, (str, os.PathLike)) else method.name
     repo_id = repo_id or f"USER/{name}"
     template_dir = Path(template_dir) if template_dir is not None else default_template_dir()
-    template_path = template_dir / f"{info.key}.jinja"
+    template_path = template_dir / f"{method.name}.jinja"
     if not template_path.is_file():
         raise FileNotFoundError(f"no model card template {template_path} (set template_dir or HFPOSE_MODEL_CARDS)")
     result_sets = normalize_results(results)
@@ -559,8 +467,8 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
         pipeline_tag="keypoint-detection",
         license=license,
         datasets=sorted({dataset, *(r.dataset for r in result_sets)}),
-        tags=["pose-estimation", "human-pose-estimation", "top-down" if info.topdown else "bottom-up",
-              *info.tags, "mmpose", "hfpose"],
+        tags=["pose-estimation", "human-pose-estimation", "top-down" if topdown else "bottom-up",
+              *method.tags, "mmpose", "hfpose"],
         metrics=sorted({_METRIC_TYPES[n] for r in result_sets for n in r.metrics}) or None,
         model_name=name,
         eval_results=eval_results or None,
@@ -576,15 +484,15 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
         template_path=str(template_path),
         model_name=name,
         repo_id=repo_id,
-        method_name=info.display_name,
+        method_name=method.title,
         backbone_name=_backbone_name(config),
         dataset_label=_DATASETS.get(dataset, {"label": dataset})["label"],
         input_width=width,
         input_height=height,
         num_keypoints=len(config.get("id2label") or {}),
         keypoint_names=[config["id2label"][k] for k in sorted(config.get("id2label") or {}, key=int)],
-        usage=_usage_markdown(repo_id, info.topdown, remote_code),
-        convention=_convention_markdown(config, info.topdown),
+        usage=_usage_markdown(repo_id, topdown, remote_code),
+        convention=_convention_markdown(config, topdown),
         results_table=_results_markdown(result_sets),
         provenance=_provenance_markdown(source),
         recipe_table=_recipe_markdown(recipe_path, recipe_display),
@@ -599,7 +507,8 @@ def reference_model_card(row: ReferenceResult | str, released_url: str | None = 
 
     Args:
         row: a `ReferenceResult` or its name.
-        released_url: URL of MMPose's released checkpoint (the `released_url` of MMPose's model zoo; `scripts/generate_model_cards.py` reads it from the checkpoint manifests);
+        released_url: URL of MMPose's released checkpoint (the `released_url` of MMPose's model zoo;
+            `scripts/generate_model_cards.py` reads it from the checkpoint manifests);
             None when MMPose's file is not in the manifests.
         repo_id: default `hfpose/<name>`.
         verified_atol: tolerance the converter verified against MMPose's outputs for this layout, if any.
@@ -618,11 +527,8 @@ def reference_model_card(row: ReferenceResult | str, released_url: str | None = 
 
 
 def reference_config(row: ReferenceResult) -> dict[str, Any]:
-    """The hfpose config dict (as `config.json`) of a reference row, built by the converter's config builders."""
-    from ..hub.convert_mmpose import _build_config
-
-    backbone = row.backbone
-    config = _build_config(row.method, backbone, row.dataset)
+    """The hfpose config dict (as `config.json`) of a reference row, built by its method's `build_config`."""
+    config = get_method(row.method).build_config(row.backbone, row.dataset)
     data = config.to_dict()
     data["input_size"] = list(row.input_size)
     return data

@@ -326,7 +326,7 @@ def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: st
     processor = AutoImageProcessor.from_pretrained(model_dir)
     data_root = Path(data_root)
     ann_file = Path(ann_file or data_root / "annotations" / f"person_keypoints_{split}.json")
-    bottom_up = type(processor).__name__ == "BottomUpPoseImageProcessor"
+    bottom_up = bool(getattr(processor, "bottom_up", False))
     if bottom_up:
         if bbox_file:
             raise ValueError("bbox_file is for top-down models; bottom-up models find the people themselves")
@@ -338,8 +338,9 @@ def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: st
                                       accelerator=accelerator, progress=progress)
     if not accelerator.is_main_process:
         return None
-    default_mode = {"hfpose_rle": "bbox_rle"}.get(model.config.model_type, "bbox" if bottom_up else "bbox_keypoint")
-    score_mode = score_mode or default_mode
+    from ..models import method_of
+
+    score_mode = score_mode or method_of(model.config).score_mode
     stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=nms_mode)
     return {"model_dir": str(model_dir), "split": split, "bbox_file": None if bbox_file is None else str(bbox_file),
             "flip_test": flip_test, "score_mode": score_mode, "num_predictions": len(predictions), "stats": stats}

@@ -46,7 +46,7 @@ def _read_state_dict(path: Path) -> tuple[dict[str, torch.Tensor], bool]:
         from safetensors.torch import load_file
 
         return load_file(str(path)), False
-    from ..hub.convert_mmpose import load_checkpoint_file
+    from ..models.conversion_utils import load_checkpoint_file
 
     checkpoint = load_checkpoint_file(path)
     state_dict = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else checkpoint
@@ -61,7 +61,7 @@ def load_initial_weights(model, init_from: str | Path, method: str) -> InitRepor
     Args:
         model: an hfpose `PreTrainedModel`.
         init_from: an hfpose model directory (safetensors), a ``.safetensors`` file, or an MMPose ``.pth`` checkpoint
-            (read with ``torch.load(weights_only=True)``; keys renamed by `hfpose.hub.convert_mmpose`); a checkpoint
+            (read with ``torch.load(weights_only=True)``; keys renamed by the method's MMPose converter); a checkpoint
             whose keys have no ``backbone.``/``head.`` prefix is taken as a bare ImageNet backbone (torchvision ResNet,
             MMPose's HRNet ``pretrain_models``).
         method: the hfpose method of ``model`` (selects the key renaming for MMPose checkpoints).
@@ -75,13 +75,14 @@ def load_initial_weights(model, init_from: str | Path, method: str) -> InitRepor
         raise FileNotFoundError(f"init_from path does not exist: {path}")
     state_dict, is_mmpose = _read_state_dict(path)
     if is_mmpose:
-        from ..hub.convert_mmpose import convert_mmpose_state_dict
+        from ..models import get_method
 
         if not any(key.startswith(("backbone.", "head.", "keypoint_head.")) for key in state_dict):
-            # A bare ImageNet backbone checkpoint (torchvision `resnet50-*.pth`, MMPose `pretrain_models/hrnet_w32-*.pth`,
+            # A bare ImageNet backbone checkpoint (torchvision `resnet50-*.pth`, MMPose
+            # `pretrain_models/hrnet_w32-*.pth`,
             # as MMPose's `init_cfg=dict(type='Pretrained', ...)` loads it): its keys are the backbone's own.
             state_dict = {f"backbone.{key}": value for key, value in state_dict.items()}
-        state_dict = convert_mmpose_state_dict(state_dict, method, model.config, strict=False)
+        state_dict = get_method(method).convert_state_dict(state_dict, model.config, strict=False)
     own = model.state_dict()
     report = InitReport()
     to_load = {}

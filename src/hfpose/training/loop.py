@@ -1,5 +1,5 @@
 # Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
-"""The `accelerate` training loop for top-down models.
+"""The `accelerate` training loop (top-down and bottom-up methods).
 
 Run it with ``accelerate launch scripts/train.py configs/<method>/<recipe>.yaml [key=value ...]``; the same code runs
 single-process, multi-GPU (DDP) and 2-process CPU data parallel. Per epoch: shuffled training batches with the
@@ -32,20 +32,16 @@ __all__ = ["train", "TrainResult", "build_model", "build_image_processor"]
 
 logger = logging.getLogger(__name__)
 
-METHOD_MODEL_TYPES = {
-    "deeppose": "hfpose_deeppose",
-    "rle": "hfpose_rle",
-    "ipr": "hfpose_ipr",
-    "dsnt": "hfpose_dsnt",
-    "debias_ipr": "hfpose_debias_ipr",
-    "ae_hrnet": "hfpose_ae_hrnet",
-    "ae_higherhrnet": "hfpose_ae_higherhrnet",
-}
-BOTTOM_UP_METHODS = ("ae_hrnet", "ae_higherhrnet")
-
 
 def is_bottom_up(recipe: TrainingRecipe) -> bool:
-    return recipe.method in BOTTOM_UP_METHODS
+    """Whether the recipe's method is bottom-up (its declaration, `hfpose.models.get_method`).
+
+    Raises:
+        ValueError: if ``recipe.method`` is not a declared method.
+    """
+    from ..models import get_method
+
+    return get_method(recipe.method).bottom_up
 
 
 @dataclass
@@ -61,15 +57,12 @@ def build_model(recipe: TrainingRecipe):
     """The method's model with random weights (``init_from`` / ``pretrained_backbone`` applied by `train`).
 
     Raises:
-        ValueError: if ``recipe.method`` is not a top-down method hfpose knows.
+        ValueError: if ``recipe.method`` is not a declared method (`hfpose.models.pose_methods()`).
     """
-    import hfpose  # noqa: F401  (registers the model types)
-    from transformers import AutoConfig, AutoModelForPoseEstimation
-
     from ..keypoints import get_keypoint_set
+    from ..models import get_method
 
-    if recipe.method not in METHOD_MODEL_TYPES:
-        raise ValueError(f"unknown method {recipe.method!r}; expected one of {sorted(METHOD_MODEL_TYPES)}")
+    method = get_method(recipe.method)
     keypoint_set = get_keypoint_set(recipe.dataset)
     kwargs = {
         "input_size": list(recipe.input_size),
@@ -80,8 +73,9 @@ def build_model(recipe: TrainingRecipe):
     }
     kwargs["backbone_config"] = backbone_config_for(recipe.backbone)
     kwargs.update(recipe.model)
-    config = AutoConfig.for_model(METHOD_MODEL_TYPES[recipe.method], **kwargs)
-    return AutoModelForPoseEstimation.from_config(config)
+    from transformers import AutoModelForPoseEstimation
+
+    return AutoModelForPoseEstimation.from_config(method.config_class(**kwargs))
 
 
 def backbone_config_for(name: str):
@@ -134,7 +128,8 @@ def build_image_processor(recipe: TrainingRecipe, config):
     if is_bottom_up(recipe):
         from ..image_processing_bottomup import BottomUpPoseImageProcessor
 
-        return BottomUpPoseImageProcessor(input_size=int(min(recipe.input_size)), flip_indices=list(config.flip_indices),
+        return BottomUpPoseImageProcessor(input_size=int(min(recipe.input_size)),
+                                          flip_indices=list(config.flip_indices),
                                           flip_test=recipe.flip_test, keypoint_names=names)
 
     width, height = recipe.input_size
@@ -171,7 +166,8 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
         transform = BottomUpTrainTransform(
             input_size=side, heatmap_sizes=tuple(side // stride for stride in strides),
             rot_factor=recipe.rotate_factor, scale_factor=tuple(recipe.scale_factor), trans_factor=recipe.shift_factor,
-            flip_prob=recipe.flip_prob, dataset=recipe.dataset, flip_indices=list(config.flip_indices), seed=recipe.seed,
+            flip_prob=recipe.flip_prob, dataset=recipe.dataset, flip_indices=list(config.flip_indices),
+            seed=recipe.seed,
         )
         return dataset.with_transform(transform), transform
     if recipe.dataset == "coco":
@@ -301,6 +297,235 @@ def _model_inputs(batch: dict) -> dict:
     return {key: batch[key] for key in keys if key in batch}
 
 
+@dataclass
+class _Run:
+    """What the steps of `train` share: the prepared objects and the running state of one training run."""
+
+    recipe: TrainingRecipe
+    accelerator: object
+    output_dir: Path
+    model: object = None
+    processor: object = None
+    train_dataset: object = None
+    loader: object = None
+    train_transform: object = None
+    optimizer: object = None
+    scheduler: object = None
+    state: TrainingState = field(default_factory=TrainingState)
+    history: list[dict] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+    validation: tuple | None = None  # (records, PCKh ground truth, COCO annotation file), built on first use
+    samples_seen: int = 0  # by this process, in this run (for the participation report)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.output_dir / "checkpoints"
+
+    @property
+    def history_path(self) -> Path:
+        return self.output_dir / "history.jsonl"
+
+
+def _make_accelerator(recipe: TrainingRecipe, output_dir: Path):
+    from datetime import timedelta
+
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration, InitProcessGroupKwargs, ProjectConfiguration
+
+    return Accelerator(
+        gradient_accumulation_steps=recipe.gradient_accumulation_steps,
+        mixed_precision=recipe.mixed_precision,
+        log_with="tensorboard",
+        project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
+        kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=recipe.distributed_timeout))],
+    )
+
+
+def _build_run(run: _Run) -> None:
+    """Model (with ``init_from`` / ``pretrained_backbone``), image processor and training data, on every process; a
+    failure anywhere is raised on every process (`_check_startup`)."""
+    recipe, accelerator = run.recipe, run.accelerator
+    startup_error = None
+    try:
+        run.model = build_model(recipe)
+        if recipe.init_from:
+            from .initialization import load_initial_weights
+
+            report = load_initial_weights(run.model, recipe.init_from, method=recipe.method)
+            if accelerator.is_main_process:
+                logger.warning("init_from %s: %s", recipe.init_from, report.summary())
+        if recipe.pretrained_backbone:
+            load_pretrained_backbone(run.model, recipe.pretrained_backbone)
+        run.processor = build_image_processor(recipe, run.model.config)
+        run.train_dataset, run.train_transform = _build_train_dataset(recipe, run.model.config, return_transform=True)
+    except Exception as error:  # noqa: BLE001 (re-raised below, on every process)
+        startup_error = error
+    _check_startup(accelerator, startup_error)
+
+
+def _prepare_optimization(run: _Run) -> None:
+    """Data loader, optimizer at the linearly scaled lr, warm-up + multi-step schedule, `accelerate.prepare`."""
+    from ..data import collate_fn
+
+    recipe, accelerator = run.recipe, run.accelerator
+    generator = torch.Generator().manual_seed(recipe.seed)
+    # Workers are not persistent: they are re-created every epoch with the transform's current epoch (`set_epoch`).
+    loader = DataLoader(run.train_dataset, batch_size=recipe.batch_size, shuffle=True, collate_fn=collate_fn,
+                        num_workers=recipe.num_workers, generator=generator, drop_last=False)
+    total_batch = recipe.batch_size * accelerator.num_processes * recipe.gradient_accumulation_steps
+    optimizer = _make_optimizer(recipe, run.model, recipe.scaled_lr(total_batch))
+    run.model, run.optimizer, run.loader = accelerator.prepare(run.model, optimizer, loader)
+    steps_per_epoch = math.ceil(len(run.loader) / recipe.gradient_accumulation_steps)
+    milestone_steps = [m * steps_per_epoch for m in recipe.milestones]
+    run.scheduler = torch.optim.lr_scheduler.LambdaLR(
+        run.optimizer,
+        lambda step: warmup_multistep_factor(
+            step, recipe.warmup_iters, recipe.warmup_ratio, milestone_steps, recipe.gamma
+        ),
+    )
+
+
+def _resume(run: _Run) -> None:
+    """Continue from the newest complete checkpoint, dropping history lines written after it."""
+    latest = latest_checkpoint(run.checkpoint_dir)
+    if latest is None:
+        return
+    load_checkpoint(run.accelerator, latest, run.state, run.scheduler)
+    if run.accelerator.is_main_process:
+        _truncate_history(run.history_path, run.state.global_step)
+        logger.warning("resumed from %s (epoch %d, batch %d of the epoch, step %d)", latest, run.state.epoch,
+                       run.state.step_in_epoch, run.state.global_step)
+
+
+def _train_batch(run: _Run, batch: dict):
+    """Forward, backward and optimizer step of one batch; a non-finite loss on any process stops the run or (with
+    ``skip_nonfinite``) skips the batch on every process, restoring the BatchNorm statistics. Returns ``(loss,
+    skipped)``: the loss tensor and, for a skipped batch, its description (else None)."""
+    recipe, accelerator, model, optimizer = run.recipe, run.accelerator, run.model, run.optimizer
+    skipped = None
+    # A skipped batch must leave no trace: its forward pass already moved the BatchNorm running statistics.
+    saved_buffers = [b.detach().clone() for b in model.buffers()] if recipe.skip_nonfinite else None
+    with accelerator.accumulate(model):
+        outputs = model(**_model_inputs(batch))
+        loss = outputs.loss
+        # Every process learns whether any loss is non-finite, so all stop or skip together (no DDP hang).
+        finite = accelerator.gather(torch.isfinite(loss.detach()).reshape(1).float())
+        if not bool(finite.min() > 0):
+            skipped = _nonfinite_batch(accelerator, recipe, run.state, loss, batch)
+            optimizer.zero_grad()  # drop this accumulation window; no NaN ever reaches the weights
+            with torch.no_grad():
+                for buffer, saved in zip(model.buffers(), saved_buffers):
+                    buffer.copy_(saved)
+        else:
+            accelerator.backward(loss)
+            if recipe.max_grad_norm and accelerator.sync_gradients:
+                accelerator.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
+            optimizer.step()
+            optimizer.zero_grad()
+    return loss, skipped
+
+
+def _record_step(run: _Run, loss, skipped, progress) -> None:
+    """After an optimizer step: advance the schedule, append to the history (memory, tensorboard, history.jsonl)."""
+    accelerator, state = run.accelerator, run.state
+    run.scheduler.step()
+    state.global_step += 1
+    loss_value = None if skipped else accelerator.gather(loss.detach()[None]).mean().item()
+    record = {"step": state.global_step, "epoch": state.epoch, "loss": loss_value,
+              "lr": run.optimizer.param_groups[0]["lr"]}
+    if skipped:
+        record["skipped"] = skipped
+    run.history.append(record)
+    progress.set_postfix(loss=f"{loss_value:.4f}" if loss_value is not None else "skipped")
+    if state.global_step % run.recipe.log_interval == 0 or state.global_step == 1:
+        accelerator.log({"train/loss": loss_value, "train/lr": record["lr"]}, step=state.global_step)
+    if accelerator.is_main_process:
+        with open(run.history_path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def _save_checkpoint(run: _Run) -> None:
+    save_checkpoint(run.accelerator, run.checkpoint_dir, run.state, run.scheduler)
+    if run.accelerator.is_main_process:
+        prune_checkpoints(run.checkpoint_dir, run.recipe.keep_checkpoints)
+
+
+def _train_epoch(run: _Run) -> bool:
+    """One (possibly resumed) epoch; returns True when ``max_steps`` stopped it."""
+    from tqdm.auto import tqdm
+
+    recipe, accelerator, state, loader = run.recipe, run.accelerator, run.state, run.loader
+    run.model.train()
+    loader.set_epoch(state.epoch)
+    if hasattr(run.train_transform, "set_epoch"):
+        run.train_transform.set_epoch(state.epoch)  # augmentation = f(seed, epoch, example id): exact resumption
+    active_loader = accelerator.skip_first_batches(loader, state.step_in_epoch) if state.step_in_epoch else loader
+    progress = tqdm(active_loader, desc=f"epoch {state.epoch + 1}/{recipe.epochs}",
+                    disable=not accelerator.is_local_main_process, leave=False)
+    stop = False
+    for batch in progress:
+        run.samples_seen += int(batch["pixel_values"].shape[0])
+        loss, skipped = _train_batch(run, batch)
+        state.step_in_epoch += 1
+        if accelerator.sync_gradients:
+            _record_step(run, loss, skipped, progress)
+            if recipe.max_steps is not None and state.global_step >= recipe.max_steps:
+                stop = True
+                break
+            if (recipe.checkpoint_steps and state.global_step % recipe.checkpoint_steps == 0
+                    and state.step_in_epoch < len(loader)):  # mid-epoch; the epoch's end saves below
+                _save_checkpoint(run)
+    progress.close()
+    return stop
+
+
+def _validate(run: _Run) -> None:
+    """COCO AP (or PCKh) of the current weights on the recipe's validation split; main process: ``eval_history.jsonl``
+    and tensorboard."""
+    from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_bottomup, predict_topdown
+
+    recipe, accelerator = run.recipe, run.accelerator
+    if run.validation is None:
+        run.validation = _validation_set(recipe)
+    records, ground_truth, ann_file = run.validation
+    predict = predict_bottomup if is_bottom_up(recipe) else predict_topdown
+    predictions = predict(accelerator.unwrap_model(run.model), run.processor, records,
+                          flip_test=recipe.flip_test, accelerator=accelerator)
+    if accelerator.is_main_process:
+        if recipe.dataset == "coco":
+            metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
+                                    nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
+        else:
+            metrics = evaluate_mpii(predictions, ground_truth)
+        run.metrics = {"epoch": run.state.epoch, "num_predictions": len(predictions), **metrics}
+        with open(run.output_dir / "eval_history.jsonl", "a") as handle:
+            handle.write(json.dumps(run.metrics) + "\n")
+        accelerator.log({f"val/{k}": v for k, v in run.metrics.items() if isinstance(v, float)},
+                        step=run.state.global_step)
+    run.model.train()
+
+
+def _finish(run: _Run) -> Path:
+    """Participation report, final ``save_pretrained`` of the model and its processor, ``metrics.json``."""
+    accelerator, output_dir = run.accelerator, run.output_dir
+    per_process = accelerator.gather(torch.tensor([run.samples_seen], device=accelerator.device)).tolist()
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:  # which processes took part, and how many training samples each consumed
+        (output_dir / "processes.json").write_text(json.dumps(
+            {"num_processes": accelerator.num_processes, "samples_per_process": per_process}))
+    if not run.metrics and (output_dir / "metrics.json").is_file():  # resumed a finished run: report its evaluation
+        run.metrics = json.loads((output_dir / "metrics.json").read_text())
+    model_dir = output_dir / "model"
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(run.model).save_pretrained(model_dir, safe_serialization=True)
+        run.processor.save_pretrained(model_dir)
+        if run.metrics:
+            (output_dir / "metrics.json").write_text(json.dumps(run.metrics, indent=2))
+    accelerator.end_training()
+    return model_dir
+
+
 def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> TrainResult:
     """Train ``recipe`` and return where the final model went.
 
@@ -309,179 +534,38 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         resume: continue from the newest complete checkpoint in ``<output_dir>/checkpoints`` if there is one.
         accelerator: an existing `accelerate.Accelerator` (tests); one is created from the recipe otherwise.
     """
-    from datetime import timedelta
-
-    from accelerate import Accelerator
-    from accelerate.utils import DataLoaderConfiguration, InitProcessGroupKwargs, ProjectConfiguration, set_seed
-
-    from ..data import collate_fn
-    from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_bottomup, predict_topdown
+    from accelerate.utils import set_seed
 
     output_dir = Path(recipe.output_dir)
-    if accelerator is None:
-        accelerator = Accelerator(
-            gradient_accumulation_steps=recipe.gradient_accumulation_steps,
-            mixed_precision=recipe.mixed_precision,
-            log_with="tensorboard",
-            project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
-            dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
-            kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=recipe.distributed_timeout))],
-        )
+    run = _Run(recipe, accelerator or _make_accelerator(recipe, output_dir), output_dir)
     set_seed(recipe.seed)
-    if accelerator.is_main_process:
+    if run.accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         recipe.to_yaml(output_dir / "recipe.yaml")
-
-    startup_error = None
-    try:  # every process builds its model and data; a failure is reported to all processes below
-        model = build_model(recipe)
-        if recipe.init_from:
-            from .initialization import load_initial_weights
-
-            report = load_initial_weights(model, recipe.init_from, method=recipe.method)
-            if accelerator.is_main_process:
-                logger.warning("init_from %s: %s", recipe.init_from, report.summary())
-        if recipe.pretrained_backbone:
-            load_pretrained_backbone(model, recipe.pretrained_backbone)
-        processor = build_image_processor(recipe, model.config)
-        train_dataset, train_transform = _build_train_dataset(recipe, model.config, return_transform=True)
-    except Exception as error:  # noqa: BLE001 (re-raised below, on every process)
-        startup_error = error
-    _check_startup(accelerator, startup_error)
-    generator = torch.Generator().manual_seed(recipe.seed)
-    # Workers are not persistent: they are re-created every epoch with the transform's current epoch (`set_epoch`).
-    loader = DataLoader(train_dataset, batch_size=recipe.batch_size, shuffle=True, collate_fn=collate_fn,
-                        num_workers=recipe.num_workers, generator=generator, drop_last=False)
-    total_batch = recipe.batch_size * accelerator.num_processes * recipe.gradient_accumulation_steps
-    lr = recipe.scaled_lr(total_batch)
-    optimizer = _make_optimizer(recipe, model, lr)
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    steps_per_epoch = math.ceil(len(loader) / recipe.gradient_accumulation_steps)
-    milestone_steps = [m * steps_per_epoch for m in recipe.milestones]
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: warmup_multistep_factor(step, recipe.warmup_iters, recipe.warmup_ratio, milestone_steps, recipe.gamma),
-    )
-    state = TrainingState()
-    checkpoint_dir = output_dir / "checkpoints"
-    history_path = output_dir / "history.jsonl"
+    _build_run(run)
+    _prepare_optimization(run)
     if resume:
-        latest = latest_checkpoint(checkpoint_dir)
-        if latest is not None:
-            load_checkpoint(accelerator, latest, state, scheduler)
-            if accelerator.is_main_process:
-                _truncate_history(history_path, state.global_step)
-                logger.warning("resumed from %s (epoch %d, batch %d of the epoch, step %d)", latest, state.epoch,
-                               state.step_in_epoch, state.global_step)
-    accelerator.init_trackers("hfpose", config={k: v for k, v in recipe.to_dict().items() if isinstance(v, (int, float, str, bool))})
+        _resume(run)
+    run.accelerator.init_trackers(
+        "hfpose", config={k: v for k, v in recipe.to_dict().items() if isinstance(v, (int, float, str, bool))}
+    )
 
-    history: list[dict] = []
-    metrics: dict = {}
-    val_records = None
     stop = False
-    samples_seen = 0  # by this process, in this run (for the participation report)
-    from tqdm.auto import tqdm
-
-    while state.epoch < recipe.epochs and not stop:
-        model.train()
-        loader.set_epoch(state.epoch)
-        if hasattr(train_transform, "set_epoch"):
-            train_transform.set_epoch(state.epoch)  # augmentation = f(seed, epoch, example id): exact resumption
-        active_loader = accelerator.skip_first_batches(loader, state.step_in_epoch) if state.step_in_epoch else loader
-        progress = tqdm(active_loader, desc=f"epoch {state.epoch + 1}/{recipe.epochs}",
-                        disable=not accelerator.is_local_main_process, leave=False)
+    while run.state.epoch < recipe.epochs and not stop:
         epoch_start = time.time()
-        for batch in progress:
-            samples_seen += int(batch["pixel_values"].shape[0])
-            skipped = None
-            # A skipped batch must leave no trace: its forward pass already moved the BatchNorm running statistics.
-            saved_buffers = [b.detach().clone() for b in model.buffers()] if recipe.skip_nonfinite else None
-            with accelerator.accumulate(model):
-                outputs = model(**_model_inputs(batch))
-                loss = outputs.loss
-                # Every process learns whether any loss is non-finite, so all stop or skip together (no DDP hang).
-                finite = accelerator.gather(torch.isfinite(loss.detach()).reshape(1).float())
-                if not bool(finite.min() > 0):
-                    skipped = _nonfinite_batch(accelerator, recipe, state, loss, batch)
-                    optimizer.zero_grad()  # drop this accumulation window; no NaN ever reaches the weights
-                    with torch.no_grad():
-                        for buffer, saved in zip(model.buffers(), saved_buffers):
-                            buffer.copy_(saved)
-                else:
-                    accelerator.backward(loss)
-                    if recipe.max_grad_norm and accelerator.sync_gradients:
-                        accelerator.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
-                    optimizer.step()
-                    optimizer.zero_grad()
-            state.step_in_epoch += 1
-            if accelerator.sync_gradients:
-                scheduler.step()
-                state.global_step += 1
-                loss_value = None if skipped else accelerator.gather(loss.detach()[None]).mean().item()
-                record = {"step": state.global_step, "epoch": state.epoch, "loss": loss_value,
-                          "lr": optimizer.param_groups[0]["lr"]}
-                if skipped:
-                    record["skipped"] = skipped
-                history.append(record)
-                progress.set_postfix(loss=f"{loss_value:.4f}" if loss_value is not None else "skipped")
-                if state.global_step % recipe.log_interval == 0 or state.global_step == 1:
-                    accelerator.log({"train/loss": loss_value, "train/lr": record["lr"]}, step=state.global_step)
-                if accelerator.is_main_process:
-                    with open(history_path, "a") as handle:
-                        handle.write(json.dumps(record) + "\n")
-                if recipe.max_steps is not None and state.global_step >= recipe.max_steps:
-                    stop = True
-                    break
-                if (recipe.checkpoint_steps and state.global_step % recipe.checkpoint_steps == 0
-                        and state.step_in_epoch < len(loader)):  # mid-epoch; the epoch's end saves below
-                    save_checkpoint(accelerator, checkpoint_dir, state, scheduler)
-                    if accelerator.is_main_process:
-                        prune_checkpoints(checkpoint_dir, recipe.keep_checkpoints)
-        progress.close()
-        finished_epoch = not stop or state.step_in_epoch >= len(loader)
+        stop = _train_epoch(run)
+        finished_epoch = not stop or run.state.step_in_epoch >= len(run.loader)
         if finished_epoch:
-            state.epoch += 1
-            state.step_in_epoch = 0
-        if accelerator.is_main_process:
-            logger.info("epoch %d done in %.1fs", state.epoch, time.time() - epoch_start)
-        last = state.epoch >= recipe.epochs or stop
-        if finished_epoch and (state.epoch % recipe.checkpoint_interval == 0 or last):
-            save_checkpoint(accelerator, checkpoint_dir, state, scheduler)
-            if accelerator.is_main_process:
-                prune_checkpoints(checkpoint_dir, recipe.keep_checkpoints)
-        if finished_epoch and (state.epoch % recipe.val_interval == 0 or last):
-            if val_records is None:
-                val_records, val_ground_truth, ann_file = _validation_set(recipe)
-            predict = predict_bottomup if is_bottom_up(recipe) else predict_topdown
-            predictions = predict(accelerator.unwrap_model(model), processor, val_records,
-                                  flip_test=recipe.flip_test, accelerator=accelerator)
-            if accelerator.is_main_process:
-                if recipe.dataset == "coco":
-                    metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
-                                            nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
-                else:
-                    metrics = evaluate_mpii(predictions, val_ground_truth)
-                metrics = {"epoch": state.epoch, "num_predictions": len(predictions), **metrics}
-                with open(output_dir / "eval_history.jsonl", "a") as handle:
-                    handle.write(json.dumps(metrics) + "\n")
-                accelerator.log({f"val/{k}": v for k, v in metrics.items() if isinstance(v, float)},
-                                step=state.global_step)
-            model.train()
+            run.state.epoch += 1
+            run.state.step_in_epoch = 0
+        if run.accelerator.is_main_process:
+            logger.info("epoch %d done in %.1fs", run.state.epoch, time.time() - epoch_start)
+        last = run.state.epoch >= recipe.epochs or stop
+        if finished_epoch and (run.state.epoch % recipe.checkpoint_interval == 0 or last):
+            _save_checkpoint(run)
+        if finished_epoch and (run.state.epoch % recipe.val_interval == 0 or last):
+            _validate(run)
 
-    per_process = accelerator.gather(torch.tensor([samples_seen], device=accelerator.device)).tolist()
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:  # which processes took part, and how many training samples each consumed
-        (output_dir / "processes.json").write_text(json.dumps(
-            {"num_processes": accelerator.num_processes, "samples_per_process": per_process}))
-    if not metrics and (output_dir / "metrics.json").is_file():  # resumed a finished run: report its evaluation
-        metrics = json.loads((output_dir / "metrics.json").read_text())
-    model_dir = output_dir / "model"
-    if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model)
-        unwrapped.save_pretrained(model_dir, safe_serialization=True)
-        processor.save_pretrained(model_dir)
-        if metrics:
-            (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    accelerator.end_training()
-    return TrainResult(output_dir=output_dir, model_dir=model_dir, global_step=state.global_step,
-                       history=history, metrics=metrics)
+    model_dir = _finish(run)
+    return TrainResult(output_dir=output_dir, model_dir=model_dir, global_step=run.state.global_step,
+                       history=run.history, metrics=run.metrics)

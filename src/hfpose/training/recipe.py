@@ -100,7 +100,8 @@ class TrainingRecipe:
         """Build a recipe from a mapping.
 
         Raises:
-            RecipeError: for a key that is not a recipe field (with the closest valid names) or a value of the wrong type.
+            RecipeError: for a key that is not a recipe field (with the closest valid names) or a value of the wrong
+                type.
         """
         if not isinstance(values, dict):
             raise RecipeError(f"{source}: a recipe must be a mapping of keys to values, got {type(values).__name__}")

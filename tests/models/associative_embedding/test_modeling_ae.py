@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from transformers import AutoConfig, AutoModelForPoseEstimation
 
 import hfpose  # noqa: F401  (registers the Auto classes)
-from hfpose.hub.conversion_bottomup import build_bottomup_config, convert_bottomup
+from hfpose.hub.convert_mmpose import build_bottomup_config, convert_bottomup
 from hfpose.models.associative_embedding import (
     AssociativeEmbeddingConfig,
     AssociativeEmbeddingForPoseEstimation,

@@ -183,7 +183,7 @@ def test_golden_full_model(deeppose_full, suffix):
 @pytest.mark.golden
 def test_golden_full_model_keypoints_in_image_pixels(deeppose_full):
     fixture, outputs = deeppose_full
-    w_in, h_in = 192, 256
+    w_in = 192
     flip = fixture["flip_indices"]
     back = outputs["_flip"].keypoints[:, flip].clone()
     back[..., 0] = 1 - back[..., 0] - 1 / w_in

@@ -11,7 +11,7 @@ from huggingface_hub.errors import StrictDataclassClassValidationError
 from transformers import AutoConfig, AutoModelForPoseEstimation
 
 import hfpose  # noqa: F401  (registers the Auto classes)
-from hfpose.hub.conversion_bottomup import build_bottomup_config, convert_bottomup
+from hfpose.hub.convert_mmpose import build_bottomup_config, convert_bottomup
 from hfpose.models.associative_embedding import multi_resolution_ae_loss
 from hfpose.models.higherhrnet import HigherHRNetConfig, HigherHRNetForPoseEstimation
 from hfpose.models.hrnet import HRNetConfig

@@ -3,7 +3,7 @@
     import evaluate
     from hfpose.evaluation.metrics import metric_path
 
-    coco = evaluate.load(metric_path("coco_keypoint_ap"))   # or evaluate.load("src/hfpose/evaluation/metrics/coco_keypoint_ap")
+    coco = evaluate.load(metric_path("coco_keypoint_ap"))  # or the folder src/hfpose/evaluation/metrics/coco_keypoint_ap
     pckh = evaluate.load(metric_path("pckh"))
 """
 

@@ -88,6 +88,7 @@ class AssociativeEmbeddingConfig(BottomUpConfigMixin, PreTrainedConfig):
     """
 
     model_type = "hfpose_ae_hrnet"
+    pose_family = "bottom-up"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
     sub_configs_defaults = {"backbone_config": SubConfigSpec(config_class=HRNetConfig)}
 
     backbone_config: dict | PreTrainedConfig | None = None

@@ -60,6 +60,10 @@ class DebiasIPRConfig(PreTrainedConfig):
     ```"""
 
     model_type = "hfpose_debias_ipr"
+    pose_family = "integral"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
+    # the integral variant, as data (read by `IntegralRegressionForPoseEstimation`; class attributes, not saved)
+    heatmap_loss = "js"
+    debias = True
     sub_configs_defaults = {"backbone_config": RESNET50_BACKBONE_SPEC}
 
     backbone_config: dict | PreTrainedConfig | None = None

@@ -96,6 +96,7 @@ class DeepPoseConfig(PreTrainedConfig):
     """
 
     model_type = "hfpose_deeppose"
+    pose_family = "regression"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
     sub_configs_defaults = {"backbone_config": RESNET50_BACKBONE_SPEC}
 
     backbone_config: dict | PreTrainedConfig | None = None

@@ -60,6 +60,10 @@ class DSNTConfig(PreTrainedConfig):
     ```"""
 
     model_type = "hfpose_dsnt"
+    pose_family = "integral"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
+    # the integral variant, as data (read by `IntegralRegressionForPoseEstimation`; class attributes, not saved)
+    heatmap_loss = "js"
+    debias = False
     sub_configs_defaults = {"backbone_config": RESNET50_BACKBONE_SPEC}
 
     backbone_config: dict | PreTrainedConfig | None = None

@@ -41,6 +41,7 @@ class HigherHRNetConfig(BottomUpConfigMixin, PreTrainedConfig):
     """
 
     model_type = "hfpose_ae_higherhrnet"
+    pose_family = "bottom-up"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
     sub_configs_defaults = {"backbone_config": SubConfigSpec(config_class=HRNetConfig)}
 
     backbone_config: dict | PreTrainedConfig | None = None

@@ -62,6 +62,10 @@ class IPRConfig(PreTrainedConfig):
     ```"""
 
     model_type = "hfpose_ipr"
+    pose_family = "integral"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
+    # the integral variant, as data (read by `IntegralRegressionForPoseEstimation`; class attributes, not saved)
+    heatmap_loss = "mse"
+    debias = False
     sub_configs_defaults = {"backbone_config": RESNET50_BACKBONE_SPEC}
 
     backbone_config: dict | PreTrainedConfig | None = None

@@ -1,5 +1,10 @@
 # Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
-"""IPR: integral (soft-argmax) keypoint regression on softmax heatmaps.
+"""The integral-regression family (IPR, DSNT, Debias-IPR): soft-argmax keypoint regression on softmax heatmaps.
+
+One implementation, `IntegralRegressionForPoseEstimation`; the three methods are thin classes with their own config and
+`model_type` whose differences are config data (class attributes of each config): `beta` (the softmax sharpness, a
+field), `debias` (Gu et al.'s correction of the expectation) and `heatmap_loss` (`"mse"`: IPR's `KeypointMSELoss`,
+`"js"`: DSNT's `JSDiscretLoss`). MMPose builds all three with one `DSNTHead`.
 
 Paper: Sun, Xiao, Wei, Liang, Wei, "Integral Human Pose Regression", ECCV 2018.
 Reference implementation: open-mmlab/mmpose@759b39c
@@ -13,7 +18,8 @@ reproduces that config. Setting `heatmap_loss_weight=0` gives the plain `Integra
 Pipeline (B batch, K keypoints, input 256x256, heatmaps 64x64):
     pixel_values (B, 3, 256, 256) -> ResNet last stage (B, 2048, 8, 8) -> 3 x [ConvTranspose2d(4, 2, 1) + BN + ReLU]
     -> Conv2d 1x1 -> logits (B, K, 64, 64) -> softmax over 64*64 of beta * logits -> heatmaps
-    -> soft-argmax: x = sum p * j / 64, y = sum p * i / 64 -> keypoints (B, K, 2), normalized input coordinates.
+    -> soft-argmax: x = sum p * j / 64, y = sum p * i / 64 [-> debias with C = sum exp(logits), Debias-IPR]
+    -> keypoints (B, K, 2), normalized input coordinates.
 """
 
 from __future__ import annotations
@@ -27,10 +33,22 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from ..backbones import backbone_out_channels, build_backbone, last_feature_map
-from ..integral_utils import flat_softmax, heatmap_mse_loss, smooth_l1_coordinate_loss, soft_argmax
+from ..integral_utils import (
+    debias_coordinates,
+    flat_softmax,
+    heatmap_mse_loss,
+    js_divergence_loss,
+    smooth_l1_coordinate_loss,
+    soft_argmax,
+)
 from .configuration_ipr import DECONV_PADDING, IPRConfig
 
 __all__ = [
+    "HEATMAP_LOSSES",
+    "IntegralRegressionForPoseEstimation",
+    "IntegralRegressionHead",
+    "IntegralRegressionPoseEstimatorOutput",
+    "IntegralRegressionPreTrainedModel",
     "IPRPoseEstimatorOutput",
     "IPRHead",
     "IPRPreTrainedModel",
@@ -38,18 +56,24 @@ __all__ = [
     "check_integral_targets",
 ]
 
+# `config.heatmap_loss` → the heatmap term of the loss (see `hfpose.models.integral_utils`).
+HEATMAP_LOSSES = {"mse": heatmap_mse_loss, "js": js_divergence_loss}
+
 
 @dataclass
-class IPRPoseEstimatorOutput(ModelOutput):
+class IntegralRegressionPoseEstimatorOutput(ModelOutput):
     r"""
     loss (`torch.FloatTensor` of shape `()`, *optional*, returned when `labels` is given):
         `loss_coordinates + loss_heatmap`.
     loss_coordinates (`torch.FloatTensor` of shape `()`, *optional*):
         `coordinate_loss_weight` x smooth-L1 between weighted predicted and target normalized coordinates.
     loss_heatmap (`torch.FloatTensor` of shape `()`, *optional*):
-        `heatmap_loss_weight` x weighted MSE between `heatmaps` and `target_heatmaps` (absent if the weight is 0).
+        `heatmap_loss_weight` x the `config.heatmap_loss` between `heatmaps` and `target_heatmaps`: weighted MSE
+        (IPR), or Jensen-Shannon divergence of the weighted maps summed and divided by the batch size (DSNT,
+        Debias-IPR); absent if the weight is 0.
     keypoints (`torch.FloatTensor` of shape `(batch_size, num_keypoints, 2)`):
-        Predicted (x, y) in **normalized** input coordinates: multiply by `config.input_size` (w, h) for input pixels.
+        Predicted (x, y) (debiased when `config.debias`) in **normalized** input coordinates: multiply by
+        `config.input_size` (w, h) for input pixels.
         Heatmap column j is input pixel x = j * w / W_heatmap (no half-pixel offset, as MMPose).
     scores (`torch.FloatTensor` of shape `(batch_size, num_keypoints)`):
         Constant 1 (MMPose's integral heads give no confidence).
@@ -115,7 +139,7 @@ def check_integral_targets(
     return labels, label_weights, target_heatmaps
 
 
-class IPRHead(nn.Module):
+class IntegralRegressionHead(nn.Module):
     """SimpleBaseline deconvolution head: n x [ConvTranspose2d(stride 2, no bias) + BN + ReLU] -> Conv2d 1x1 -> logits.
 
     Input `(B, C, h, w)` backbone features; output `(B, K, h * 2^n, w * 2^n)` logits. Module names follow MMPose's
@@ -123,7 +147,7 @@ class IPRHead(nn.Module):
     `head.simplebaseline_head.*` map onto `head.*` one to one.
     """
 
-    def __init__(self, in_channels: int, config: IPRConfig):
+    def __init__(self, in_channels: int, config):
         super().__init__()
         layers = []
         for out_channels, kernel_size in zip(config.deconv_out_channels, config.deconv_kernel_sizes):
@@ -149,10 +173,9 @@ class IPRHead(nn.Module):
         return self.final_layer(self.deconv_layers(features))
 
 
-class IPRPreTrainedModel(PreTrainedModel):
-    config: IPRConfig
-    config_class = IPRConfig
-    base_model_prefix = "ipr"
+class IntegralRegressionPreTrainedModel(PreTrainedModel):
+    """Weight initialization shared by the integral family; each method sets `config_class` / `base_model_prefix`."""
+
     main_input_name = "pixel_values"
     input_modalities = ("image",)
 
@@ -174,26 +197,33 @@ class IPRPreTrainedModel(PreTrainedModel):
             init.ones_(module.running_var)
 
 
-class IPRForPoseEstimation(IPRPreTrainedModel):
-    """Top-down IPR: backbone -> `IPRHead` -> softmax heatmaps -> soft-argmax coordinates.
+class IntegralRegressionForPoseEstimation(IntegralRegressionPreTrainedModel):
+    """Top-down integral regression: backbone -> `IntegralRegressionHead` -> softmax heatmaps -> soft-argmax
+    coordinates (debiased when `config.debias`); loss smooth-L1 on the coordinates + `config.heatmap_loss`.
 
     Flip test is done outside the model (see `docs/architecture.md`): run the model on `pixel_values.flip(-1)` and
     pass both outputs to the image processor's `post_process_pose_estimation` (x <- 1 - x - 1/w_in, joints permuted).
     """
 
-    def __init__(self, config: IPRConfig):
+    output_class = IntegralRegressionPoseEstimatorOutput
+
+    def __init__(self, config):
         super().__init__(config)
+        if config.heatmap_loss not in HEATMAP_LOSSES:
+            raise ValueError(f"heatmap_loss must be one of {list(HEATMAP_LOSSES)}, got {config.heatmap_loss!r}")
         self.backbone = build_backbone(config)
-        self.head = IPRHead(backbone_out_channels(self.backbone), config)
+        self.head = IntegralRegressionHead(backbone_out_channels(self.backbone), config)
         self.post_init()
 
     def forward_head(
         self, feature_map, labels=None, label_weights=None, target_heatmaps=None, hidden_states=None
-    ) -> IPRPoseEstimatorOutput:
+    ) -> IntegralRegressionPoseEstimatorOutput:
         """Head, decoding and loss on the backbone's last feature map `(B, C, h, w)`. See `forward`."""
         logits = self.head(feature_map)
         heatmaps = flat_softmax(logits, beta=self.config.beta)
         keypoints = soft_argmax(heatmaps)
+        if self.config.debias:
+            keypoints = debias_coordinates(keypoints, logits)  # C = sum exp(logits), without beta (as MMPose)
         batch_size, num_keypoints = keypoints.shape[:2]
         scores = torch.ones(batch_size, num_keypoints, device=keypoints.device, dtype=keypoints.dtype)
 
@@ -208,14 +238,13 @@ class IPRForPoseEstimation(IPRPreTrainedModel):
             )
             loss = loss_coordinates
             if use_heatmap_loss:
-                loss_heatmap = self.config.heatmap_loss_weight * heatmap_mse_loss(
-                    heatmaps, target_heatmaps, label_weights
-                )
+                heatmap_loss = HEATMAP_LOSSES[self.config.heatmap_loss]
+                loss_heatmap = self.config.heatmap_loss_weight * heatmap_loss(heatmaps, target_heatmaps, label_weights)
                 loss = loss + loss_heatmap
         elif target_heatmaps is not None or label_weights is not None:
             raise ValueError("label_weights / target_heatmaps were given without labels; pass labels to get a loss")
 
-        return IPRPoseEstimatorOutput(
+        return self.output_class(
             loss=loss,
             loss_coordinates=loss_coordinates,
             loss_heatmap=loss_heatmap,
@@ -235,7 +264,7 @@ class IPRForPoseEstimation(IPRPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
-    ) -> IPRPoseEstimatorOutput | tuple:
+    ) -> IntegralRegressionPoseEstimatorOutput | tuple:
         r"""
         Args:
             pixel_values (`torch.FloatTensor` of shape `(batch_size, 3, height, width)`):
@@ -266,3 +295,30 @@ class IPRForPoseEstimation(IPRPreTrainedModel):
             hidden_states=hidden_states,
         )
         return output if return_dict else output.to_tuple()
+
+
+# ------------------------------------------------------------------------------------------------------------ IPR
+
+
+@dataclass
+class IPRPoseEstimatorOutput(IntegralRegressionPoseEstimatorOutput):
+    r"""Output of `IPRForPoseEstimation`: see `IntegralRegressionPoseEstimatorOutput` (heatmap loss: weighted MSE)."""
+
+
+IPRHead = IntegralRegressionHead
+
+
+class IPRPreTrainedModel(IntegralRegressionPreTrainedModel):
+    config: IPRConfig
+    config_class = IPRConfig
+    base_model_prefix = "ipr"
+
+
+class IPRForPoseEstimation(IntegralRegressionForPoseEstimation):
+    """Top-down IPR (Sun et al., ECCV 2018) as MMPose's `ipr_res50_8xb64-210e_coco-256x256`: the integral family with
+    `beta=1`, no debias, heatmap MSE loss (`IPRConfig`)."""
+
+    config: IPRConfig
+    config_class = IPRConfig
+    base_model_prefix = "ipr"
+    output_class = IPRPoseEstimatorOutput

@@ -37,6 +37,7 @@ class RLEConfig(PreTrainedConfig):
     """
 
     model_type = "hfpose_rle"
+    pose_family = "regression"  # read by inference / ONNX export / the method index (see hfpose.models.pose_method)
     sub_configs_defaults = {"backbone_config": RESNET50_BACKBONE_SPEC}
 
     backbone_config: dict | PreTrainedConfig | None = None

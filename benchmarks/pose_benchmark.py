@@ -7,7 +7,7 @@ processes on a shared machine hits both sides alike; each number is the median o
 imported: each thread count runs in its own subprocess) and ``torch.set_num_threads(t)``, OpenCV with
 ``cv2.setNumThreads(t)``.
 
-Lines (issue 6):
+Lines:
 
 1. Top-down preprocessing per person crop, 1 / 8 / 32 boxes per image: `TopDownPoseImageProcessor` vs transformers'
    ``VitPoseImageProcessorPil()`` (defaults) vs a bare OpenCV floor (``cv2.warpAffine`` + float32 numpy normalize
@@ -24,7 +24,7 @@ Lines (issue 6):
 6. Bottom-up HRNet-w32 (associative embedding) end to end at 512, flip test on / off, vs one eager network pass.
 7. Peak RSS of the top-down pipeline for 32 persons (flip test on).
 
-Usage: ``python scripts/benchmark.py --output-dir outputs/bench [--threads 1 2] [--quick]``; writes
+Usage: ``python benchmarks/run.py --output-dir outputs/bench [--threads 1 2] [--quick]``; writes
 ``results.json`` and ``results.md``.
 """
 
@@ -45,7 +45,7 @@ from pathlib import Path
 __all__ = ["BenchConfig", "measure", "measure_interleaved", "opencv_floor", "run_worker", "run", "format_table",
            "main"]
 
-# Targets of issue 6 (hfpose ÷ peer; "max" = at most, "min" = at least).
+# Speed targets (hfpose ÷ peer; "max" = at most, "min" = at least).
 TARGETS = {
     "preprocess_vs_vitpose": ("max", 0.1),
     "preprocess_vs_floor": ("max", 1.3),
@@ -59,6 +59,12 @@ TARGETS = {
 }
 
 
+def _top_down_methods() -> list[str]:
+    from hfpose.models import pose_methods
+
+    return [name for name, method in pose_methods().items() if not method.bottom_up]
+
+
 @dataclass
 class BenchConfig:
     """What to run. ``quick`` uses tiny models and sizes (smoke test only, numbers meaningless)."""
@@ -70,7 +76,8 @@ class BenchConfig:
     quick: bool = False
     lines: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7])
     compile: bool = True
-    methods: list = field(default_factory=lambda: ["rle", "deeppose", "ipr", "dsnt", "debias_ipr"])
+    # every top-down method of the method index (hfpose.models.pose_methods), regression first
+    methods: list = field(default_factory=lambda: _top_down_methods())
     compiled_methods: list = field(default_factory=lambda: ["rle", "ipr"])
     e2e_methods: list = field(default_factory=lambda: ["rle"])
     large_batch: int = 32
@@ -235,7 +242,7 @@ def opencv_floor(image, boxes, size=(192, 256), padding: float = 1.25, mean=(0.4
     import numpy as np
     import torch
 
-    from .geometry import get_warp_matrix
+    from hfpose.geometry import get_warp_matrix
 
     width, height = size
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
@@ -261,7 +268,7 @@ def line_preprocessing(cfg: BenchConfig, rec: _Recorder, records: list[dict]) ->
     import numpy as np
     from transformers import VitPoseImageProcessorPil
 
-    from .image_processing_topdown import TopDownPoseImageProcessor
+    from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
     size = (48, 64) if cfg.quick else (192, 256)
     ours = TopDownPoseImageProcessor(size={"height": size[1], "width": size[0]})
@@ -368,7 +375,7 @@ def cached_model(method: str, quick: bool = False):
 
 def cached_optimized(method: str, quick: bool = False):
     """`optimize_for_inference` of `cached_model`, so each worker compiles a method once (per input shape)."""
-    from .inference import optimize_for_inference
+    from hfpose.inference import optimize_for_inference
 
     if (method, quick) not in _OPTIMIZED:
         _OPTIMIZED[(method, quick)] = optimize_for_inference(cached_model(method, quick))
@@ -455,7 +462,7 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
             rec.add(2, f"forward/{method}/optimized_amortized_{calls}_calls/b1", unit="ms", value=amortized * 1e3)
         # Batch size per forward of the optimized path: 8 crops run as chunks of 1, 2, 4 or 8 (one graph each).
         if optimized is not None and method == cfg.compiled_methods[0]:
-            from .inference import OptimizedPoseModel
+            from hfpose.inference import OptimizedPoseModel
 
             x8 = torch.randn(8, 3, height, width, generator=torch.Generator().manual_seed(cfg.seed))
             chunked = {}
@@ -509,7 +516,7 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
 def _pipeline_for(model, processor, forward=None):
     """The keypoint-detection pipeline on ``model``, running ``forward`` (default: ``model`` itself, i.e. eager,
     whatever `should_optimize` would choose) as its network, so that each variant measures what its name says."""
-    from .pipelines.keypoint_detection import KeypointDetectionPipeline
+    from hfpose.pipelines.keypoint_detection import KeypointDetectionPipeline
 
     pipe = KeypointDetectionPipeline(model=model, image_processor=processor)
     pipe._forward_model = model if forward is None else forward
@@ -518,7 +525,7 @@ def _pipeline_for(model, processor, forward=None):
 
 
 def _topdown_processor(model):
-    from .image_processing_topdown import TopDownPoseImageProcessor
+    from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
     width, height = model.config.input_size
     return TopDownPoseImageProcessor(size={"height": int(height), "width": int(width)},
@@ -562,8 +569,8 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
         variants = {"eager": _pipeline_for(model, processor)}
         if cfg.compile:
             # "optimized" = what the pipeline runs by default (`default_options`: onnxruntime when installed);
-            # "inductor" = torch.compile + freezing (HFPOSE_OPTIMIZE=inductor), timed alongside when it is not the default.
-            from .inference import default_options, optimize_for_inference
+            # "inductor" = torch.compile + freezing (HFPOSE_OPTIMIZE=inductor), timed alongside when not the default.
+            from hfpose.inference import default_options, optimize_for_inference
 
             options = default_options(model)
             networks = {"optimized": optimize_for_inference(model, **options) if options
@@ -630,10 +637,10 @@ def line_decoding(cfg: BenchConfig, rec: _Recorder, floors: dict) -> None:
     import numpy as np
     import torch
 
-    from .codecs.udp_heatmap import UDPHeatmap
-    from .image_processing_topdown import TopDownPoseImageProcessor
-    from .keypoints import COCO_KEYPOINTS
-    from .models.integral_utils import flat_softmax, soft_argmax
+    from hfpose.codecs.udp_heatmap import UDPHeatmap
+    from hfpose.image_processing_topdown import TopDownPoseImageProcessor
+    from hfpose.keypoints import COCO_KEYPOINTS
+    from hfpose.models.integral_utils import flat_softmax, soft_argmax
 
     rng = np.random.default_rng(cfg.seed)
     persons, k = 32, 17
@@ -677,7 +684,7 @@ def line_training(cfg: BenchConfig, rec: _Recorder) -> None:
     import numpy as np
     import torch
 
-    from .data import TopDownTrainTransform, load_coco_keypoints
+    from hfpose.data import TopDownTrainTransform, load_coco_keypoints
 
     dataset = load_coco_keypoints(Path(cfg.data_root) / "coco-mini", split="train2017", mode="topdown")
     size = (48, 64) if cfg.quick else (192, 256)
@@ -753,8 +760,8 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
     import torch
     from transformers import AutoConfig, AutoModelForPoseEstimation
 
-    from .image_processing_bottomup import BottomUpPoseImageProcessor
-    from .inference import default_options, optimize_for_inference
+    from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
+    from hfpose.inference import default_options, optimize_for_inference
 
     torch.manual_seed(0)
     if cfg.quick:
@@ -799,7 +806,7 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
             return outputs, (model(pixel_values=pixel_values.flip(-1)) if flip_test else None)
         if not flip_test:
             return networks[name](pixel_values=pixel_values), None
-        from .pipelines.keypoint_detection import _split_outputs
+        from hfpose.pipelines.keypoint_detection import _split_outputs
 
         return _split_outputs(networks[name](pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)])), 1)
 
@@ -901,7 +908,7 @@ def memory_probe(variant: str, cfg: BenchConfig) -> dict:
     model = build_model("rle", cfg.quick)
     forward = None
     if variant == "optimized":
-        from .inference import default_options, optimize_for_inference
+        from hfpose.inference import default_options, optimize_for_inference
 
         forward = optimize_for_inference(model, **default_options(model))  # the pipeline's default
     pipe = _pipeline_for(model, _topdown_processor(model), forward)
@@ -919,7 +926,7 @@ def line_memory(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> None:
     """Each variant in its own subprocess (same thread settings), so that earlier lines do not pollute the peak."""
     variants = ["eager"] + (["optimized"] if cfg.compile else [])
     for name in variants:
-        command = [sys.executable, "-m", "hfpose.benchmark", "--memory-probe", name, "--config",
+        command = [sys.executable, str(Path(__file__).resolve()), "--memory-probe", name, "--config",
                    json.dumps(asdict(cfg))]
         completed = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
         if completed.returncode != 0:
@@ -1033,7 +1040,7 @@ def run(output_dir: str | os.PathLike, threads: list[int], cfg: BenchConfig) -> 
                    HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"))
         worker_cfg = BenchConfig(**{**asdict(cfg), "threads": count})
         part = output_dir / f"rows_{count}thread.json"
-        command = [sys.executable, "-m", "hfpose.benchmark", "--worker", "--config", json.dumps(asdict(worker_cfg)),
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--config", json.dumps(asdict(worker_cfg)),
                    "--rows", str(part)]
         print(f"# worker: {count} thread(s)", flush=True)
         completed = subprocess.run(command, env=env)

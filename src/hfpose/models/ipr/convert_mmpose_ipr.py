@@ -13,8 +13,10 @@ MMPose 1.x builds all three released configs (`ipr_res50_8xb64-210e_coco-256x256
 | `head.simplebaseline_head.final_layer.{weight,bias}` (1x1 conv) | `head.final_layer.{weight,bias}` |
 | `head.linspace_x` (1, 1, 1, W), `head.linspace_y` (1, 1, H, 1) = j / W, i / H | dropped after checking the values |
 
-The linspaces are frozen parameters in MMPose (quirk 5 of the golden README); hfpose computes the same grid on the fly
-in `hfpose.models.integral_utils.soft_argmax`, so a checkpoint whose linspaces hold anything else is refused.
+The linspaces are frozen parameters in MMPose (trained checkpoints carry them); hfpose computes the same grid on the
+fly in `hfpose.models.integral_utils.soft_argmax`, so a checkpoint whose linspaces hold anything else is refused.
+`convert_integral_state_dict` serves the three methods; DSNT and Debias-IPR call it from their own
+`convert_mmpose_<method>.py`.
 """
 
 from __future__ import annotations
@@ -24,23 +26,25 @@ from collections.abc import Mapping
 import torch
 from transformers import ResNetConfig
 
-from ..models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
-from ..models.dsnt import DSNTConfig, DSNTForPoseEstimation
-from ..models.ipr import IPRConfig, IPRForPoseEstimation
-from .convert_mmpose import (
+from ..backbones import resnet_backbone_config
+from ..conversion_utils import (
     check_state_dict_matches,
     convert_resnet_backbone_keys,
+    expected_state_dict_shapes,
     extract_state_dict,
     rename_v0x_keys,
 )
+from .configuration_ipr import IPRConfig
+from .modeling_ipr import IPRForPoseEstimation
 
-__all__ = ["INTEGRAL_MODEL_CLASSES", "convert_integral_head", "check_linspaces"]
+__all__ = [
+    "build_integral_config_of",
+    "build_ipr_config",
+    "check_linspaces",
+    "convert_integral_state_dict",
+    "convert_mmpose_ipr",
+]
 
-INTEGRAL_MODEL_CLASSES = {
-    IPRConfig: IPRForPoseEstimation,
-    DSNTConfig: DSNTForPoseEstimation,
-    DebiasIPRConfig: DebiasIPRForPoseEstimation,
-}
 _MMPOSE_HEAD_PREFIX = "head.simplebaseline_head."
 _LINSPACE_KEYS = ("head.linspace_x", "head.linspace_y")
 
@@ -75,41 +79,44 @@ def check_linspaces(state_dict: Mapping[str, torch.Tensor], heatmap_size: list[i
             )
 
 
-def convert_integral_head(state_dict_v1: Mapping, config) -> dict[str, torch.Tensor]:
-    """Convert an MMPose IPR / DSNT / Debias-IPR checkpoint into the state dict of the hfpose model of `config`.
+def convert_integral_state_dict(
+    checkpoint: Mapping, config, model_class, strict: bool = True
+) -> dict[str, torch.Tensor]:
+    """Convert an MMPose IPR / DSNT / Debias-IPR checkpoint into the state dict of `model_class(config)`.
 
     Args:
-        state_dict_v1: MMPose state dict (`backbone.*`, `head.*`; a `{'state_dict': ...}` checkpoint, float16 values
+        checkpoint: MMPose state dict (`backbone.*`, `head.*`; a `{'state_dict': ...}` checkpoint, float16 values
             and the 0.x `keypoint_head` spelling are accepted too).
-        config: `IPRConfig`, `DSNTConfig` or `DebiasIPRConfig` describing the target model (ResNet backbone).
+        config: the target model's config (`model_class.config_class`, ResNet backbone).
+        model_class: `IPRForPoseEstimation`, `DSNTForPoseEstimation` or `DebiasIPRForPoseEstimation`.
+        strict: refuse unknown head keys and check keys / shapes against the model (default); False renames what it
+            can and passes other keys unchanged (partial initialisation, e.g. from a heatmap checkpoint).
     Returns:
-        `dict[str, torch.Tensor]` (float32) that `<Model>(config).load_state_dict(..., strict=True)` accepts.
+        `dict[str, torch.Tensor]` (float32) that `model_class(config).load_state_dict(..., strict=True)` accepts.
     Raises:
-        TypeError: `config` is not one of the three integral configs.
+        TypeError: `config` is not a `model_class.config_class`.
         ValueError: the backbone is not a ResNet; a linspace does not hold the j / W grid; or (listing every offending
             key) unknown head keys, missing / unexpected keys and shape mismatches against the model.
     """
-    model_class = INTEGRAL_MODEL_CLASSES.get(type(config))
-    if model_class is None:
-        names = [config_class.__name__ for config_class in INTEGRAL_MODEL_CLASSES]
-        raise TypeError(f"config must be one of {names}, got {type(config).__name__}")
+    if not isinstance(config, model_class.config_class):
+        raise TypeError(f"config must be one of ['{model_class.config_class.__name__}'], got {type(config).__name__}")
     if not isinstance(config.backbone_config, ResNetConfig):
         raise ValueError(
             "the integral checkpoints use a ResNet backbone; got backbone_config "
             f"{type(config.backbone_config).__name__}"
         )
-    tensors = rename_v0x_keys(extract_state_dict(state_dict_v1))
+    tensors = rename_v0x_keys(extract_state_dict(checkpoint))
     check_linspaces(tensors, config.heatmap_size)
 
     converted, unknown_head_keys = {}, []
-    for key, value in convert_resnet_backbone_keys(tensors).items():
+    for key, value in convert_resnet_backbone_keys(tensors, strict=strict).items():
         if key in _LINSPACE_KEYS:
             continue
-        if key.startswith("head."):
-            if not key.startswith(_MMPOSE_HEAD_PREFIX):
-                unknown_head_keys.append(key)
-                continue
+        if key.startswith(_MMPOSE_HEAD_PREFIX):
             key = "head." + key[len(_MMPOSE_HEAD_PREFIX) :]
+        elif key.startswith("head.") and strict:
+            unknown_head_keys.append(key)
+            continue
         converted[key] = value
     if unknown_head_keys:
         raise ValueError(
@@ -117,8 +124,27 @@ def convert_integral_head(state_dict_v1: Mapping, config) -> dict[str, torch.Ten
             f"(expected {_MMPOSE_HEAD_PREFIX}deconv_layers.* / final_layer.* and {list(_LINSPACE_KEYS)}): "
             f"{unknown_head_keys}"
         )
-
-    with torch.device("meta"):
-        expected = {key: tuple(value.shape) for key, value in model_class(config).state_dict().items()}
-    check_state_dict_matches(converted, expected, f"{model_class.__name__}")
+    if strict:
+        check_state_dict_matches(converted, expected_state_dict_shapes(model_class, config), model_class.__name__)
     return converted
+
+
+def convert_mmpose_ipr(checkpoint: Mapping, config: IPRConfig, strict: bool = True) -> dict[str, torch.Tensor]:
+    """MMPose `ipr_res50_8xb64-210e_coco-256x256` checkpoint → `IPRForPoseEstimation` state dict."""
+    return convert_integral_state_dict(checkpoint, config, IPRForPoseEstimation, strict)
+
+
+def build_integral_config_of(config_class, backbone: str, dataset: str):
+    """`config_class` (IPR / DSNT / Debias-IPR) with MMPose's ResNet `backbone` ("resnet50/101/152").
+
+    Raises:
+        ValueError: for a backbone that is not a ResNet.
+    """
+    if not backbone.startswith("resnet") or not backbone[len("resnet") :].isdigit():
+        raise ValueError(f"integral methods use a ResNet backbone (resnet50/101/152), got {backbone!r}")
+    return config_class(dataset=dataset, backbone_config=resnet_backbone_config(int(backbone[len("resnet") :])))
+
+
+def build_ipr_config(backbone: str, dataset: str) -> IPRConfig:
+    """`IPRConfig` of MMPose's `ipr_{backbone}_8xb64-210e_{dataset}-256x256`."""
+    return build_integral_config_of(IPRConfig, backbone, dataset)
