@@ -26,12 +26,15 @@ from .pipelines import register_pipeline  # noqa: E402
 
 register_pipeline()
 
+from .video import VideoKeypointDetection  # noqa: E402
+
 __all__ = [
     "COCO_KEYPOINTS",
     "MPII_KEYPOINTS",
     "BottomUpPoseImageProcessor",
     "KeypointSet",
     "TopDownPoseImageProcessor",
+    "VideoKeypointDetection",
     "get_keypoint_set",
     "register_models",
     "__version__",

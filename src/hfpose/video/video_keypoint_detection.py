@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,18 +52,24 @@ def is_video_source(source) -> bool:
 
 @contextlib.contextmanager
 def _quiet_opencv():
-    """OpenCV logs its backend probing (``[ WARN:0] ... can't open camera by index``) to stderr; the caller reports
-    the failure in one line instead."""
+    """Silence OpenCV's backend probing (``[ WARN:0] ... can't open camera by index``) and FFmpeg's own log
+    (``moov atom not found``), both written to file descriptor 2, while a capture or writer opens: the caller reports
+    a failure in one line instead."""
     logging = getattr(getattr(cv2, "utils", None), "logging", None)
-    if logging is None:
-        yield
-        return
-    level = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    level = logging.getLogLevel() if logging is not None else None
+    if logging is not None:
+        logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
     try:
         yield
     finally:
-        logging.setLogLevel(level)
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+        if logging is not None:
+            logging.setLogLevel(level)
 
 
 def open_video(source) -> tuple[cv2.VideoCapture, float, int | None]:
