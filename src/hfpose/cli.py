@@ -122,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--no-remote-code", action="store_true", help="do not upload trust_remote_code files")
     push.add_argument("--token", default=None)
     push.add_argument("--dry-run", default=None, metavar="DIR",
-                      help="write the repository's files into DIR instead of pushing")
+                      help="write the repository's files into DIR instead of pushing (with --space, the Space's "
+                           "into DIR-space)")
+    push.add_argument("--space", action="store_true",
+                      help="also publish the demo page as a Gradio Space beside the model (USER/NAME-demo)")
+    push.add_argument("--space-id", default=None, help="the Space's repo id (default: REPO_ID-demo)")
 
     export = _subparser(subparsers, "export", "export a top-down model to ONNX (dynamic batch)")
     export.add_argument("model_dir")
@@ -350,14 +354,27 @@ def run_push(args) -> int:
     from .hub.push import prepare_upload, push_to_hub
 
     source = _push_source(args)
+    if args.space and args.no_remote_code:
+        raise ValueError("--space needs the remote code (the Space loads the model without hfpose); drop "
+                         "--no-remote-code")
     if args.dry_run:
         files = prepare_upload(args.model_dir, args.dry_run, args.repo_id, card_results=args.card_results,
                                source=source, remote_code=not args.no_remote_code)
         print("\n".join(files))
+        if args.space:
+            from .hub.space import write_space
+
+            space_dir = Path(f"{Path(args.dry_run)}-space")
+            print("\n".join(str(space_dir / name) for name in write_space(space_dir, args.repo_id)))
         return 0
     info = push_to_hub(args.model_dir, args.repo_id, private=args.private, card_results=args.card_results,
                        source=source, remote_code=not args.no_remote_code, token=args.token)
     print(f"pushed {args.model_dir} to {getattr(info, 'commit_url', args.repo_id)}")
+    if args.space:
+        from .hub.space import push_space
+
+        info = push_space(args.repo_id, space_id=args.space_id, private=args.private, token=args.token)
+        print(f"pushed the demo Space to {getattr(info, 'commit_url', args.space_id)}")
     return 0
 
 
