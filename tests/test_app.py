@@ -93,18 +93,28 @@ def test_predict_image_is_the_pipeline_drawn(estimator, photo):
         predict_image(estimator, None)
 
 
-def test_predict_video_returns_the_annotated_video_and_json_lines(estimator, photo, tmp_path):
-    path, boxes = photo
-    image = cv2.imread(str(path))
-    writer = cv2.VideoWriter(str(tmp_path / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 5.0,
-                             (image.shape[1], image.shape[0]))
-    for shift in range(4):
+def _write_clip(photo_path, path, frames=4):
+    """A 4-frame VP8 WebM clip (a browser plays it): the photo shifted right by 4 px per frame."""
+    image = cv2.imread(str(photo_path))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 5.0, (image.shape[1], image.shape[0]))
+    for shift in range(frames):
         writer.write(np.roll(image, 4 * shift, axis=1))
     writer.release()
-    output, jsonl, summary = predict_video(estimator, str(tmp_path / "clip.mp4"), json.dumps(boxes),
-                                           output_dir=str(tmp_path / "out"))
+    return path
+
+
+def test_predict_video_returns_the_annotated_video_and_json_lines(estimator, photo, tmp_path):
+    path, boxes = photo
+    clip = _write_clip(path, tmp_path / "clip.webm")
+    output, jsonl, summary = predict_video(estimator, str(clip), json.dumps(boxes), output_dir=str(tmp_path / "out"))
     assert summary["frames"] == 4 and summary["track_ids"] == [0, 1]
-    assert Path(output).is_file() and len(Path(jsonl).read_text().splitlines()) == 4
+    assert output.endswith("clip_pose.webm") and len(Path(jsonl).read_text().splitlines()) == 4
+    capture = cv2.VideoCapture(output)
+    assert int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)) == cv2.imread(str(path)).shape[1]
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    assert count == 4
 
 
 def test_build_demo_has_both_tabs_without_launching(estimator):
@@ -140,10 +150,11 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
     from playwright.sync_api import sync_playwright
 
     path, boxes = photo
+    clip = _write_clip(path, tmp_path / "clip.webm")
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "GRADIO_SERVER_NAME": "127.0.0.1", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+           "GRADIO_SERVER_NAME": "127.0.0.1", "TMPDIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     process = subprocess.Popen([sys.executable, "-m", "hfpose.cli", "app", str(model_dir), "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     external = []
@@ -179,6 +190,19 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
                 with urllib.request.urlopen(source, timeout=10) as response:  # while the app still serves it
                     shown = np.asarray(Image.open(response).convert("RGB"))
                 page.screenshot(path=str(ARTIFACTS / "app_image_tab.png"), full_page=True)
+
+                page.get_by_role("tab", name="Video").click()
+                page.locator("#video-input input[type=file]").set_input_files(str(clip))
+                page.locator("#video-boxes textarea").fill(json.dumps(boxes))
+                page.locator("#run-video").click()
+                page.wait_for_function("document.querySelector('#video-summary').innerText.includes('track_ids')",
+                                       timeout=120_000)
+                summary = json.loads("".join(page.locator("#video-summary").inner_text().split("\n")[1:]))
+                page.locator("#video-output video").wait_for(timeout=30_000)
+                page.wait_for_function("document.querySelector('#video-output video').readyState >= 1",
+                                       timeout=30_000)  # the browser decodes the annotated video's header
+                errors = page.locator(".toast-body").all_inner_texts()
+                page.screenshot(path=str(ARTIFACTS / "app_video_tab.png"), full_page=True)
             finally:
                 browser.close()
     finally:
@@ -201,3 +225,5 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
     assert shown.shape == image.shape
     assert np.abs(shown.astype(int) - expected_drawn.astype(int)).max() <= 1  # the skeleton image, as PNG
     assert (ARTIFACTS / "app_image_tab.png").stat().st_size > 10_000
+    assert summary["frames"] == 4 and summary["track_ids"] == [0, 1]
+    assert errors == []

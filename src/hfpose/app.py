@@ -4,7 +4,7 @@
 Image tab: upload a picture, optionally type person boxes (COCO ``[x, y, w, h]`` in image pixels), press "Estimate
 poses": the skeletons are drawn (`hfpose.visualization.draw_keypoints`) and the persons are shown as JSON, in the
 ``keypoint-detection`` pipeline's format. Video tab: upload a short video; every frame is estimated, people get
-track ids and the annotated video (``mp4v``) and the per-frame JSON lines come back as files
+track ids, and the annotated video (VP8 WebM, which browsers play) and the per-frame JSON lines come back
 (`hfpose.video.VideoKeypointDetection`).
 
 This module imports no hfpose module at the top and only `visualization`, `keypoints` and `video` inside, so a Space
@@ -141,7 +141,7 @@ def predict_video(estimator, video_path: str | None, boxes_text: str | None = No
         output_dir: where the two files go (default a new temporary directory).
 
     Returns:
-        ``(annotated_video, jsonl, summary)``: paths of the annotated ``.mp4`` and of the JSON lines, and the run's
+        ``(annotated_video, jsonl, summary)``: paths of the annotated ``.webm`` and of the JSON lines, and the run's
         summary (`VideoKeypointDetection.run`).
 
     Raises:
@@ -155,7 +155,7 @@ def predict_video(estimator, video_path: str | None, boxes_text: str | None = No
     output_dir = Path(output_dir or tempfile.mkdtemp(prefix="hfpose_app_"))
     stem = Path(video_path).stem
     video = VideoKeypointDetection(estimator, smoothing=smoothing)
-    summary = video.run(video_path, output=output_dir / f"{stem}_pose.mp4", jsonl=output_dir / f"{stem}.jsonl",
+    summary = video.run(video_path, output=output_dir / f"{stem}_pose.webm", jsonl=output_dir / f"{stem}.jsonl",
                         boxes=None if boxes is None else (lambda index: boxes), max_frames=max_frames)
     return summary["output"], summary["jsonl"], summary
 
@@ -191,7 +191,7 @@ def build_demo(model, trust_remote_code: bool = False, title: str | None = None)
             output, jsonl, summary = predict_video(estimator, video_path, boxes_text, smoothing)
         except (ValueError, FileNotFoundError) as error:
             raise gr.Error(str(error)) from None
-        return output, jsonl, summary
+        return output, jsonl, {key: value for key, value in summary.items() if key not in ("output", "jsonl")}
 
     with gr.Blocks(title=title or f"Pose estimation: {name}", analytics_enabled=False) as demo:
         gr.Markdown(f"# Pose estimation\n`{name}` ({type(estimator.model).__name__}, {len(names)} keypoints). "
@@ -217,7 +217,7 @@ def build_demo(model, trust_remote_code: bool = False, title: str | None = None)
                     smoothing = gr.Checkbox(value=True, label="One-Euro smoothing")
                     run_video_button = gr.Button("Track poses", variant="primary", elem_id="run-video")
                 with gr.Column():
-                    video_output = gr.File(label="Annotated video (mp4v)", elem_id="video-output")
+                    video_output = gr.Video(label="Annotated video", elem_id="video-output", interactive=False)
                     video_jsonl = gr.File(label="Per-frame JSON lines", elem_id="video-jsonl")
                     summary = gr.JSON(label="Summary", elem_id="video-summary")
             run_video_button.click(run_video, inputs=[video, video_boxes, smoothing],

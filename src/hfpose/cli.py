@@ -141,7 +141,8 @@ def _add_video_arguments(predict) -> None:
     """`hfpose predict MODEL VIDEO` options (hfpose.video.VideoKeypointDetection)."""
     video = predict.add_argument_group("video or webcam input (a .mp4/.avi/... file, or a webcam index such as 0)")
     video.add_argument("--output", default=None,
-                       help="annotated video (.mp4/.m4v/.mov: mp4v, .avi: MJPG); default OUTPUT_DIR/<stem>_pose.mp4")
+                       help="annotated video (.mp4/.m4v/.mov: mp4v, .avi: MJPG, .webm: VP8); "
+                            "default OUTPUT_DIR/<stem>_pose.mp4")
     video.add_argument("--jsonl", default=None, help="JSON lines, one per frame; default: --output with .jsonl")
     video.add_argument("--tracking", choices=["iou", "oks"], default="iou", help="track matching (MMPose's greedy)")
     video.add_argument("--tracking-threshold", type=float, default=0.3)

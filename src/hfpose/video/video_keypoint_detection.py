@@ -38,7 +38,8 @@ from .tracking import PoseTracker
 __all__ = ["VIDEO_SUFFIXES", "VideoFrameResult", "VideoKeypointDetection", "is_video_source", "open_video"]
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".gif")
-_WRITER_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG"}  # all in opencv-python-headless
+# All four encoders are in opencv-python-headless's FFmpeg; browsers play only the VP8 WebM ones.
+_WRITER_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".webm": "VP80"}
 DEFAULT_FRAME_RATE = 30.0  # used when the source reports none (most webcams)
 
 
@@ -278,8 +279,8 @@ class VideoKeypointDetection:
 
         Args:
             source, boxes, max_frames: as for `__call__`.
-            output: annotated video (``.mp4`` / ``.m4v`` / ``.mov`` with the ``mp4v`` codec, ``.avi`` with ``MJPG``),
-                at the frame rate of the run and the size of the source.
+            output: annotated video (``.mp4`` / ``.m4v`` / ``.mov`` with the ``mp4v`` codec, ``.avi`` with ``MJPG``,
+                ``.webm`` with VP8, which browsers play), at the frame rate of the run and the size of the source.
             jsonl: JSON lines, one `VideoFrameResult.to_json` record per frame.
             progress: show a tqdm progress bar.
             draw_threshold: keypoint score needed to be drawn.
