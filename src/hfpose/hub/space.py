@@ -31,7 +31,7 @@ _APP_MODULE = "hfpose.app"
 # import name -> distribution, for everything the bundled modules and the remote code import (gradio: the sdk).
 _DISTRIBUTIONS = {"torch": "torch", "transformers": "transformers", "huggingface_hub": "huggingface_hub",
                   "numpy": "numpy", "cv2": "opencv-python-headless", "scipy": "scipy", "PIL": "pillow",
-                  "tqdm": "tqdm", "safetensors": "safetensors"}
+                  "tqdm": "tqdm", "safetensors": "safetensors", "onnx": "onnx", "onnxruntime": "onnxruntime"}
 
 
 def default_space_id(model_repo_id: str) -> str:
@@ -137,7 +137,7 @@ def write_space(staging_dir: str | Path, model_repo_id: str, title: str | None =
             f"[{model_repo_id}](https://huggingface.co/{model_repo_id}) and shows them as JSON. Made with hfpose "
             "(`hfpose push --space`); the model loads through its repository's remote code.\n")
     card = SpaceCard.from_template(data, template_str="---\n{{ card_data }}\n---\n\n" + body)
-    (staging_dir / "README.md").write_text(card.content, encoding="utf-8")
+    (staging_dir / "README.md").write_text(card.content.rstrip("\n") + "\n", encoding="utf-8")
     return sorted(p.relative_to(staging_dir).as_posix() for p in staging_dir.rglob("*") if p.is_file())
 
 
