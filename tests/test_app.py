@@ -154,7 +154,8 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "GRADIO_SERVER_NAME": "127.0.0.1", "TMPDIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+           "GRADIO_SERVER_NAME": "127.0.0.1", "TMPDIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost",
+           "no_proxy": "127.0.0.1,localhost"}
     process = subprocess.Popen([sys.executable, "-m", "hfpose.cli", "app", str(model_dir), "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     external = []

@@ -49,6 +49,13 @@ def test_a_previous_person_is_used_up_by_the_first_match():
     assert ids.tolist() == [0, 1]
 
 
+def test_a_frame_without_people_ends_every_track():
+    tracker = PoseTracker()
+    assert tracker.update(*_frame([[0, 0, 40, 80]])).tolist() == [0]
+    assert tracker.update(np.zeros((0, 4)), np.zeros((0, 4, 2)), np.zeros((0, 4))).tolist() == []
+    assert tracker.update(*_frame([[0, 0, 40, 80]])).tolist() == [1]
+
+
 def test_threshold_and_min_keypoints():
     tracker = PoseTracker(threshold=0.5, min_keypoints=3)
     tracker.update(*_frame([[0, 0, 40, 80]]))
@@ -69,5 +76,5 @@ def test_bad_options_and_inputs():
         PoseTracker(method="oks")
     with pytest.raises(ValueError, match=r"threshold must be in \[0, 1\]"):
         PoseTracker(threshold=2)
-    with pytest.raises(ValueError, match="as many keypoint sets"):
+    with pytest.raises(ValueError, match=r"for N = 2 boxes; got \(1, 4, 2\) and \(2, 4\)"):
         PoseTracker().update(np.zeros((2, 4)), np.zeros((1, 4, 2)), np.zeros((2, 4)))

@@ -13,7 +13,13 @@ from transformers import pipeline
 
 import hfpose  # noqa: F401
 from hfpose.cli import main as cli_main
-from hfpose.video import OneEuroFilter, OneEuroParameters, VideoKeypointDetection, is_video_source, open_video
+from hfpose.video import (
+    OneEuroFilter,
+    OneEuroParameters,
+    VideoKeypointDetection,
+    is_video_source,
+    open_video,
+)
 
 FRAMES, FRAME_RATE, SIZE = 12, 10.0, (320, 240)  # SIZE = (width, height)
 PERSON = (48, 96)  # (width, height) of each pasted person
@@ -49,10 +55,10 @@ def _person_crops(coco_mini, count=2):
                     key=lambda a: -a["area"])[:count]
     crops = []
     for person in people:
-        x, y, w, h = (int(round(v)) for v in person["bbox"])
+        x, y, w, h = (round(v) for v in person["bbox"])
         image = np.asarray(Image.open(coco_mini / "val2017" / files[person["image_id"]]).convert("RGB"))
         crops.append(cv2.resize(image[y:y + h, x:x + w], PERSON, interpolation=cv2.INTER_AREA))
-    background_file = sorted((coco_mini / "val2017").glob("*.jpg"))[0]
+    background_file = min((coco_mini / "val2017").glob("*.jpg"))
     background = cv2.resize(np.asarray(Image.open(background_file).convert("RGB")), SIZE)
     return crops, background
 
@@ -91,7 +97,7 @@ def test_run_writes_every_frame_and_keeps_track_ids(estimator, walking_video, tm
     assert summary["frames"] == FRAMES and summary["size"] == list(SIZE)
     assert summary["frame_rate"] == pytest.approx(FRAME_RATE)
     assert _count_frames(tmp_path / "out.mp4") == FRAMES
-    capture, rate, count = open_video(tmp_path / "out.mp4")
+    capture, rate, _ = open_video(tmp_path / "out.mp4")
     assert (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))) == SIZE
     assert rate == pytest.approx(FRAME_RATE)
     capture.release()
@@ -193,3 +199,31 @@ def test_bad_options(estimator, walking_video):
         VideoKeypointDetection(estimator, smoothing="yes")
     with pytest.raises(ValueError, match="boxes has 2 entries but the video has a frame 2"):
         list(VideoKeypointDetection(estimator)(path, boxes=boxes[:2]))
+
+
+def test_bottom_up_model_frame_by_frame(walking_video, tmp_path):
+    """A tiny random associative-embedding model: no boxes; every frame's persons are the image pipeline's, with
+    distinct track ids."""
+    from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
+    from hfpose.models.associative_embedding import AssociativeEmbeddingConfig, AssociativeEmbeddingForPoseEstimation
+    from hfpose.models.hrnet import HRNetConfig
+
+    torch.manual_seed(0)
+    backbone = HRNetConfig(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
+                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+    directory = tmp_path / "ae"
+    AssociativeEmbeddingForPoseEstimation(AssociativeEmbeddingConfig(backbone_config=backbone)).save_pretrained(
+        directory)
+    # a random network's heatmaps are flat: a detection threshold of 0 lets it find (random) people
+    BottomUpPoseImageProcessor(input_size=128, detection_threshold=0.0, max_num_people=5).save_pretrained(directory)
+    bottom_up = pipeline("keypoint-detection", model=str(directory))
+    path, _ = walking_video
+    frames = list(VideoKeypointDetection(bottom_up, min_keypoints=0)(path, max_frames=3))
+    assert [frame.index for frame in frames] == [0, 1, 2]
+    for frame in frames:
+        expected = bottom_up(frame.image)
+        assert len(frame.persons) == len(expected)
+        assert [p["bbox"] for p in frame.persons] == [p["bbox"] for p in expected]
+        ids = [p["track_id"] for p in frame.persons]
+        assert len(set(ids)) == len(ids) and all(i >= 0 for i in ids)
+    assert sum(len(frame.persons) for frame in frames) > 0

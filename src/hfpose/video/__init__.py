@@ -2,7 +2,12 @@
 
 from .one_euro import OneEuroFilter, OneEuroParameters, smoothing_factor
 from .tracking import PoseTracker, box_iou, pose_oks
-from .video_keypoint_detection import VideoFrameResult, VideoKeypointDetection, is_video_source, open_video
+from .video_keypoint_detection import (
+    VideoFrameResult,
+    VideoKeypointDetection,
+    is_video_source,
+    open_video,
+)
 
 __all__ = [
     "OneEuroFilter",

@@ -128,9 +128,10 @@ class PoseTracker:
         keypoints = np.asarray(keypoints, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64)
         count = len(bboxes)
-        if keypoints.shape[:1] != (count,) or scores.shape[:1] != (count,):
-            raise ValueError(f"PoseTracker.update needs as many keypoint sets ({keypoints.shape[:1]}) and score sets "
-                             f"({scores.shape[:1]}) as boxes ({count})")
+        if keypoints.ndim != 3 or keypoints.shape[-1] != 2 or scores.shape != keypoints.shape[:2] \
+                or len(keypoints) != count:
+            raise ValueError(f"PoseTracker.update needs keypoints (N, K, 2) and scores (N, K) for N = {count} boxes; "
+                             f"got {keypoints.shape} and {scores.shape}")
         ids = np.full(count, -1, dtype=np.int64)
         previous = self._previous
         if previous is not None and count and len(previous["ids"]):
@@ -138,7 +139,7 @@ class PoseTracker:
                 similarity = box_iou(bboxes, previous["bboxes"])
             else:
                 areas = bboxes[:, 2] * bboxes[:, 3]
-                similarity = pose_oks(keypoints.reshape(count, -1, 2), areas, previous["keypoints"],
+                similarity = pose_oks(keypoints, areas, previous["keypoints"],
                                       previous["areas"], self.sigmas)
             available = previous["ids"] >= 0
             for index in range(count):
@@ -152,6 +153,6 @@ class PoseTracker:
             if int(good.sum()) >= self.min_keypoints:
                 ids[index] = self.next_id
                 self.next_id += 1
-        self._previous = {"ids": ids.copy(), "bboxes": bboxes, "keypoints": keypoints.reshape(count, -1, 2),
+        self._previous = {"ids": ids.copy(), "bboxes": bboxes, "keypoints": keypoints,
                           "areas": bboxes[:, 2] * bboxes[:, 3]}
         return ids

@@ -267,7 +267,7 @@ class VideoKeypointDetection:
         canvas = draw_keypoints(frame.image, arrays, skeleton=self.skeleton, keypoint_threshold=keypoint_threshold)
         scale = max(frame.image.shape[:2]) / 800
         for person in frame.persons:
-            x, y = (int(round(v)) for v in person["bbox"][:2])
+            x, y = (round(v) for v in person["bbox"][:2])
             cv2.putText(canvas, f"id {person['track_id']}", (x + 2, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX,
                         max(0.4, scale), (255, 255, 255), max(1, round(2 * scale)), cv2.LINE_AA)
         return canvas
