@@ -228,3 +228,14 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
     assert (ARTIFACTS / "app_image_tab.png").stat().st_size > 10_000
     assert summary["frames"] == 4 and summary["track_ids"] == [0, 1]
     assert errors == []
+
+
+def test_cli_app_help_and_a_missing_model(tmp_path, capsys):
+    from hfpose.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["app", "--help"])
+    assert exit_info.value.code == 0 and "hfpose app MODEL_DIR --port 7860" in capsys.readouterr().out
+    assert main(["app", str(tmp_path / "missing")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: cannot load the model") and "\n" not in error

@@ -276,7 +276,7 @@ def run_predict_video(args) -> int:
     jsonl = Path(args.jsonl) if args.jsonl else (output.with_suffix(".jsonl") if output is not None
                                                  else Path(args.output_dir) / f"{stem}.jsonl")
     kwargs = {"flip_test": False} if args.no_flip_test else {}
-    video = VideoKeypointDetection(_load_estimator(args), tracking=args.tracking,
+    video = VideoKeypointDetection(_load_model_or_fail(_load_estimator, args), tracking=args.tracking,
                                    tracking_threshold=args.tracking_threshold, smoothing=args.smooth,
                                    frame_rate=args.frame_rate, threshold=args.threshold, **kwargs)
     summary = video.run(source, output=output, jsonl=jsonl, boxes=_video_boxes(args), max_frames=args.max_frames,
@@ -288,10 +288,22 @@ def run_predict_video(args) -> int:
 
 def run_app(args) -> int:
     """Serve the Gradio demo page until interrupted (`hfpose.app.launch`)."""
-    from .app import launch
+    from .app import build_demo
 
-    launch(args.model_dir, host=args.host, port=args.port)
+    demo = _load_model_or_fail(build_demo, args.model_dir)
+    demo.launch(server_name=args.host, server_port=args.port, share=False, ssr_mode=False)
     return 0
+
+
+def _load_model_or_fail(load, *args):
+    """`load(*args)`, with transformers' OSError for a model that is not there turned into one line."""
+    try:
+        return load(*args)
+    except OSError as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        model = getattr(args[0], "model", args[0])
+        raise ValueError(f"cannot load the model {str(model)!r}: {str(error).splitlines()[0]}") from None
 
 
 def run_train(args) -> int:
