@@ -287,7 +287,7 @@ def run_predict_video(args) -> int:
 
 
 def run_app(args) -> int:
-    """Serve the Gradio demo page until interrupted (`hfpose.app.launch`)."""
+    """Serve the Gradio demo page (`hfpose.app.build_demo`) on HOST:PORT until interrupted; no share link."""
     from .app import build_demo
 
     demo = _load_model_or_fail(build_demo, args.model_dir)
