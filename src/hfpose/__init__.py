@@ -20,12 +20,15 @@ register_topdown_image_processor(method.config_class for method in pose_methods(
 register_bottomup_image_processor(method.config_class for method in pose_methods().values() if method.bottom_up)
 register_pipeline()
 
+from .video import VideoKeypointDetection  # noqa: E402
+
 __all__ = [
     "COCO_KEYPOINTS",
     "MPII_KEYPOINTS",
     "BottomUpPoseImageProcessor",
     "KeypointSet",
     "TopDownPoseImageProcessor",
+    "VideoKeypointDetection",
     "get_keypoint_set",
     "register_models",
     "__version__",

@@ -25,6 +25,8 @@ examples:
   hfpose convert rle_res50.pth --method rle --backbone resnet50 --dataset coco --output converted/
   hfpose push converted/ --repo-id USER/rle-res50-coco --card-results converted/eval_val2017.json
   hfpose export converted/ converted/model.onnx
+  hfpose predict outputs/demo/model walk.mp4 --output walk_pose.mp4 --smooth   # video: tracks, JSON lines
+  hfpose app outputs/demo/model --port 7860                                  # the demo page (Gradio)
 """
 
 _SUBCOMMAND_EXAMPLES = {
@@ -40,6 +42,11 @@ _SUBCOMMAND_EXAMPLES = {
             "--checkpoint-url https://download.openmmlab.com/...pth --verified-atol 1e-4",
     "export": "example:\n  hfpose export MODEL_DIR model.onnx   # dynamic batch, checked against PyTorch (1e-4)",
 }
+_SUBCOMMAND_EXAMPLES["predict"] += (
+    "\nvideo (or a webcam index such as 0): hfpose predict MODEL_DIR walk.mp4 --output walk_pose.mp4 --smooth\n"
+    "writes walk_pose.mp4 (skeletons and track ids drawn) and walk_pose.jsonl (one line per frame)")
+_SUBCOMMAND_EXAMPLES["app"] = ("example:\n  hfpose app MODEL_DIR --port 7860   # serves the demo page on "
+                               "http://127.0.0.1:7860")
 
 
 def _subparser(subparsers, name: str, help_text: str):
@@ -59,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = _subparser(subparsers, "predict", "estimate poses in images; write JSON and a drawn picture per image")
     predict.add_argument("model", help="model directory (save_pretrained) or Hub repo id")
-    predict.add_argument("images", nargs="+", help="image files")
+    predict.add_argument("images", nargs="+", help="image files, or one video file / webcam index")
     predict.add_argument("--boxes", default=None,
                          help='JSON list of COCO [x, y, w, h] person boxes (image px) for every image, e.g. '
                               '"[[50, 30, 120, 300]]"; default: the whole image (top-down models)')
@@ -71,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--threshold", type=float, default=None, help="leave out keypoints scoring below it")
     predict.add_argument("--draw-threshold", type=float, default=0.0, help="keypoint score needed to be drawn")
     predict.add_argument("--no-draw", action="store_true", help="JSON only")
+    _add_video_arguments(predict)
 
     train = _subparser(subparsers, "train", "train a model from a flat YAML recipe (hfpose's accelerate loop)")
     train.add_argument("recipe", help="recipe YAML under configs/")
@@ -115,14 +123,41 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--no-remote-code", action="store_true", help="do not upload trust_remote_code files")
     push.add_argument("--token", default=None)
     push.add_argument("--dry-run", default=None, metavar="DIR",
-                      help="write the repository's files into DIR instead of pushing")
+                      help="write the repository's files into DIR instead of pushing (with --space, the Space's "
+                           "into DIR-space)")
+    push.add_argument("--space", action="store_true",
+                      help="also publish the demo page as a Gradio Space beside the model (USER/NAME-demo)")
+    push.add_argument("--space-id", default=None, help="the Space's repo id (default: REPO_ID-demo)")
 
     export = _subparser(subparsers, "export", "export a top-down model to ONNX (dynamic batch)")
     export.add_argument("model_dir")
     export.add_argument("output", help="the .onnx file")
     export.add_argument("--opset", type=int, default=17)
     export.add_argument("--no-check", action="store_true", help="skip the onnxruntime vs PyTorch check")
+    _add_app_parser(subparsers)
     return parser
+
+
+def _add_video_arguments(predict) -> None:
+    """`hfpose predict MODEL VIDEO` options (hfpose.video.VideoKeypointDetection)."""
+    video = predict.add_argument_group("video or webcam input (a .mp4/.avi/... file, or a webcam index such as 0)")
+    video.add_argument("--output", default=None,
+                       help="annotated video (.mp4/.m4v/.mov: mp4v, .avi: MJPG, .webm: VP8); "
+                            "default OUTPUT_DIR/<stem>_pose.mp4")
+    video.add_argument("--jsonl", default=None, help="JSON lines, one per frame; default: --output with .jsonl")
+    video.add_argument("--tracking", choices=["iou", "oks"], default="iou", help="track matching (MMPose's greedy)")
+    video.add_argument("--tracking-threshold", type=float, default=0.3)
+    video.add_argument("--smooth", action="store_true", help="One-Euro smoothing (min_cutoff 1 Hz, beta 0.05, "
+                                                             "d_cutoff 1 Hz, at the video's frame rate)")
+    video.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    video.add_argument("--frame-rate", type=float, default=None, help="frames per second to assume")
+
+
+def _add_app_parser(subparsers) -> None:
+    app = _subparser(subparsers, "app", "serve the demo page of a model (Gradio: image and video tabs)")
+    app.add_argument("model_dir", help="model directory (save_pretrained) or Hub repo id")
+    app.add_argument("--host", default="127.0.0.1")
+    app.add_argument("--port", type=int, default=None, help="default: Gradio's first free port from 7860")
 
 
 # ------------------------------------------------------------------------------------------------- subcommands
@@ -175,6 +210,10 @@ def run_predict(args) -> int:
     from PIL import Image
     from tqdm.auto import tqdm
 
+    from .video import is_video_source
+
+    if any(is_video_source(source) for source in args.images):
+        return run_predict_video(args)
     missing = [image for image in args.images if not Path(image).is_file()]
     if missing:
         raise FileNotFoundError(f"no such image file(s): {missing}")
@@ -208,6 +247,64 @@ def run_predict(args) -> int:
             Image.fromarray(drawn).save(output_dir / f"{stem}_pose.png")
         print(f"{image_path}: {len(persons)} person(s) -> {output_dir / (stem + '.json')}")
     return 0
+
+
+def _video_boxes(args):
+    """`--boxes`: the same boxes on every frame; `--boxes-file`: JSON {frame index: boxes} or a list per frame."""
+    if args.boxes is not None and args.boxes_file is not None:
+        raise ValueError("give --boxes or --boxes-file, not both")
+    if args.boxes is not None:
+        boxes = _boxes_for(args, [None])[0]
+        return lambda index: boxes
+    if args.boxes_file is not None:
+        table = json.loads(Path(args.boxes_file).read_text())
+        if isinstance(table, dict):
+            return {int(key): value for key, value in table.items()}
+        return table
+    return None
+
+
+def run_predict_video(args) -> int:
+    """One video file or webcam: the annotated video and the JSON lines (`hfpose.video.VideoKeypointDetection`)."""
+    from .video import VideoKeypointDetection, open_video
+
+    if len(args.images) != 1:
+        raise ValueError(f"give one video (or webcam index) per call, without images; got {args.images}")
+    source = args.images[0]
+    open_video(source)[0].release()  # a bad path / unreadable file / closed webcam fails before the model loads
+    stem = f"webcam{source}" if str(source).isdigit() else Path(source).stem
+    output = None if args.no_draw else Path(args.output or Path(args.output_dir) / f"{stem}_pose.mp4")
+    jsonl = Path(args.jsonl) if args.jsonl else (output.with_suffix(".jsonl") if output is not None
+                                                 else Path(args.output_dir) / f"{stem}.jsonl")
+    kwargs = {"flip_test": False} if args.no_flip_test else {}
+    video = VideoKeypointDetection(_load_model_or_fail(_load_estimator, args), tracking=args.tracking,
+                                   tracking_threshold=args.tracking_threshold, smoothing=args.smooth,
+                                   frame_rate=args.frame_rate, threshold=args.threshold, **kwargs)
+    summary = video.run(source, output=output, jsonl=jsonl, boxes=_video_boxes(args), max_frames=args.max_frames,
+                        progress=True, draw_threshold=args.draw_threshold)
+    print(f"{source}: {summary['frames']} frame(s), {len(summary['track_ids'])} track(s) -> "
+          + ", ".join(str(p) for p in (summary["output"], summary["jsonl"]) if p))
+    return 0
+
+
+def run_app(args) -> int:
+    """Serve the Gradio demo page (`hfpose.app.build_demo`) on HOST:PORT until interrupted; no share link."""
+    from .app import build_demo
+
+    demo = _load_model_or_fail(build_demo, args.model_dir)
+    demo.launch(server_name=args.host, server_port=args.port, share=False, ssr_mode=False)
+    return 0
+
+
+def _load_model_or_fail(load, *args):
+    """`load(*args)`, with transformers' OSError for a model that is not there turned into one line."""
+    try:
+        return load(*args)
+    except OSError as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        model = getattr(args[0], "model", args[0])
+        raise ValueError(f"cannot load the model {str(model)!r}: {str(error).splitlines()[0]}") from None
 
 
 def run_train(args) -> int:
@@ -271,14 +368,27 @@ def run_push(args) -> int:
     from .hub.push import prepare_upload, push_to_hub
 
     source = _push_source(args)
+    if args.space and args.no_remote_code:
+        raise ValueError("--space needs the remote code (the Space loads the model without hfpose); drop "
+                         "--no-remote-code")
     if args.dry_run:
         files = prepare_upload(args.model_dir, args.dry_run, args.repo_id, card_results=args.card_results,
                                source=source, remote_code=not args.no_remote_code)
         print("\n".join(files))
+        if args.space:
+            from .hub.space import write_space
+
+            space_dir = Path(f"{Path(args.dry_run)}-space")
+            print("\n".join(str(space_dir / name) for name in write_space(space_dir, args.repo_id)))
         return 0
     info = push_to_hub(args.model_dir, args.repo_id, private=args.private, card_results=args.card_results,
                        source=source, remote_code=not args.no_remote_code, token=args.token)
     print(f"pushed {args.model_dir} to {getattr(info, 'commit_url', args.repo_id)}")
+    if args.space:
+        from .hub.space import push_space
+
+        info = push_space(args.repo_id, space_id=args.space_id, private=args.private, token=args.token)
+        print(f"pushed the demo Space to {getattr(info, 'commit_url', args.space_id)}")
     return 0
 
 
@@ -292,6 +402,7 @@ def run_export(args) -> int:
 
 _RUNNERS = {"predict": run_predict, "train": run_train, "evaluate": run_evaluate, "convert": run_convert,
             "push": run_push, "export": run_export}
+_RUNNERS["app"] = run_app
 
 
 def main(argv: list[str] | None = None) -> int:
