@@ -26,6 +26,7 @@ LAYERS = (
     ),
     ("inference", ("hfpose.onnx_export", "hfpose.inference", "hfpose.pipelines", "hfpose.onnx")),
     ("training", ("hfpose.training",)),
+    ("applications", ("hfpose.video", "hfpose.app")),
     ("hub", ("hfpose.hub",)),
     ("cli", ("hfpose.cli",)),
 )
