@@ -26,10 +26,10 @@ VITPOSE_STYLE_NAMES = ["Nose", "L_Eye", "R_Eye", "L_Ear", "R_Ear", "L_Shoulder",
                        "L_Wrist", "R_Wrist", "L_Hip", "R_Hip", "L_Knee", "R_Knee", "L_Ankle", "R_Ankle"]
 
 
-def _vitpose_dir(directory, names):
+def _vitpose_dir(directory, names, **backbone_kwargs):
     torch.manual_seed(0)
     backbone = VitPoseBackboneConfig(image_size=[64, 48], patch_size=[16, 16], hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=37, out_indices=[2])
+                                     num_attention_heads=2, intermediate_size=37, out_indices=[2], **backbone_kwargs)
     model = VitPoseForPoseEstimation(VitPoseConfig(backbone_config=backbone, id2label=dict(enumerate(names)))).eval()
     model.save_pretrained(directory)
     VitPoseImageProcessorPil(size={"height": 64, "width": 48}).save_pretrained(directory)
@@ -110,15 +110,15 @@ def test_vitpose_output_format_equals_hfpose_models(vitpose_dir, rle_dir, ae_dir
     assert _shape(bottom_up[:1])[0]["keypoints"] == _shape(vitpose[:1])[0]["keypoints"]
 
 
-def _direct(model_dir, image, boxes, flip_pairs=None):
+def _direct(model_dir, image, boxes, flip_pairs=None, **forward_kwargs):
     model = VitPoseForPoseEstimation.from_pretrained(model_dir).eval()
     processor = VitPoseImageProcessorPil.from_pretrained(model_dir)
     boxes = np.asarray(boxes, dtype=np.float32).tolist()  # the task's boxes are float32 (as hfpose's processor)
     inputs = processor(images=[image], boxes=[boxes], return_tensors="pt")
     with torch.inference_mode():
-        outputs = model(inputs["pixel_values"])
+        outputs = model(inputs["pixel_values"], **forward_kwargs)
         if flip_pairs is not None:  # VitPose's own flip-back (its decoder's `flip_pairs` argument)
-            flipped = model(inputs["pixel_values"].flip(-1), flip_pairs=flip_pairs)
+            flipped = model(inputs["pixel_values"].flip(-1), flip_pairs=flip_pairs, **forward_kwargs)
             outputs.heatmaps = 0.5 * (outputs.heatmaps + flipped.heatmaps)
     return processor.post_process_pose_estimation(outputs, boxes=[boxes])[0]
 
@@ -195,3 +195,18 @@ def test_vitpose_flip_test_without_pairs_names_the_fix(tmp_path, val_image):
     assert len(estimator(str(path), boxes=boxes[:1])[0]["keypoints"]) == 17  # no flip test: fine
     with pytest.raises(ValueError, match="flip_test=True needs the left/right keypoint pairs"):
         estimator(str(path), boxes=boxes[:1], flip_test=True)
+
+
+def test_vitpose_plus_gets_the_coco_expert(tmp_path, val_image):
+    # VitPose+ (mixture-of-experts MLPs) needs `dataset_index`; the task gives every crop expert 0 (COCO body).
+    directory = _vitpose_dir(tmp_path / "plus", COCO_NAMES, num_experts=2, part_features=8)
+    path, boxes = val_image
+    persons = pipeline("keypoint-detection", model=str(directory))(str(path), boxes=boxes)
+    expected = _direct(directory, Image.open(path).convert("RGB"), boxes,
+                       dataset_index=torch.zeros(len(boxes), dtype=torch.long))
+    other_expert = _direct(directory, Image.open(path).convert("RGB"), boxes,
+                           dataset_index=torch.ones(len(boxes), dtype=torch.long))
+    for person, reference, other in zip(persons, expected, other_expert):
+        xy = np.array([[k["x"], k["y"]] for k in person["keypoints"]])
+        np.testing.assert_allclose(xy, reference["keypoints"].numpy(), atol=1e-3)
+        assert not np.allclose(reference["scores"].numpy(), other["scores"].numpy())  # the expert matters

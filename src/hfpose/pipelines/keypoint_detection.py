@@ -28,7 +28,13 @@ import numpy as np
 import torch
 from transformers import Pipeline
 
-from .processor_contract import foreign_flip_indices, foreign_keypoint_names, is_hfpose_processor, post_process_foreign
+from .processor_contract import (
+    foreign_flip_indices,
+    foreign_forward_inputs,
+    foreign_keypoint_names,
+    is_hfpose_processor,
+    post_process_foreign,
+)
 
 __all__ = ["KeypointDetectionPipeline", "register_pipeline"]
 
@@ -160,11 +166,16 @@ class KeypointDetectionPipeline(Pipeline):
         pixel_values = inputs["pixel_values"].to(self.device, dtype=self.model.dtype)
         count = pixel_values.shape[0]
         if flip_test:
-            outputs = self.forward_model(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
+            pixel_values = torch.cat([pixel_values, pixel_values.flip(-1)])
+            outputs = self.forward_model(pixel_values=pixel_values, **self._foreign_inputs(pixel_values))
             main, flipped = _split_outputs(outputs, count)
         else:
-            main, flipped = self.forward_model(pixel_values=pixel_values), None
+            main, flipped = self.forward_model(pixel_values=pixel_values, **self._foreign_inputs(pixel_values)), None
         return {**model_inputs, "outputs": main, "outputs_flipped": flipped}
+
+    def _foreign_inputs(self, pixel_values: torch.Tensor) -> dict:
+        """Forward inputs besides ``pixel_values`` of other libraries' models (VitPose+'s ``dataset_index``)."""
+        return {} if is_hfpose_processor(self.image_processor) else foreign_forward_inputs(self.model, pixel_values)
 
     def postprocess(self, model_outputs: dict, threshold: float | None = None) -> list[dict]:
         if model_outputs["outputs"] is None:

@@ -5,7 +5,8 @@ any top-down ``*ForPoseEstimation`` whose image processor follows VitPose's cont
 
 - ``processor(images=[image], boxes=[boxes], return_tensors="pt")``: ``boxes`` COCO ``[x, y, w, h]`` in image
   pixels; returns ``pixel_values`` ``(P, C, h, w)``, one crop per box, in box order;
-- ``model(pixel_values=...)``: an output whose ``heatmaps`` is ``(P, K, H, W)``;
+- ``model(pixel_values=...)``: an output whose ``heatmaps`` is ``(P, K, H, W)`` (VitPose+ also gets its
+  ``dataset_index``, see `foreign_forward_inputs`);
 - ``processor.post_process_pose_estimation(outputs, boxes=[boxes])``: one list per image of one dict per box with
   ``keypoints`` ``(K, 2)`` (x, y) in image pixels and ``scores`` ``(K,)``.
 
@@ -26,7 +27,13 @@ import torch
 from ..codecs.flip import flip_heatmaps
 from ..keypoints import flip_indices_from_names
 
-__all__ = ["foreign_flip_indices", "foreign_keypoint_names", "is_hfpose_processor", "post_process_foreign"]
+__all__ = [
+    "foreign_flip_indices",
+    "foreign_forward_inputs",
+    "foreign_keypoint_names",
+    "is_hfpose_processor",
+    "post_process_foreign",
+]
 
 
 def is_hfpose_processor(image_processor) -> bool:
@@ -72,6 +79,19 @@ def foreign_flip_indices(config, image_processor) -> list[int] | None:
         return flip_indices_from_names(names)
     except ValueError:
         return None
+
+
+def foreign_forward_inputs(model, pixel_values: torch.Tensor) -> dict:
+    """Inputs besides ``pixel_values`` that a foreign model's forward needs.
+
+    VitPose+ (a mixture-of-experts backbone, ``backbone_config.num_experts > 1``) needs ``dataset_index`` (which
+    expert MLP each crop uses): 0 for every crop, the COCO-body expert (the VitPose+ model cards: "0 is the best for
+    human pose estimation"). Nothing for other models.
+    """
+    backbone_config = getattr(getattr(model, "config", None), "backbone_config", None)
+    if getattr(backbone_config, "num_experts", 1) > 1:
+        return {"dataset_index": torch.zeros(pixel_values.shape[0], dtype=torch.long, device=pixel_values.device)}
+    return {}
 
 
 def post_process_foreign(image_processor, outputs, outputs_flipped, boxes: np.ndarray, flip_indices) -> list[dict]:
