@@ -3,8 +3,9 @@
 
 The mixins are not in the transformers wheel. `scripts/fetch_transformers_tests.py` (run by `make install`) extracts
 the top-level ``tests/*.py`` of the pinned transformers' PyPI source distribution as the package
-``transformers_tests``; this conftest puts it on `sys.path` and fails the run, saying how to fetch it, when it is
-absent (each test file here then collects as one failing test, the rest of the suite runs). The sdist lacks four modules those files import; minimal stand-ins are installed here:
+``transformers_tests``; this conftest puts it on `sys.path`. When it is absent (or `parameterized`, which the mixins
+import, is not installed), each test file here collects as one failing test that says how to fix it, and the rest
+of the suite runs. The sdist lacks four modules those files import; minimal stand-ins are installed here:
 
 - ``exporters.test_export.ExportTesterMixin`` (a base of `ModelTesterMixin`): an empty mixin, so transformers'
   export tests (dynamo/ONNX/OpenVINO/ExecuTorch/TensorRT drivers, their own test module upstream) do not run here;
@@ -12,8 +13,8 @@ absent (each test file here then collects as one failing test, the rest of the s
 - ``generation.test_utils.GenerationTesterMixin``: an empty class (no hfpose model generates; `ModelTesterMixin`
   only checks that non-generative models do not inherit it).
 - ``fetch_hub_objects_for_ci.url_to_local_path`` (from the repository's ``utils/``, imported by
-  `test_image_processing_common`): raises, as hfpose's tests never reach the Hub; the mixin tests that load Hub
-  images are opted out in the test file.
+  `test_image_processing_common`): raises, as hfpose's tests never reach the Hub; the only mixin tests that load
+  Hub images compare two backends, and skip themselves for processors with one (hfpose's).
 - ``utils.test_configuration_utils.config_common_kwargs``: non-default values for every field of
   `PreTrainedConfig` that a config takes as a keyword (read from the dataclass, not copied), used by
   `ConfigTester.check_config_arguments_init`.
@@ -94,7 +95,11 @@ def _install_standins() -> None:
 
 
 TESTS_ROOT, FETCHED = _find_tests()
-if FETCHED:
+# The mixins import `parameterized` (a dev dependency of hfpose, in setup.cfg and the lock).
+MISSING = (f"transformers' common tests are not in {TESTS_ROOT}; {FETCH_HINT}" if not FETCHED
+           else None if importlib.util.find_spec("parameterized") is not None
+           else "transformers' common tests import `parameterized`, a dev dependency: run `make install`")
+if MISSING is None:
     if str(TESTS_ROOT) not in sys.path:
         sys.path.insert(0, str(TESTS_ROOT))
     _install_standins()
@@ -107,7 +112,7 @@ def pytest_configure(config):
 
 class _MissingTests(pytest.Item):
     def runtest(self):
-        pytest.fail(f"transformers' common tests are not in {TESTS_ROOT}; {FETCH_HINT}", pytrace=False)
+        pytest.fail(MISSING, pytrace=False)
 
     def reportinfo(self):
         return self.path, None, self.name
@@ -119,6 +124,6 @@ class _MissingTestsModule(pytest.File):
 
 
 def pytest_pycollect_makemodule(module_path, parent):
-    if not FETCHED:
+    if MISSING is not None:
         return _MissingTestsModule.from_parent(parent, path=module_path)
     return None

@@ -1,7 +1,9 @@
-"""transformers' `ModelTesterMixin`, `ConfigTester` and `BackboneTesterMixin` on every hfpose model class.
+"""transformers' `ModelTesterMixin` and `ConfigTester` on every hfpose model class, `BackboneTesterMixin` on its two
+backbones.
 
 Tiny configs (ResNet depths (1, 1, 1, 1) or a 4-8-16-32 HRNet, 64x48 or 64x64 input, 4 or 17 keypoints). Each test
-the mixins run and hfpose opts out of is listed in `OPT_OUTS` with its reason; everything else runs (see the conftest
+the mixins run and hfpose opts out of is listed in `OPT_OUTS` (all models), a class's `opt_outs`, or
+`BACKBONE_OPT_OUTS`, with its reason; everything else runs (see the conftest
 for how the mixins are fetched).
 """
 
@@ -278,3 +280,43 @@ class PoseMobileNetV2BackboneModelTest(HfposeModelTestMixin, unittest.TestCase):
     training_targets = None
     common_properties = ["num_channels"]
     opt_outs = {"test_training": BACKBONE_HAS_NO_LOSS}
+
+
+class _BackboneTests(BackboneTesterMixin):
+    """transformers' `BackboneTesterMixin` on hfpose's two backbones (their `ModelTesterMixin` run is above)."""
+
+    has_attentions = False
+
+    def setUp(self):
+        self.model_tester = PoseModelTester(self, type(self).config_factory, image_size=self.image_size)
+
+
+BACKBONE_OPT_OUTS = {
+    "test_config": (
+        "asserts stage names `stem, stage1..N`; hfpose's follow MMPose's layout so `out_features` name MMPose's "
+        "outputs (HRNet: stem, stage1, branch1-4; MobileNetV2: stem, layer1-7, conv2). The rest of the mixin, "
+        "out_features/out_indices selection included, runs on those names"
+    ),
+}
+
+
+def _backbone_opt_out(cls):
+    for name, reason in BACKBONE_OPT_OUTS.items():
+        setattr(cls, name, unittest.skip(reason)(getattr(cls, name)))
+    return cls
+
+
+@_backbone_opt_out
+class HRNetBackboneCommonTest(_BackboneTests, unittest.TestCase):
+    all_model_classes = (HRNetBackbone,)
+    config_class = HRNetConfig
+    config_factory = staticmethod(lambda: HRNetConfig(**TINY_HRNET))
+    image_size = (64, 64)
+
+
+@_backbone_opt_out
+class PoseMobileNetV2BackboneCommonTest(_BackboneTests, unittest.TestCase):
+    all_model_classes = (PoseMobileNetV2Backbone,)
+    config_class = PoseMobileNetV2Config
+    config_factory = staticmethod(lambda: PoseMobileNetV2Config(widen_factor=0.25, last_channels=40))
+    image_size = (64, 48)
