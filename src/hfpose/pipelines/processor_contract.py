@@ -36,12 +36,14 @@ __all__ = [
 ]
 
 
-def is_hfpose_processor(image_processor) -> bool:
-    """Whether the pipeline's processor is one of hfpose's (which take ``center``/``scale``/``outputs_flipped``)."""
-    from ..image_processing_bottomup import BottomUpPoseImageProcessor
-    from ..image_processing_topdown import TopDownPoseImageProcessor
+HFPOSE_PROCESSORS = ("TopDownPoseImageProcessor", "BottomUpPoseImageProcessor")
 
-    return isinstance(image_processor, (TopDownPoseImageProcessor, BottomUpPoseImageProcessor))
+
+def is_hfpose_processor(image_processor) -> bool:
+    """Whether the pipeline's processor is one of hfpose's (which take ``center``/``scale``/``outputs_flipped``), or a
+    subclass. By class name, as `KeypointDetectionPipeline.is_bottom_up`: a `trust_remote_code` copy of hfpose's
+    processor (`hfpose.hub.remote_code`) is another class object with the same name."""
+    return any(cls.__name__ in HFPOSE_PROCESSORS for cls in type(image_processor).__mro__)
 
 
 def foreign_keypoint_names(config, num_keypoints: int) -> list[str]:
