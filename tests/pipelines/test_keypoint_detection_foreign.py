@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 from transformers import VitPoseBackboneConfig, VitPoseConfig, VitPoseForPoseEstimation, pipeline
 from transformers.models.vitpose.image_processing_pil_vitpose import VitPoseImageProcessorPil
+from transformers.models.vitpose.modeling_vitpose import flip_back as vitpose_flip_back
 
 import hfpose
 from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
@@ -115,11 +116,14 @@ def _direct(model_dir, image, boxes, flip_pairs=None, **forward_kwargs):
     processor = VitPoseImageProcessorPil.from_pretrained(model_dir)
     boxes = np.asarray(boxes, dtype=np.float32).tolist()  # the task's boxes are float32 (as hfpose's processor)
     inputs = processor(images=[image], boxes=[boxes], return_tensors="pt")
+    pixel_values = inputs["pixel_values"]
     with torch.inference_mode():
-        outputs = model(inputs["pixel_values"], **forward_kwargs)
-        if flip_pairs is not None:  # VitPose's own flip-back (its decoder's `flip_pairs` argument)
-            flipped = model(inputs["pixel_values"].flip(-1), flip_pairs=flip_pairs, **forward_kwargs)
-            outputs.heatmaps = 0.5 * (outputs.heatmaps + flipped.heatmaps)
+        if flip_pairs is None:
+            outputs = model(pixel_values, **forward_kwargs)
+        else:  # crops and mirrored crops in one batch (as the task: same float path), VitPose's own flip-back
+            outputs = model(torch.cat([pixel_values, pixel_values.flip(-1)]), **forward_kwargs)
+            main, mirrored = outputs.heatmaps.split(len(pixel_values))
+            outputs.heatmaps = 0.5 * (main + vitpose_flip_back(mirrored, flip_pairs))
     return processor.post_process_pose_estimation(outputs, boxes=[boxes])[0]
 
 
