@@ -46,10 +46,24 @@ def as_image_list(images) -> tuple[list, bool]:
     return [images], True
 
 
-def load_rgb_image(image, index: int, input_data_format=None) -> np.ndarray:
-    """Any supported image → ``(H, W, 3)`` RGB, uint8 (or float32 in ``[0, 255]`` for float input)."""
+def load_rgb_image(image, index: int, input_data_format=None, convert_rgb: bool | None = True) -> np.ndarray:
+    """Any supported image → ``(H, W, 3)`` RGB, uint8 (or float32 in ``[0, 255]`` for float input).
+
+    With ``convert_rgb=False`` (a processor's ``do_convert_rgb=False``) nothing is converted: an image that is not
+    already 3-channel RGB raises.
+
+    Raises:
+        ValueError: with ``convert_rgb=False``, an image with other than 3 channels (names ``images[i]`` and the fix).
+    """
     if isinstance(image, (str, os.PathLike)):
         image = _open_image_file(image, index)
+    if convert_rgb is False:
+        channels = _channel_count(image, input_data_format)
+        if channels != 3:
+            raise ValueError(
+                f"images[{index}] has {channels} channel(s) and do_convert_rgb=False; the pose models take RGB: pass "
+                "do_convert_rgb=True (grayscale is repeated, alpha dropped) or a 3-channel RGB image"
+            )
     if isinstance(image, Image.Image):
         if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
             array = np.asarray(image)
@@ -65,6 +79,23 @@ def load_rgb_image(image, index: int, input_data_format=None) -> np.ndarray:
             "a torch tensor or a file path"
         )
     return _to_rgb(array, index, input_data_format)
+
+
+def _channel_count(image, input_data_format=None) -> int | None:
+    """Channels of an image as given (PIL: its bands; arrays: as `_to_rgb` reads the layout); None if unknown."""
+    if isinstance(image, Image.Image):
+        return len(image.getbands())
+    shape = getattr(image, "shape", None)
+    if shape is None or len(shape) not in (2, 3):
+        return None  # `_to_rgb` names the bad shape
+    if len(shape) == 2:
+        return 1
+    channels_first = (
+        input_data_format in (ChannelDimension.FIRST, "channels_first")
+        if input_data_format is not None
+        else shape[-1] not in (1, 2, 3, 4) and shape[0] in (1, 2, 3, 4)
+    )
+    return int(shape[0] if channels_first else shape[-1])
 
 
 def _open_image_file(path, index: int) -> Image.Image:

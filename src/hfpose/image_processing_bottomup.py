@@ -406,7 +406,8 @@ class BottomUpPoseImageProcessor(PilBackend):
 
     def _preprocess_image_like_inputs(self, images, input_data_format=None, **kwargs) -> BatchFeature:
         image_list, _ = _as_image_list(images)
-        arrays = [_load_image(image, index, input_data_format) for index, image in enumerate(image_list)]
+        convert_rgb = kwargs.get("do_convert_rgb", True)
+        arrays = [_load_image(image, index, input_data_format, convert_rgb) for index, image in enumerate(image_list)]
         return self._preprocess(arrays, **kwargs)
 
     def _preprocess(

@@ -189,7 +189,7 @@ class TopDownPoseImageProcessor(PilBackend):
                 1-4 and the last axis is not); uint8 is used as is, uint16 is scaled to 8 bit as
                 ``round(x * 255 / 65535)``, floats must lie in ``[0, 1]`` (multiplied by 255, not quantized), other
                 integer arrays must lie in ``[0, 255]``. Grayscale becomes RGB (channel repeated), RGBA/LA lose
-                alpha (no compositing). Paths and http(s) URLs are decoded with PIL, EXIF orientation applied (as
+                alpha (no compositing); with ``do_convert_rgb=False`` a non-RGB image raises instead. Paths and http(s) URLs are decoded with PIL, EXIF orientation applied (as
                 OpenCV's ``imread`` does). A 4-D array is a batch of images.
             boxes (`list[list[list[float]]]` or `np.ndarray`, *optional*):
                 Per image a ``(num_boxes, 4)`` array-like of COCO ``[x, y, w, h]`` boxes in image pixels (a single
@@ -222,7 +222,8 @@ class TopDownPoseImageProcessor(PilBackend):
 
     def _preprocess_image_like_inputs(self, images, boxes=None, input_data_format=None, **kwargs) -> BatchFeature:
         image_list, single = _as_image_list(images)
-        arrays = [_load_image(image, index, input_data_format) for index, image in enumerate(image_list)]
+        convert_rgb = kwargs.get("do_convert_rgb", True)
+        arrays = [_load_image(image, index, input_data_format, convert_rgb) for index, image in enumerate(image_list)]
         box_lists = _normalize_boxes(boxes, len(arrays), single)
         return self._preprocess(arrays, boxes=box_lists, **kwargs)
 

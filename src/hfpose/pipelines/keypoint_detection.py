@@ -9,6 +9,11 @@ pipeline (its "person" detections above ``detector_threshold``), else the whole 
 Bottom-up models (a `BottomUpPoseImageProcessor`): the whole image goes through the network and associative-embedding
 grouping finds every person; ``boxes`` and ``detector`` are not used.
 
+Other libraries' top-down models (transformers' `VitPoseForPoseEstimation`, or any model whose image processor
+follows VitPose's ``boxes=`` / ``post_process_pose_estimation`` contract) go through the same steps with the same
+output; see `hfpose.pipelines.processor_contract` and ``docs/architecture.md``. Their flip test is off unless asked
+(``flip_test=True``), as their processors have none.
+
 Output, per image: a list of persons ``{"score": float, "bbox": [x, y, w, h], "keypoints": [{"label", "x", "y",
 "score"}, ...]}`` with ``x, y`` in image pixels. The top-down person score is the box score (1 for given boxes, the
 detector's score otherwise) times the mean keypoint score, as MMPose's ``bbox_keypoint`` rescoring without its 0.2
@@ -22,6 +27,14 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import Pipeline
+
+from .processor_contract import (
+    foreign_flip_indices,
+    foreign_forward_inputs,
+    foreign_keypoint_names,
+    is_hfpose_processor,
+    post_process_foreign,
+)
 
 __all__ = ["KeypointDetectionPipeline", "register_pipeline"]
 
@@ -153,16 +166,21 @@ class KeypointDetectionPipeline(Pipeline):
         pixel_values = inputs["pixel_values"].to(self.device, dtype=self.model.dtype)
         count = pixel_values.shape[0]
         if flip_test:
-            outputs = self.forward_model(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
+            pixel_values = torch.cat([pixel_values, pixel_values.flip(-1)])
+            outputs = self.forward_model(pixel_values=pixel_values, **self._foreign_inputs(pixel_values))
             main, flipped = _split_outputs(outputs, count)
         else:
-            main, flipped = self.forward_model(pixel_values=pixel_values), None
+            main, flipped = self.forward_model(pixel_values=pixel_values, **self._foreign_inputs(pixel_values)), None
         return {**model_inputs, "outputs": main, "outputs_flipped": flipped}
+
+    def _foreign_inputs(self, pixel_values: torch.Tensor) -> dict:
+        """Forward inputs besides ``pixel_values`` of other libraries' models (VitPose+'s ``dataset_index``)."""
+        return {} if is_hfpose_processor(self.image_processor) else foreign_forward_inputs(self.model, pixel_values)
 
     def postprocess(self, model_outputs: dict, threshold: float | None = None) -> list[dict]:
         if model_outputs["outputs"] is None:
             return []
-        names = _keypoint_names(self.model.config)
+        names = _keypoint_names(self.model.config) if is_hfpose_processor(self.image_processor) else None
         if model_outputs["kind"] == "bottomup":
             inputs = model_outputs["inputs"]
             extra = {key: inputs[key] for key in inputs if key != "pixel_values"}
@@ -172,10 +190,16 @@ class KeypointDetectionPipeline(Pipeline):
             return [_format_person(p, float(p["score"]), p["bbox"], names, threshold) for p in persons]
         inputs = model_outputs["inputs"]
         boxes = model_outputs["boxes"]
-        persons = self.image_processor.post_process_pose_estimation(
-            model_outputs["outputs"], boxes=[boxes.tolist()], outputs_flipped=model_outputs["outputs_flipped"],
-            center=np.asarray(inputs["center"]), scale=np.asarray(inputs["scale"]),
-        )[0]
+        if not is_hfpose_processor(self.image_processor):  # transformers' VitPose & co: pipelines/processor_contract.py
+            outputs, flipped = model_outputs["outputs"], model_outputs["outputs_flipped"]
+            flip_indices = foreign_flip_indices(self.model.config, self.image_processor) if flipped else None
+            persons = post_process_foreign(self.image_processor, outputs, flipped, boxes, flip_indices)
+            names = foreign_keypoint_names(self.model.config, len(persons[0]["scores"]))
+        else:
+            persons = self.image_processor.post_process_pose_estimation(
+                model_outputs["outputs"], boxes=[boxes.tolist()], outputs_flipped=model_outputs["outputs_flipped"],
+                center=np.asarray(inputs["center"]), scale=np.asarray(inputs["scale"]),
+            )[0]
         results = []
         for person, box, box_score in zip(persons, boxes, model_outputs["box_scores"]):
             scores = np.asarray(person["scores"], dtype=np.float64)

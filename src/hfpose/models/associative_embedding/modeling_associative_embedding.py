@@ -131,7 +131,9 @@ class AssociativeEmbeddingPreTrainedModel(PreTrainedModel):
 
     config: AssociativeEmbeddingConfig
     config_class = AssociativeEmbeddingConfig
-    base_model_prefix = "backbone"
+    # Not "backbone": `model.base_model` would then be the HRNet backbone, whose config is not this model's, so
+    # saving it and loading that into this class gives a default w32 config. As VitPose, no separate base model.
+    base_model_prefix = "associative_embedding"
     main_input_name = "pixel_values"
     input_modalities = ("image",)
 
@@ -175,6 +177,9 @@ class AssociativeEmbeddingForPoseEstimation(AssociativeEmbeddingPreTrainedModel)
             ValueError: bad `pixel_values` shape or inconsistent targets (see `compute_bottomup_loss`).
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
+        output_hidden_states = (
+            output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        )
         backbone_outputs = self.backbone(pixel_values, output_hidden_states=output_hidden_states, return_dict=True)
         features = backbone_outputs.feature_maps[self.backbone.out_features.index("branch1")]
         output = self.final_layer(features)

@@ -23,10 +23,11 @@ __all__ = ["DeepPoseConfig", "init_topdown_keypoint_metadata", "RESNET50_BACKBON
 RESNET50_BACKBONE_SPEC = SubConfigSpec(config_class=AutoConfig, model_type="resnet", init_kwargs={"out_indices": [4]})
 
 
-def init_topdown_keypoint_metadata(config) -> None:
+def init_topdown_keypoint_metadata(config, num_labels: int | None = None) -> None:
     """Fill and validate the keypoint metadata of a top-down config, in place (call before `super().__post_init__`).
 
-    * `id2label` defaults to the names of `config.dataset` ("coco" / "mpii"), so `num_labels == K`;
+    * `id2label` defaults to the names of `config.dataset` ("coco" / "mpii"), so `num_labels == K`, or, given
+      `num_labels` (the keyword every transformers config takes), to `num_labels` unnamed keypoints;
     * `flip_indices` defaults to the dataset's (or, for custom names, to swapping `left_*` / `right_*`);
     * `skeleton` defaults to the dataset's (empty for custom names);
     * `input_size` becomes a `[width, height]` list of two positive ints.
@@ -40,6 +41,8 @@ def init_topdown_keypoint_metadata(config) -> None:
         raise ValueError(f"input_size must be [width, height] with two positive ints, got {config.input_size!r}")
     config.input_size = input_size
 
+    if config.id2label is None and num_labels is not None:
+        config.id2label = {index: f"LABEL_{index}" for index in range(int(num_labels))}
     if config.id2label is None:
         keypoint_set = get_keypoint_set(config.dataset)  # ValueError for an unknown dataset
         config.id2label = keypoint_set.id2label
@@ -108,7 +111,7 @@ class DeepPoseConfig(PreTrainedConfig):
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self)
+        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
         if self.smooth_l1_beta < 0:
             raise ValueError(f"smooth_l1_beta must be >= 0, got {self.smooth_l1_beta}")
         super().__post_init__(**kwargs)

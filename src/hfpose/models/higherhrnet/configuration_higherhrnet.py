@@ -61,7 +61,7 @@ class HigherHRNetConfig(BottomUpConfigMixin, PreTrainedConfig):
     def __post_init__(self, **kwargs):
         self.input_size = list(self.input_size)
         self.heatmap_loss_factors = [float(v) for v in self.heatmap_loss_factors]
-        self._set_keypoint_metadata()
+        self._set_keypoint_metadata(kwargs.get("num_labels"))
         self._resolve_backbone_config()
         super().__post_init__(**kwargs)
 

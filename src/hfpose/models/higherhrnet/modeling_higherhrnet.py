@@ -40,7 +40,9 @@ class HigherHRNetPreTrainedModel(PreTrainedModel):
 
     config: HigherHRNetConfig
     config_class = HigherHRNetConfig
-    base_model_prefix = "backbone"
+    # Not "backbone": `model.base_model` would then be the HRNet backbone, whose config is not this model's, so
+    # saving it and loading that into this class gives a default w32 config. As VitPose, no separate base model.
+    base_model_prefix = "higherhrnet"
     main_input_name = "pixel_values"
     input_modalities = ("image",)
 
@@ -104,6 +106,9 @@ class HigherHRNetForPoseEstimation(HigherHRNetPreTrainedModel):
             ValueError: bad `pixel_values` shape or inconsistent targets (see `compute_bottomup_loss`).
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
+        output_hidden_states = (
+            output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states
+        )
         backbone_outputs = self.backbone(pixel_values, output_hidden_states=output_hidden_states, return_dict=True)
         features = backbone_outputs.feature_maps[self.backbone.out_features.index("branch1")]
 

@@ -82,7 +82,7 @@ class IPRConfig(PreTrainedConfig):
     init_std: float = 0.001
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self)
+        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
         validate_integral_head_config(self)
         super().__post_init__(**kwargs)
 

@@ -53,7 +53,7 @@ class RLEConfig(PreTrainedConfig):
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self)
+        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
         if self.q_distribution not in ("laplace", "gaussian"):
             raise ValueError(f"q_distribution must be 'laplace' or 'gaussian', got {self.q_distribution!r}")
         if self.flow_num_layers <= 0 or self.flow_hidden_size <= 0:
