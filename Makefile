@@ -42,6 +42,7 @@ $(STAMP): $(LOCK) setup.cfg pyproject.toml | system-deps
 	$(PY) -m pip install -q -r $(LOCK)
 	$(VENV)/bin/pip-sync -q $(LOCK)
 	$(PY) -m pip install -q --no-deps -e .
+	$(PY) scripts/fetch_transformers_tests.py
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -73,6 +74,7 @@ test-latest:
 	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]"
 	@mkdir -p outputs
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > outputs/test-latest-versions.txt
+	$(LATEST)/bin/python scripts/fetch_transformers_tests.py
 	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not gpu and not fixture_pixels"
 	@echo "deselected (fixture_pixels: need the fixtures' OpenCV build):" \
 		$$($(LATEST)/bin/python -m pytest -q -p no:cacheprovider --collect-only -m "fixture_pixels and not slow and not gpu" | grep -c '::')
