@@ -103,7 +103,8 @@ def test_predict_with_boxes_file_threshold_and_no_flip(model_dir, val_image, tmp
                                                                    threshold=0.5)[0]
     assert [(k["label"], round(k["x"], 6)) for k in person["keypoints"]] == \
         [(k["label"], round(k["x"], 6)) for k in expected["keypoints"]]
-    assert all(k["score"] >= 0.5 for k in person["keypoints"])
+    assert len(person["keypoints"]) == 17
+    assert all(k["visible"] == (k["score"] >= 0.5) for k in person["keypoints"])
     assert not (tmp_path / "out" / f"{path.stem}_pose.png").exists()
 
 

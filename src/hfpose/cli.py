@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output-dir", default="predictions")
     predict.add_argument("--onnx", default=None, help="run this exported .onnx with onnxruntime instead of PyTorch")
     predict.add_argument("--no-flip-test", action="store_true")
-    predict.add_argument("--threshold", type=float, default=None, help="leave out keypoints scoring below it")
+    predict.add_argument("--threshold", type=float, default=None,
+                         help='mark keypoints scoring below it "visible": false (all K stay in the JSON, in joint '
+                              'order) and do not draw them')
     predict.add_argument("--draw-threshold", type=float, default=0.0, help="keypoint score needed to be drawn")
     predict.add_argument("--no-draw", action="store_true", help="JSON only")
 
@@ -193,16 +195,14 @@ def run_predict(args) -> int:
         if not args.no_draw:
             from .visualization import draw_keypoints
 
-            names = [estimator.model.config.id2label[i] for i in range(len(estimator.model.config.id2label))]
-            arrays = []
-            for person in persons:
-                by_label = {k["label"]: k for k in person["keypoints"]}
-                points = np.array([[by_label[n]["x"], by_label[n]["y"]] if n in by_label else [np.nan, np.nan]
-                                   for n in names])
-                scores = np.array([by_label[n]["score"] if n in by_label else 0.0 for n in names])
-                arrays.append({"keypoints": points, "scores": scores, "bbox": person["bbox"]})
-            with Image.open(image_path) as handle:
-                image = np.asarray(handle.convert("RGB"))
+            from .image_io import load_rgb_image
+
+            # K entries in joint order; one marked "visible": False (below --threshold) is not drawn.
+            arrays = [{"keypoints": np.array([[k["x"], k["y"]] if k.get("visible", True) else [np.nan, np.nan]
+                                              for k in person["keypoints"]]).reshape(-1, 2),
+                       "scores": np.array([k["score"] for k in person["keypoints"]]), "bbox": person["bbox"]}
+                      for person in persons]
+            image = load_rgb_image(str(image_path), 0)  # EXIF-oriented: the frame the keypoints are in
             drawn = draw_keypoints(image, arrays, skeleton=skeleton, keypoint_threshold=args.draw_threshold)
             Image.fromarray(drawn).save(output_dir / f"{stem}_pose.png")
         print(f"{image_path}: {len(persons)} person(s) -> {output_dir / (stem + '.json')}")
