@@ -24,8 +24,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from ..file_modes import honour_umask
+from ..progress import EpochReporter
 from .checkpoints import TrainingState, latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint
-from .recipe import TrainingRecipe
+from .distributed import check_process_group, lock_output_dir
+from .recipe import RecipeError, TrainingRecipe
 from .schedules import warmup_multistep_factor
 
 __all__ = ["train", "TrainResult", "build_model", "build_image_processor"]
@@ -112,12 +115,21 @@ def load_pretrained_backbone(model, name_or_path: str) -> None:
     into ``model.backbone``; the stage layout must match.
 
     Raises:
-        ValueError: if the checkpoint's tensors do not match the model's backbone (names the first differences).
+        ValueError: if the checkpoint's tensors do not match the model's backbone (names the first differences), or
+            it cannot be loaded (offline, no network, no such repo): one line saying what to set instead.
     """
     from transformers import AutoBackbone
 
     backbone = model.backbone
-    pretrained = AutoBackbone.from_pretrained(name_or_path, out_features=list(backbone.config.out_features))
+    try:
+        pretrained = AutoBackbone.from_pretrained(name_or_path, out_features=list(backbone.config.out_features))
+    except Exception as error:  # OfflineModeIsEnabled, httpx / OSError "couldn't connect", RepositoryNotFound ...
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        raise RecipeError(
+            f"pretrained_backbone {name_or_path!r} cannot be loaded ({type(error).__name__}: {reason}); offline or "
+            "without the Hub set pretrained_backbone=null (random initialisation), a local folder of a saved "
+            "transformers backbone, or init_from=<MMPose .pth or hfpose model directory>"
+        ) from None
     own, theirs = backbone.state_dict(), pretrained.state_dict()
     differ = sorted(set(own) ^ set(theirs)) + [k for k in own if k in theirs and own[k].shape != theirs[k].shape]
     if differ:
@@ -327,6 +339,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
             dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True),
             kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=recipe.distributed_timeout))],
         )
+    check_process_group(accelerator)  # a launch whose processes did not join one group stops here, nothing written
     set_seed(recipe.seed)
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -334,6 +347,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
 
     startup_error = None
     try:  # every process builds its model and data; a failure is reported to all processes below
+        lock_output_dir(accelerator, output_dir)  # one live run per output directory
         model = build_model(recipe)
         if recipe.init_from:
             from .initialization import load_initial_weights
@@ -380,7 +394,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     val_records = None
     stop = False
     samples_seen = 0  # by this process, in this run (for the participation report)
-    from tqdm.auto import tqdm
+    reporter = EpochReporter(accelerator, recipe.epochs)  # a bar in a terminal, one clean line per epoch
 
     while state.epoch < recipe.epochs and not stop:
         model.train()
@@ -388,8 +402,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         if hasattr(train_transform, "set_epoch"):
             train_transform.set_epoch(state.epoch)  # augmentation = f(seed, epoch, example id): exact resumption
         active_loader = accelerator.skip_first_batches(loader, state.step_in_epoch) if state.step_in_epoch else loader
-        progress = tqdm(active_loader, desc=f"epoch {state.epoch + 1}/{recipe.epochs}",
-                        disable=not accelerator.is_local_main_process, leave=False)
+        progress = reporter.bar(active_loader, state.epoch)
         epoch_start = time.time()
         for batch in progress:
             samples_seen += int(batch["pixel_values"].shape[0])
@@ -467,6 +480,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
                 accelerator.log({f"val/{k}": v for k, v in metrics.items() if isinstance(v, float)},
                                 step=state.global_step)
             model.train()
+        reporter.end_epoch(history, metrics)
 
     per_process = accelerator.gather(torch.tensor([samples_seen], device=accelerator.device)).tolist()
     accelerator.wait_for_everyone()
@@ -480,6 +494,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         unwrapped = accelerator.unwrap_model(model)
         unwrapped.save_pretrained(model_dir, safe_serialization=True)
         processor.save_pretrained(model_dir)
+        honour_umask(model_dir)  # safetensors' atomic write leaves 0600
         if metrics:
             (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     accelerator.end_training()
