@@ -26,6 +26,10 @@ from .pipelines import register_pipeline  # noqa: E402
 
 register_pipeline()
 
+from .hub.remote_code import serve_installed_pipeline  # noqa: E402
+
+serve_installed_pipeline()  # remote-code repos' "keypoint-detection" task runs the installed hfpose when imported
+
 __all__ = [
     "COCO_KEYPOINTS",
     "MPII_KEYPOINTS",
