@@ -208,9 +208,8 @@ def run_predict(args) -> int:
         record = {"image": str(image_path), "model": str(args.model), "onnx": args.onnx, "persons": persons}
         (output_dir / f"{stem}.json").write_text(json.dumps(record, indent=2))
         if not args.no_draw:
-            from .visualization import draw_keypoints
-
             from .image_io import load_rgb_image
+            from .visualization import draw_keypoints
 
             # K entries in joint order; one marked "visible": False (below --threshold) is not drawn.
             arrays = [{"keypoints": np.array([[k["x"], k["y"]] if k.get("visible", True) else [np.nan, np.nan]

@@ -48,7 +48,9 @@ def draw_prediction(model_dir: Path, data_root: Path, output: Path) -> dict:
     import numpy as np
     from transformers import pipeline
 
-    from .image_io import load_rgb_image  # (importing hfpose.demo imported hfpose: the task is registered)
+    from .image_io import (
+        load_rgb_image,  # (importing hfpose.demo imported hfpose: the task is registered)
+    )
     from .training.evaluation_loop import coco_eval_images
     from .visualization import draw_keypoints
 

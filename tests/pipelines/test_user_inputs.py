@@ -134,7 +134,10 @@ def test_empty_list_and_wrong_type(estimator):
 
 def test_bottom_up_model_refuses_boxes_and_detector(tmp_path):
     from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
-    from hfpose.models.associative_embedding import AssociativeEmbeddingConfig, AssociativeEmbeddingForPoseEstimation
+    from hfpose.models.associative_embedding import (
+        AssociativeEmbeddingConfig,
+        AssociativeEmbeddingForPoseEstimation,
+    )
     from hfpose.models.hrnet import HRNetConfig
 
     torch.manual_seed(0)

@@ -15,8 +15,12 @@ import pytest
 from hfpose.cli import main
 from hfpose.training import TrainingRecipe
 from hfpose.training.catalog import format_recipe_table, list_recipes, resolve_recipe
-from hfpose.training.distributed import (DistributedLaunchError, check_process_group, launched_processes,
-                                         lock_output_dir)
+from hfpose.training.distributed import (
+    DistributedLaunchError,
+    check_process_group,
+    launched_processes,
+    lock_output_dir,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CPU_DDP = ("ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no "
@@ -93,7 +97,8 @@ def test_multi_gpu_launch_without_gpus_stops_before_writing(tmp_path, coco_mini)
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
                "29631", "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
                f"output_dir={output_dir}", "max_steps=1", "num_workers=0"]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                               check=False)
     assert completed.returncode != 0
     errors = [line for line in completed.stderr.splitlines() if line.startswith("error: the launcher started 2")]
     assert len(errors) == 2, completed.stderr[-3000:]
@@ -107,10 +112,8 @@ def test_a_second_run_on_the_same_output_directory_is_refused(tmp_path):
     lock_output_dir(fake_accelerator(), tmp_path)  # this process's run holds it
     lock_output_dir(fake_accelerator(), tmp_path)  # a later run of the same process takes it over
     lock_output_dir(fake_accelerator(main=False), tmp_path)  # other ranks do not lock
-    other = open(tmp_path / ".hfpose-train.lock", "a+")  # another run: a separate open file, as another process has
-    with pytest.raises(BlockingIOError):
-        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    other.close()
+    with open(tmp_path / ".hfpose-train.lock", "a+") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # another open file, as another process has
     second = tmp_path / "second"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import fcntl, sys, time, pathlib; p = pathlib.Path(sys.argv[1]); p.mkdir(); "

@@ -42,7 +42,7 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
-__all__ = ["ENTRY_FILES", "REMOTE_PIPELINE_TASK", "module_closure", "flatten_module_source", "remote_requirements",
+__all__ = ["ENTRY_FILES", "REMOTE_PIPELINE_TASK", "flatten_module_source", "module_closure", "remote_requirements",
            "requirements_markdown", "serve_installed_pipeline", "write_remote_code"]
 
 # The task name users type; transformers serves a name listed in `custom_pipelines` from the repo's code (module
@@ -202,7 +202,7 @@ def remote_requirements(modules: list[str]) -> tuple[list[str], list[str]]:
             for sign in "<>=!~ ":
                 bare = bare.split(sign)[0]
             specifiers[bare.lower()] = requirement.replace(bare, "", 1).strip()
-    except Exception:  # noqa: BLE001 (not installed as a distribution: no version ranges)
+    except Exception:  # noqa: BLE001, S110 (not installed as a distribution: no version ranges)
         pass
 
     def spell(names):
@@ -276,7 +276,7 @@ def serve_installed_pipeline(config_classes=None) -> None:
     if config_classes is None:
         from transformers import CONFIG_MAPPING
 
-        config_classes = [CONFIG_MAPPING[key] for key in CONFIG_MAPPING.keys() if str(key).startswith("hfpose_")]
+        config_classes = [CONFIG_MAPPING[key] for key in CONFIG_MAPPING.keys() if str(key).startswith("hfpose_")]  # noqa: SIM118 (a lazy mapping)
     for config_class in config_classes:
         if isinstance(config_class.__dict__.get("custom_pipelines"), property):
             continue

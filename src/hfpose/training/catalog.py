@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["RecipeEntry", "list_recipes", "resolve_recipe", "format_recipe_table"]
+__all__ = ["RecipeEntry", "format_recipe_table", "list_recipes", "resolve_recipe"]
 
 _METHOD_NAMES = {"debias_ipr": "debias-ipr", "ae_hrnet": "ae-hrnet", "ae_higherhrnet": "ae-higherhrnet"}
 _BACKBONE_NAMES = {"mobilenet_v2": "mobilenetv2", "custom": "tiny"}
@@ -96,7 +96,7 @@ def resolve_recipe(name_or_path: str | Path) -> Path:
     if path.is_file():
         return path
     text = str(name_or_path)
-    key = text[: -len(".yaml")] if text.endswith(".yaml") else text
+    key = text.removesuffix(".yaml")
     entries = list_recipes()
     for entry in entries:
         if key in (entry.name, entry.config_name, f"{entry.path.parent.name}/{entry.config_name}",

@@ -82,7 +82,7 @@ def lock_output_dir(accelerator, output_dir: str | Path) -> None:
     if previous is not None:  # an earlier run of this same process (runs within one process are sequential)
         previous.close()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
+    handle = open(path, "a+")  # noqa: SIM115 (held open for the run: the lock lives as long as the file)
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
