@@ -4,8 +4,8 @@
 safetensors (0.8) writes ``model.safetensors`` atomically through a temporary file, which `tempfile` creates with mode
 0600, and the rename keeps it: a model saved for a team or a web server is unreadable to everyone but its owner.
 `honour_umask` sets every file under a saved directory to ``0666 & ~umask``, the mode a normal write gives (folders,
-made by ``mkdir``, already follow the umask and are left alone). hfpose calls it wherever it saves a model: the training loop, training checkpoints,
-`hfpose convert`.
+made by ``mkdir``, already follow the umask and are left alone). hfpose calls it wherever it saves a model: the
+training loop, training checkpoints, `hfpose convert`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ def interactive(stream=None) -> bool:
 
 
 def progress_bar(iterable, desc: str, enabled: bool = True, total: int | None = None, **kwargs):
-    """A `tqdm` bar over ``iterable`` when ``enabled`` and stderr is a terminal; a disabled one (no output) otherwise."""
+    """A `tqdm` bar over ``iterable`` when ``enabled`` and stderr is a terminal; a disabled one (no output, same
+    ``set_postfix`` / ``close``) otherwise."""
     from tqdm.auto import tqdm
 
     return tqdm(iterable, desc=desc, total=total, disable=not (enabled and interactive()), **kwargs)

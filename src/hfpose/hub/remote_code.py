@@ -276,7 +276,8 @@ def serve_installed_pipeline(config_classes=None) -> None:
     if config_classes is None:
         from transformers import CONFIG_MAPPING
 
-        config_classes = [CONFIG_MAPPING[key] for key in CONFIG_MAPPING.keys() if str(key).startswith("hfpose_")]  # noqa: SIM118 (a lazy mapping)
+        names = [key for key in CONFIG_MAPPING.keys() if str(key).startswith("hfpose_")]  # noqa: SIM118 (lazy mapping)
+        config_classes = [CONFIG_MAPPING[name] for name in names]
     for config_class in config_classes:
         if isinstance(config_class.__dict__.get("custom_pipelines"), property):
             continue

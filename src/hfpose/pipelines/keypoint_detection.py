@@ -14,9 +14,9 @@ the detector and the crops all use (keypoints are in the upright frame, as `PIL.
 
 Output, per image: a list of persons ``{"score": float, "bbox": [x, y, w, h], "keypoints": [{"label", "x", "y",
 "score"}, ...]}`` with ``x, y`` in image pixels and always K keypoints in the model's joint order (``keypoints[k]`` is
-joint ``k``); with ``threshold=`` every entry also gets ``"visible": score >= threshold``. The top-down person score is the box score (1 for given boxes, the
-detector's score otherwise) times the mean keypoint score, as MMPose's ``bbox_keypoint`` rescoring without its 0.2
-threshold.
+joint ``k``); with ``threshold=`` every entry also gets ``"visible": score >= threshold``. The top-down person score
+is the box score (1 for given boxes, the detector's score otherwise) times the mean keypoint score, as MMPose's
+``bbox_keypoint`` rescoring without its 0.2 threshold.
 """
 
 from __future__ import annotations
