@@ -1,5 +1,5 @@
 # Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
-"""The `hfpose` command line: predict, train, evaluate, convert, push, export.
+"""The `hfpose` command line: predict, train, recipes, demo, evaluate, convert, push, export.
 
 Each subcommand is a thin wrapper around the library function the matching script uses (`hfpose.training.train`,
 `hfpose.training.evaluation_loop`, `hfpose.hub.convert_mmpose_checkpoint`, `hfpose.hub.push.push_to_hub`,
@@ -20,7 +20,9 @@ _EXAMPLES = """\
 examples:
   hfpose predict outputs/demo/model photo.jpg --boxes "[[50, 30, 120, 300]]" --output-dir predictions/
   hfpose predict outputs/demo/model a.jpg b.jpg --onnx model.onnx          # onnxruntime on CPU, whole-image boxes
-  hfpose train configs/rle/td-reg_res50_rle-8xb64-210e_coco-256x192.yaml data_root=/data/coco epochs=2
+  hfpose recipes                                                             # shipped recipes, MMPose numbers
+  hfpose train rle-res50-coco-256x192 data_root=/data/coco epochs=2          # a shipped recipe, or a YAML path
+  hfpose demo --data-root ../shared/data/coco-mini                           # tiny RLE on coco-mini, AP, drawing
   hfpose evaluate outputs/demo/model --data-root ../shared/data/coco-mini
   hfpose convert rle_res50.pth --method rle --backbone resnet50 --dataset coco --output converted/
   hfpose push converted/ --repo-id USER/rle-res50-coco --card-results converted/eval_val2017.json
@@ -33,8 +35,12 @@ _SUBCOMMAND_EXAMPLES = {
     "predict": "example:\n  hfpose predict MODEL_DIR photo.jpg --boxes \"[[50, 30, 120, 300]]\" --output-dir out/\n"
                "writes out/photo.json (persons: bbox, score, keypoints with label/x/y/score in image pixels)\n"
                "and out/photo_pose.png (skeletons drawn on the photo)",
-    "train": "example:\n  hfpose train configs/rle/td-reg_res50_rle-8xb64-210e_coco-256x192.yaml data_root=/data/coco\n"
-             "multi-GPU: accelerate launch -m hfpose.cli train RECIPE ...",
+    "train": "example:\n  hfpose train rle-res50-coco-256x192 data_root=/data/coco pretrained_backbone=null\n"
+             "multi-GPU: accelerate launch -m hfpose.cli train RECIPE ...\n"
+             "2 CPU processes: ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 --num_machines 1 "
+             "--mixed_precision no --dynamo_backend no -m hfpose.cli train RECIPE ...",
+    "recipes": "example:\n  hfpose recipes   # then: hfpose train NAME data_root=... key=value",
+    "demo": "example:\n  hfpose demo --data-root ../shared/data/coco-mini --output-dir outputs/demo",
     "evaluate": "example:\n  hfpose evaluate MODEL_DIR --data-root /data/coco --bbox-file dets.json --output eval.json",
     "convert": "example:\n  hfpose convert td-reg_res50_rle.pth --method rle --backbone resnet50 --dataset coco "
                "--output DIR --reference-npz rle_outputs.npz",
@@ -75,15 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output-dir", default="predictions")
     predict.add_argument("--onnx", default=None, help="run this exported .onnx with onnxruntime instead of PyTorch")
     predict.add_argument("--no-flip-test", action="store_true")
-    predict.add_argument("--threshold", type=float, default=None, help="leave out keypoints scoring below it")
+    predict.add_argument("--threshold", type=float, default=None,
+                         help='mark keypoints scoring below it "visible": false (all K stay in the JSON, in joint '
+                              'order) and do not draw them')
     predict.add_argument("--draw-threshold", type=float, default=0.0, help="keypoint score needed to be drawn")
     predict.add_argument("--no-draw", action="store_true", help="JSON only")
     _add_video_arguments(predict)
 
     train = _subparser(subparsers, "train", "train a model from a flat YAML recipe (hfpose's accelerate loop)")
-    train.add_argument("recipe", help="recipe YAML under configs/")
+    train.add_argument("recipe", help="a shipped recipe's name (`hfpose recipes`) or a recipe YAML file")
     train.add_argument("overrides", nargs="*", help="key=value overrides of recipe keys")
     train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
+
+    _subparser(subparsers, "recipes", "list the training recipes shipped with hfpose and MMPose's results for them")
+
+    demo = _subparser(subparsers, "demo", "train a tiny RLE model on coco-mini, evaluate COCO AP, draw a prediction")
+    demo.add_argument("--data-root", default=None,
+                      help="COCO-layout folder (coco-mini); default $HFPOSE_DATA/coco-mini")
+    demo.add_argument("--output-dir", default="outputs/demo")
+    demo.add_argument("--recipe", default=None, help="recipe name or YAML (default demo-rle-tiny-coco-mini)")
+    demo.add_argument("overrides", nargs="*", help="key=value recipe overrides")
 
     evaluate = _subparser(subparsers, "evaluate", "COCO OKS AP/AR of a saved top-down model (MMPose's rescoring, "
                                                   "OKS-NMS)")
@@ -231,18 +248,15 @@ def run_predict(args) -> int:
         record = {"image": str(image_path), "model": str(args.model), "onnx": args.onnx, "persons": persons}
         (output_dir / f"{stem}.json").write_text(json.dumps(record, indent=2))
         if not args.no_draw:
+            from .image_io import load_rgb_image
             from .visualization import draw_keypoints
 
-            names = [estimator.model.config.id2label[i] for i in range(len(estimator.model.config.id2label))]
-            arrays = []
-            for person in persons:
-                by_label = {k["label"]: k for k in person["keypoints"]}
-                points = np.array([[by_label[n]["x"], by_label[n]["y"]] if n in by_label else [np.nan, np.nan]
-                                   for n in names])
-                scores = np.array([by_label[n]["score"] if n in by_label else 0.0 for n in names])
-                arrays.append({"keypoints": points, "scores": scores, "bbox": person["bbox"]})
-            with Image.open(image_path) as handle:
-                image = np.asarray(handle.convert("RGB"))
+            # K entries in joint order; one marked "visible": False (below --threshold) is not drawn.
+            arrays = [{"keypoints": np.array([[k["x"], k["y"]] if k.get("visible", True) else [np.nan, np.nan]
+                                              for k in person["keypoints"]]).reshape(-1, 2),
+                       "scores": np.array([k["score"] for k in person["keypoints"]]), "bbox": person["bbox"]}
+                      for person in persons]
+            image = load_rgb_image(str(image_path), 0)  # EXIF-oriented: the frame the keypoints are in
             drawn = draw_keypoints(image, arrays, skeleton=skeleton, keypoint_threshold=args.draw_threshold)
             Image.fromarray(drawn).save(output_dir / f"{stem}_pose.png")
         print(f"{image_path}: {len(persons)} person(s) -> {output_dir / (stem + '.json')}")
@@ -308,14 +322,42 @@ def _load_model_or_fail(load, *args):
 
 
 def run_train(args) -> int:
+    from accelerate import PartialState
+
     from .training import RecipeError, TrainingRecipe, train
+    from .training.catalog import resolve_recipe
 
     try:
-        recipe = TrainingRecipe.from_yaml(args.recipe, args.overrides)
+        recipe = TrainingRecipe.from_yaml(resolve_recipe(args.recipe), args.overrides)
     except RecipeError as error:
         raise ValueError(str(error)) from error
     result = train(recipe, resume=not args.no_resume)
-    print(f"model saved to {result.model_dir}")
+    if PartialState().is_main_process:
+        print(f"model saved to {result.model_dir}")
+    return 0
+
+
+def run_recipes(args) -> int:
+    from .training.catalog import format_recipe_table
+
+    print(format_recipe_table())
+    print("\ntrain one: hfpose train NAME data_root=/data/coco [key=value ...]  (a YAML path works too)")
+    return 0
+
+
+def run_demo(args) -> int:
+    import os
+
+    from .demo import DEMO_RECIPE, run_demo
+
+    data_root = args.data_root
+    if data_root is None:
+        if not os.environ.get("HFPOSE_DATA"):
+            raise ValueError("give the coco-mini folder: hfpose demo --data-root PATH (or set HFPOSE_DATA)")
+        data_root = Path(os.environ["HFPOSE_DATA"]) / "coco-mini"
+    metrics = run_demo(data_root, args.output_dir, recipe=args.recipe or DEMO_RECIPE, overrides=args.overrides)
+    print(json.dumps(metrics, indent=2))
+    print(f"wrote {args.output_dir}/metrics.json, prediction.png, loss_curve.png and model/")
     return 0
 
 
@@ -343,10 +385,19 @@ def run_evaluate(args) -> int:
 
 
 def run_convert(args) -> int:
-    from .hub.convert_mmpose import convert_mmpose_checkpoint
+    import time
 
+    from .file_modes import honour_umask
+    from .hub.convert_mmpose import convert_mmpose_checkpoint
+    from .progress import step_line
+
+    check = f", checking against {args.reference_npz}" if args.reference_npz else ""
+    started = step_line(1, 2, f"reading {args.checkpoint} and converting it ({args.method}, {args.backbone}, "
+                              f"{args.dataset}){check}")
     model = convert_mmpose_checkpoint(args.checkpoint, args.method, args.backbone, args.dataset, args.output,
                                       reference_npz=args.reference_npz)
+    honour_umask(args.output)
+    step_line(2, 2, f"converted and saved in {time.time() - started:.1f} s")
     print(f"saved {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters) to {args.output}")
     return 0
 
@@ -395,13 +446,13 @@ def run_push(args) -> int:
 def run_export(args) -> int:
     from .onnx import export_onnx
 
-    result = export_onnx(args.model_dir, args.output, opset_version=args.opset, check=not args.no_check)
+    result = export_onnx(args.model_dir, args.output, opset_version=args.opset, check=not args.no_check, verbose=True)
     print(json.dumps(result, indent=2))
     return 0
 
 
 _RUNNERS = {"predict": run_predict, "train": run_train, "evaluate": run_evaluate, "convert": run_convert,
-            "push": run_push, "export": run_export}
+            "push": run_push, "export": run_export, "recipes": run_recipes, "demo": run_demo}
 _RUNNERS["app"] = run_app
 
 
@@ -413,10 +464,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from .hub.push import HubOfflineError
+    from .progress import quiet_library_bars
+    from .training.distributed import DistributedLaunchError
+
+    quiet_library_bars()  # in a log file: whole lines only, no carriage-return bars
 
     try:
         return _RUNNERS[args.command](args)
-    except (FileNotFoundError, ValueError, TypeError, HubOfflineError, ImportError) as error:
+    except (FileNotFoundError, ValueError, TypeError, HubOfflineError, ImportError, DistributedLaunchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -100,9 +100,7 @@ def _channel_count(image, input_data_format=None) -> int | None:
 
 def _open_image_file(path, index: int) -> Image.Image:
     if isinstance(path, str) and path.startswith(("http://", "https://")):
-        from transformers.image_utils import load_image
-
-        return load_image(path)
+        return _download_image(path, index)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"images[{index}]: no such image file {str(path)!r}")
@@ -111,7 +109,31 @@ def _open_image_file(path, index: int) -> Image.Image:
             opened.load()
             return ImageOps.exif_transpose(opened)
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ValueError(f"images[{index}]: cannot decode image file {str(path)!r}: {error}") from error
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            raise ValueError(f"images[{index}]: {str(path)!r} is a video, not an image; pass its frames (e.g. read "
+                             "with cv2.VideoCapture, converted to RGB) one by one") from None
+        raise ValueError(f"images[{index}]: cannot decode image file {str(path)!r}: {error}") from None
+
+
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts")
+
+
+def _download_image(url: str, index: int) -> Image.Image:
+    """``transformers.image_utils.load_image(url)``, any failure (no network, offline, HTTP error) as one line.
+
+    Raises:
+        ValueError: naming ``images[index]`` and the URL, with the fix (network, or a local file path).
+    """
+    from transformers.image_utils import load_image
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+    try:
+        return load_image(url)
+    except Exception as error:  # httpx / requests / PIL errors: all mean "no image from this URL"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        hint = " (HF_HUB_OFFLINE is set)" if offline else ""
+        raise ValueError(f"images[{index}]: cannot download {url!r}{hint}: {type(error).__name__}: {reason}; check "
+                         "the network, or download the image and pass its file path") from None
 
 
 def _to_rgb(array: np.ndarray, index: int, input_data_format=None) -> np.ndarray:

@@ -29,6 +29,7 @@ exporter: `hfpose.inference.optimize_for_inference(..., backend="onnxruntime")` 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from transformers.utils import ModelOutput
 
 from .models import method_of, pose_methods
 from .onnx_export import _pick, export_network, flat_output_names, unflatten_outputs
+from .progress import step_line
 
 __all__ = ["ONNX_OUTPUT_NAMES", "OnnxPoseEstimatorOutput", "OnnxPoseModel", "export_network", "export_onnx",
            "flat_output_names", "onnx_output_names", "unflatten_outputs"]
@@ -88,7 +90,7 @@ def onnx_output_names(model: nn.Module) -> tuple[str, ...]:
 
 
 def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, batch_size: int = 2,
-                check: bool = True, atol: float = 1e-4) -> dict:
+                check: bool = True, atol: float = 1e-4, verbose: bool = False) -> dict:
     """Export an hfpose network to ONNX: top-down models with a dynamic batch axis, bottom-up models with dynamic
     batch, height and width (see the module docstring for the inputs and outputs).
 
@@ -101,6 +103,8 @@ def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, 
         check: run the exported graph with onnxruntime on a batch of a *different* size (`batch_size + 1`; bottom-up
             also 64 px wider) and compare with PyTorch.
         atol: largest absolute difference accepted by the check.
+        verbose: print a numbered line per stage with its time (`hfpose.progress.step_line`; the bottom-up export
+            takes about a minute on 2 CPU cores).
 
     Returns:
         `{"path", "output_names", "input_size" [w, h] of the tracing example, "max_abs_diff" (when checked)}`.
@@ -126,10 +130,14 @@ def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, 
     output_path.parent.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
     example = torch.randn(batch_size, 3, height, width, generator=generator)
+    stages = 2 if check else 1
+    started = step_line(1, stages, f"tracing {type(model).__name__} at {width}x{height} into {output_path}", verbose)
     names, _ = export_network(model, example, str(output_path), opset_version=opset_version, names=names)
     model.config.to_json_file(str(_config_path(output_path)))
     result = {"path": str(output_path), "output_names": list(names), "input_size": [width, height]}
     if check:
+        started = step_line(2, 2, f"exported in {time.time() - started:.1f} s; checking onnxruntime against PyTorch",
+                            verbose)
         pixel_values = torch.randn(batch_size + 1, 3, height, width + (64 if bottom_up else 0), generator=generator)
         if bottom_up:
             pixel_values = pixel_values[..., : height - 32, :]  # a different height too
@@ -142,6 +150,8 @@ def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, 
         bad = {name: diff for name, diff in differences.items() if not diff <= atol}
         if bad:
             raise ValueError(f"ONNX outputs differ from PyTorch by more than atol={atol}: {bad}")
+    if verbose:
+        print(f"done in {time.time() - started:.1f} s", flush=True)
     return result
 
 

@@ -77,8 +77,10 @@ def test_push_uploads_exactly_the_model_files_card_and_remote_code(model_dir, fa
     [commit] = fake_hub.commits
     files = set(commit["files"])
     bundled = {name for name in files if name.startswith("hfpose_") and name.endswith(".py")}
-    assert files == {"model.safetensors", "config.json", "preprocessor_config.json", "README.md"} \
+    assert files == {"model.safetensors", "config.json", "preprocessor_config.json", "README.md", "requirements.txt"} \
         | REMOTE_CODE_ENTRIES | bundled
+    assert "hfpose_requirements.py" in bundled
+    assert b"opencv-python-headless" in commit["files"]["requirements.txt"]
     assert {"hfpose_models_rle_modeling_rle.py", "hfpose_image_processing_topdown.py",
             "hfpose_pipelines_keypoint_detection.py"} <= bundled
     assert commit["files"]["model.safetensors"] == (model_dir / "model.safetensors").read_bytes()
@@ -96,6 +98,8 @@ def test_push_uploads_exactly_the_model_files_card_and_remote_code(model_dir, fa
     assert "within an absolute tolerance of 0.0001" in card.text
     assert 'pipeline("keypoint-detection", model="someone/tiny-rle")' in card.text
     assert "trust_remote_code=True" in card.text
+    assert "## Requirements of the remote code" in card.text and "`opencv-python-headless`" in card.text
+    assert 'pipeline("keypoint-detection", model="someone/tiny-rle", trust_remote_code=True)' in card.text
     # the model directory itself is left untouched
     assert "auto_map" not in json.loads((model_dir / "config.json").read_text())
 

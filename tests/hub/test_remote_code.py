@@ -33,11 +33,19 @@ CLEAN_LOADER = textwrap.dedent("""
 
     repo, request_file, output_file = sys.argv[1:4]
     request = json.loads(Path(request_file).read_text())
-    model = AutoModelForPoseEstimation.from_pretrained(repo, trust_remote_code=True)
+    for module in request.get("hide_modules", []):  # as if not installed
+        sys.modules[module] = None
+    try:
+        model = AutoModelForPoseEstimation.from_pretrained(repo, trust_remote_code=True)
+    except ImportError as error:
+        Path(output_file).write_text(json.dumps({"import_error": str(error)}))
+        sys.exit(0)
     processor = AutoImageProcessor.from_pretrained(repo, trust_remote_code=True)
     estimator = pipeline(model=repo, trust_remote_code=True)
+    by_task = pipeline("keypoint-detection", model=repo, trust_remote_code=True)
     result = {"hfpose_importable": importable, "model_module": type(model).__module__,
               "processor_module": type(processor).__module__, "pipeline_class": type(estimator).__name__,
+              "task_pipeline_module": type(by_task).__module__,
               "hfpose_modules": sorted(m for m in sys.modules if m == "hfpose" or m.startswith("hfpose."))}
     if "inputs_npy" in request:
         with torch.inference_mode():
@@ -119,12 +127,38 @@ def test_remote_code_loads_without_hfpose(tiny_dir, tmp_path, coco_mini):
     assert result["model_module"].startswith("transformers_modules.")
     assert result["processor_module"].startswith("transformers_modules.")
     assert result["pipeline_class"] == "KeypointDetectionPipeline"
+    assert result["task_pipeline_module"].startswith("transformers_modules.")  # the task name, from the repo's code
+
+    requirements = (repo / "requirements.txt").read_text().splitlines()
+    packages = [line for line in requirements if line and not line.startswith("#")]
+    assert {"Pillow", "numpy", "opencv-python-headless", "torch"} <= {p.split(">")[0].split("=")[0] for p in packages}
+    assert not any(p.startswith("scipy") for p in packages)  # top-down code does not import it
+    assert "# optional: onnxruntime" in "\n".join(requirements) + "\n" or any("onnxruntime" in line
+                                                                           for line in requirements)
+    assert not any(p.startswith(("pycocotools", "datasets", "accelerate")) for p in packages)  # not bundled
+
+    # With hfpose installed and imported, the same repo runs the installed pipeline without trust_remote_code.
+    installed = pipeline("keypoint-detection", model=str(repo))
+    assert type(installed).__module__ == "hfpose.pipelines.keypoint_detection"
+    assert json.loads((repo / "config.json").read_text())["custom_pipelines"]  # still in the file
 
     expected = pipeline("keypoint-detection", model=str(tiny_dir))(image, boxes=boxes)
     got_points, got_scores = _keypoint_arrays(result["persons"][0])
     want_points, want_scores = _keypoint_arrays(expected)
     np.testing.assert_allclose(got_points, want_points, atol=1e-6)
     np.testing.assert_allclose(got_scores, want_scores, atol=1e-7)
+
+
+def test_missing_package_is_named_by_its_pip_name(tiny_dir, tmp_path):
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(tiny_dir, repo)
+    write_remote_code(repo)
+    result = run_clean(repo, {"images": [], "hide_modules": ["cv2"]}, tmp_path)
+    assert result["import_error"].startswith("this model's code needs opencv-python-headless: pip install "
+                                             "opencv-python-headless")
+    assert "requirements.txt" in result["import_error"] and "\n" not in result["import_error"]
 
 
 def test_write_remote_code_rejects_non_hfpose_directories(tmp_path):
@@ -239,6 +273,7 @@ def test_bottom_up_remote_code_registers_the_hrnet_backbone(tmp_path, coco_mini)
     written = write_remote_code(repo)
     assert {"hfpose_models_hrnet.py", "hfpose_image_processing_bottomup.py"} <= set(written)
     assert "AutoBackbone.register(HRNetConfig, HRNetBackbone" in (repo / "configuration_hfpose.py").read_text()
+    assert "scipy" in (repo / "requirements.txt").read_text().split("# optional")[0]  # grouping needs it
     image = str(sorted((coco_mini / "val2017").glob("*.jpg"))[0])
     result = run_clean(repo, {"images": [[image, None]]}, tmp_path)
     assert result["hfpose_importable"] is False and result["hfpose_modules"] == []

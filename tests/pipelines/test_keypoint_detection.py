@@ -9,6 +9,7 @@ from PIL import Image
 from transformers import pipeline
 
 import hfpose
+from hfpose import COCO_KEYPOINTS
 from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 from hfpose.models.backbones import resnet_backbone_config
 from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
@@ -126,13 +127,17 @@ def test_detector_supplies_person_boxes(model_dir, val_image):
     assert estimator(str(path), detector=lambda image: []) == []
 
 
-def test_keypoint_threshold_filters(model_dir, val_image):
+def test_keypoint_threshold_marks_but_keeps_every_joint_in_order(model_dir, val_image):
     path, boxes = val_image
     estimator = pipeline("keypoint-detection", model=str(model_dir))
     everything = estimator(str(path), boxes=boxes[:1])[0]["keypoints"]
+    assert all("visible" not in k for k in everything)
     cut = float(np.median([k["score"] for k in everything]))
-    kept = estimator(str(path), boxes=boxes[:1], threshold=cut)[0]["keypoints"]
-    assert [k["label"] for k in kept] == [k["label"] for k in everything if k["score"] >= cut]
+    marked = estimator(str(path), boxes=boxes[:1], threshold=cut)[0]["keypoints"]
+    assert [k["label"] for k in marked] == [k["label"] for k in everything] == list(COCO_KEYPOINTS.names)
+    assert [k["visible"] for k in marked] == [k["score"] >= cut for k in everything]
+    assert 0 < sum(k["visible"] for k in marked) < len(marked)
+    assert [(k["x"], k["y"]) for k in marked] == [(k["x"], k["y"]) for k in everything]
 
 
 def test_pipeline_default_fast_path_matches_eager(model_dir, val_image, monkeypatch):

@@ -79,7 +79,9 @@ def test_pipeline_one_person_per_box_finite_keypoints_unit_scores(estimator, dat
         for keypoint in person["keypoints"]:
             assert math.isfinite(keypoint["x"]) and math.isfinite(keypoint["y"])
             assert 0.0 <= keypoint["score"] <= 1.0
-            assert threshold is None or keypoint["score"] >= threshold
+            assert ("visible" not in keypoint) if threshold is None else (keypoint["visible"] ==
+                                                                           (keypoint["score"] >= threshold))
+        assert len(person["keypoints"]) == 17
 
 
 def test_pipeline_rejects_a_flat_list_of_eight_numbers(estimator):

@@ -304,7 +304,10 @@ def _recipe_markdown(recipe_path: Path | None, display: str | None) -> str:
 
 
 def _find_recipe(name: str, repo_root: Path) -> Path | None:
-    matches = sorted((repo_root / "configs").glob(f"*/{name}.yaml")) if (repo_root / "configs").is_dir() else []
+    """The shipped recipe whose MMPose config name is ``name`` (package data, so also found in an installed wheel)."""
+    from ..training.catalog import list_recipes
+
+    matches = [entry.path for entry in list_recipes() if entry.config_name == name]
     return matches[0] if matches else None
 
 
@@ -456,8 +459,14 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
     recipe_path = Path(recipe) if recipe is not None else _find_recipe(name, repo_root)
     recipe_display = None
     if recipe_path is not None:
+        from ..training.catalog import recipes_root
+
+        try:  # a shipped recipe shows as configs/<method>/<name>.yaml, the path the README uses
+            recipe_display = "configs/" + recipe_path.resolve().relative_to(recipes_root().resolve()).as_posix()
+        except ValueError:
+            pass
         try:
-            recipe_display = str(recipe_path.resolve().relative_to(repo_root))
+            recipe_display = recipe_display or str(recipe_path.resolve().relative_to(repo_root))
         except ValueError:
             recipe_display = str(recipe_path)
 

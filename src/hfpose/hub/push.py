@@ -100,7 +100,12 @@ def prepare_upload(model_dir: str | Path, staging_dir: str | Path, repo_id: str,
     if card is None:
         card = make_model_card(model_dir, results=card_results, source=source, repo_id=repo_id,
                                name=repo_id.split("/")[-1], remote_code=remote_code)
-    (staging_dir / "README.md").write_text(str(card) if not hasattr(card, "content") else card.content)
+    text = str(card) if not hasattr(card, "content") else card.content
+    if remote_code and "requirements.txt" not in text:  # what the remote code imports (hub.remote_code)
+        from .remote_code import requirements_markdown
+
+        text = text.rstrip("\n") + "\n\n" + requirements_markdown(staging_dir, repo_id)
+    (staging_dir / "README.md").write_text(text)
     return sorted(p.relative_to(staging_dir).as_posix() for p in staging_dir.rglob("*") if p.is_file())
 
 

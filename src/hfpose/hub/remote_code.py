@@ -10,16 +10,28 @@
 * `hfpose_<path>.py`: a copy of every hfpose module those classes need (found by walking their imports with `ast`),
   with each hfpose import rewritten to the flat relative form `from .hfpose_<path> import ...` that transformers'
   dynamic-module loader follows (it copies relative imports only, from one flat folder);
+* `requirements.txt` and `hfpose_requirements.py`: the third-party packages those modules import (found by the same
+  `ast` walk: module-level imports are required, imports inside functions optional, e.g. onnxruntime), and a check
+  that every entry module runs first, so a missing package is an `ImportError` naming the pip package
+  (``opencv-python-headless``, not ``cv2``) instead of a traceback from deep inside a copied module;
 * `config.json` gains `auto_map` (`AutoConfig`, `AutoModelForPoseEstimation`) and `custom_pipelines`
-  (task `hfpose-keypoint-detection` → `pipeline_hfpose.KeypointDetectionPipeline`; see `REMOTE_PIPELINE_TASK`),
-  `preprocessor_config.json` gains
-  `auto_map.AutoImageProcessor`.
+  (task `keypoint-detection` → `pipeline_hfpose.KeypointDetectionPipeline`; see `REMOTE_PIPELINE_TASK`),
+  `preprocessor_config.json` gains `auto_map.AutoImageProcessor`.
 
 Then `AutoModelForPoseEstimation.from_pretrained(repo, trust_remote_code=True)`,
-`AutoImageProcessor.from_pretrained(repo, trust_remote_code=True)` and `pipeline(model=repo,
-trust_remote_code=True)` work with only transformers (and hfpose's third-party dependencies: torch, numpy, OpenCV,
-scipy) installed. Reference: transformers `dynamic_module_utils` (`get_relative_imports`,
-`get_class_from_dynamic_module`) and the "custom models" / "custom pipelines" guides.
+`AutoImageProcessor.from_pretrained(repo, trust_remote_code=True)`, `pipeline("keypoint-detection", model=repo,
+trust_remote_code=True)` and `pipeline(model=repo, trust_remote_code=True)` work with only transformers and the
+packages of `requirements.txt` installed.
+
+How transformers resolves the task (`transformers.pipelines.pipeline`, 5.23): when the repo's config has
+`custom_pipelines`, a task given by name that is one of its keys is served by the repo's class (and needs
+`trust_remote_code=True`); with no task and exactly one key, that key is the task. Any other name goes to the
+built-in registry, which has no "keypoint-detection": hence the key must be that name. With hfpose installed and no
+`trust_remote_code`, the config class is hfpose's own, and `serve_installed_pipeline` makes such a config hide the
+custom task that the installed hfpose already registers, so `pipeline("keypoint-detection", model=repo)` runs the
+installed code instead of asking for `trust_remote_code`. Reference: transformers `dynamic_module_utils`
+(`get_relative_imports`, `check_imports`, `get_class_from_dynamic_module`) and the "custom models" / "custom
+pipelines" guides.
 """
 
 from __future__ import annotations
@@ -30,12 +42,15 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
-__all__ = ["ENTRY_FILES", "REMOTE_PIPELINE_TASK", "module_closure", "flatten_module_source", "write_remote_code"]
+__all__ = ["ENTRY_FILES", "REMOTE_PIPELINE_TASK", "flatten_module_source", "module_closure", "remote_requirements",
+           "requirements_markdown", "serve_installed_pipeline", "write_remote_code"]
 
-# Not "keypoint-detection": transformers refuses `pipeline("keypoint-detection", model=repo)` without
-# trust_remote_code when the repo declares a custom pipeline of that task name, which would break hfpose's own task.
-# `pipeline(model=repo, trust_remote_code=True)` infers the repo's single custom task whatever its name.
-REMOTE_PIPELINE_TASK = "hfpose-keypoint-detection"
+# The task name users type; transformers serves a name listed in `custom_pipelines` from the repo's code (module
+# docstring), and `serve_installed_pipeline` keeps hfpose's own registration in charge where hfpose is installed.
+REMOTE_PIPELINE_TASK = "keypoint-detection"
+REQUIREMENTS_MODULE = "hfpose_requirements"
+# import name -> pip distribution, for the third-party packages hfpose modules import
+_DISTRIBUTIONS = {"cv2": "opencv-python-headless", "PIL": "Pillow", "yaml": "pyyaml", "sklearn": "scikit-learn"}
 ENTRY_FILES = ("configuration_hfpose.py", "modeling_hfpose.py", "image_processing_hfpose.py", "pipeline_hfpose.py")
 _PROCESSOR_MODULES = {
     "TopDownPoseImageProcessor": "hfpose.image_processing_topdown",
@@ -145,6 +160,147 @@ def flatten_module_source(module: str) -> str:
     return header + data.decode("utf-8")
 
 
+def _third_party_imports(module: str) -> tuple[set[str], set[str]]:
+    """(top-level names imported at module level, those imported only inside functions/try blocks) of a module,
+    leaving out the standard library, hfpose itself and relative imports."""
+    path, _ = _source_path(module)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    def names(node) -> list[str]:
+        if isinstance(node, ast.Import):
+            return [alias.name.split(".")[0] for alias in node.names]
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            return [node.module.split(".")[0]]
+        return []
+
+    stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+    top = {name for node in tree.body for name in names(node)}
+    every = {name for node in ast.walk(tree) for name in names(node)}
+    keep = {name for name in every if name not in stdlib and name != "hfpose"}
+    return top & keep, (every - top) & keep
+
+
+def remote_requirements(modules: list[str]) -> tuple[list[str], list[str]]:
+    """(required, optional) pip distribution names of the third-party packages `modules` import: required when some
+    module imports it at module level, optional when only inside a function (onnxruntime). Version ranges come from
+    hfpose's own requirements where it declares one (``transformers>=5,<6``)."""
+    required, optional = set(), set()
+    for module in modules:
+        top, nested = _third_party_imports(module)
+        required |= top
+        optional |= nested
+    optional -= required
+    specifiers = {}
+    try:
+        from importlib.metadata import requires
+
+        for line in requires("hfpose") or []:
+            if "extra ==" in line:
+                continue
+            requirement = line.split(";")[0].strip()
+            bare = requirement.split("[")[0]
+            for sign in "<>=!~ ":
+                bare = bare.split(sign)[0]
+            specifiers[bare.lower()] = requirement.replace(bare, "", 1).strip()
+    except Exception:  # noqa: BLE001, S110 (not installed as a distribution: no version ranges)
+        pass
+
+    def spell(names):
+        return sorted(_DISTRIBUTIONS.get(name, name) + specifiers.get(_DISTRIBUTIONS.get(name, name).lower(), "")
+                      for name in names)
+
+    return spell(required), spell(optional)
+
+
+def _requirements_files(modules: list[str]) -> dict[str, str]:
+    """`requirements.txt` and the `hfpose_requirements.py` check for the bundled `modules`."""
+    import hfpose
+
+    required, optional = remote_requirements(modules)
+    text = (f"# Packages the trust_remote_code files of this repository import (generated by hfpose "
+            f"{hfpose.__version__}).\n# pip install -r requirements.txt\n" + "".join(f"{r}\n" for r in required))
+    text += "".join(f"# optional: {o}\n" for o in optional)
+    imports = {}
+    for module in modules:
+        top, _ = _third_party_imports(module)
+        for name in top:
+            imports[name] = _DISTRIBUTIONS.get(name, name)
+    check = (
+        '"""Generated by hfpose.hub.remote_code: the packages this repository\'s code imports, checked before it '
+        'runs."""\n\nimport importlib.util\n\n'
+        f"REQUIRED = {dict(sorted(imports.items()))!r}  # import name -> pip package\n\n\n"
+        "def missing_packages() -> list:\n"
+        "    missing = []\n"
+        "    for module, package in REQUIRED.items():\n"
+        "        try:\n"
+        "            found = importlib.util.find_spec(module) is not None\n"
+        "        except (ImportError, ValueError):\n"
+        "            found = False\n"
+        "        if not found:\n"
+        "            missing.append(package)\n"
+        "    return missing\n\n\n"
+        "_MISSING = missing_packages()\n"
+        "if _MISSING:\n"
+        "    raise ImportError(f\"this model's code needs {', '.join(_MISSING)}: pip install {' '.join(_MISSING)} \"\n"
+        "                      \"(all its requirements: pip install -r requirements.txt from the model repository)\")\n"
+    )
+    return {"requirements.txt": text, f"{REQUIREMENTS_MODULE}.py": check}
+
+
+def requirements_markdown(repo_dir: str | Path, repo_id: str) -> str:
+    """The model card's section on what the remote code needs, from the repo's `requirements.txt`."""
+    lines = (Path(repo_dir) / "requirements.txt").read_text().splitlines()
+    required = [line for line in lines if line and not line.startswith("#")]
+    optional = [line.split(":", 1)[1].strip() for line in lines if line.startswith("# optional:")]
+    text = ("## Requirements of the remote code\n\n"
+            "Without hfpose, `trust_remote_code=True` runs this repository's own code, which imports "
+            + ", ".join(f"`{r}`" for r in required) + " (`pip install -r requirements.txt`)")
+    text += (", and uses " + ", ".join(f"`{o}`" for o in optional) + " when installed (faster CPU inference)"
+             if optional else "")
+    return text + (f'. A missing package stops the loading with its pip name.\n\n```python\nfrom transformers import '
+                   f'pipeline\n\nestimator = pipeline("keypoint-detection", model="{repo_id}", '
+                   f"trust_remote_code=True)\n```\n")
+
+
+def serve_installed_pipeline(config_classes=None) -> None:
+    """Let the installed hfpose serve the custom pipeline tasks of remote-code repos it registers itself.
+
+    A repo written by `write_remote_code` lists ``keypoint-detection`` in ``config.json``'s ``custom_pipelines``; when
+    hfpose is installed and imported, its own config class reads that file (``trust_remote_code`` not set), and
+    transformers would then refuse ``pipeline("keypoint-detection", model=repo)`` without ``trust_remote_code``. Each
+    class given here gets a ``custom_pipelines`` property that leaves out the tasks whose registered implementation
+    in `transformers.pipelines.PIPELINE_REGISTRY` is hfpose's own pipeline; the stored value (``__dict__``) is
+    untouched, so ``save_pretrained`` writes it back unchanged. Idempotent. Default: every config class registered
+    with `AutoConfig` under an ``hfpose_`` model type.
+    """
+    if config_classes is None:
+        from transformers import CONFIG_MAPPING
+
+        names = [key for key in CONFIG_MAPPING.keys() if str(key).startswith("hfpose_")]  # noqa: SIM118 (lazy mapping)
+        config_classes = [CONFIG_MAPPING[name] for name in names]
+    for config_class in config_classes:
+        if isinstance(config_class.__dict__.get("custom_pipelines"), property):
+            continue
+        config_class.custom_pipelines = property(_visible_custom_pipelines, _store_custom_pipelines)
+
+
+def _visible_custom_pipelines(config) -> dict:
+    stored = config.__dict__.get("custom_pipelines")
+    if stored is None:
+        raise AttributeError("custom_pipelines")
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    def served_here(task: str) -> bool:
+        implementation = PIPELINE_REGISTRY.supported_tasks.get(task, {}).get("impl")
+        return getattr(implementation, "__module__", "").startswith("hfpose.")
+
+    return {task: spec for task, spec in stored.items() if not served_here(task)}
+
+
+def _store_custom_pipelines(config, value) -> None:
+    config.__dict__["custom_pipelines"] = value
+
+
 def _class_of(model_type: str):
     import hfpose  # noqa: F401  (registers the Auto classes)
     from transformers import CONFIG_MAPPING, AutoModelForPoseEstimation
@@ -167,7 +323,7 @@ def write_remote_code(model_dir: str | Path) -> list[str]:
             (`config.json` and `preprocessor_config.json`).
 
     Returns:
-        The names of the `.py` files written (sorted).
+        The names of the `.py` files written (sorted); `requirements.txt` is written too.
 
     Raises:
         FileNotFoundError: if either json file is missing.
@@ -191,10 +347,14 @@ def write_remote_code(model_dir: str | Path) -> list[str]:
     if registration:
         roots.append(registration[0])
     files: dict[str, str] = {}
-    for module in module_closure(roots):
+    closure = module_closure(roots)
+    for module in closure:
         files[f"{_flat_name(module)}.py"] = flatten_module_source(module)
+    extra = _requirements_files(closure)
+    files[f"{REQUIREMENTS_MODULE}.py"] = extra[f"{REQUIREMENTS_MODULE}.py"]
 
-    head = '"""Generated by hfpose.hub.remote_code: entry point for trust_remote_code loading."""\n\n'
+    head = ('"""Generated by hfpose.hub.remote_code: entry point for trust_remote_code loading."""\n\n'
+            f"from .{REQUIREMENTS_MODULE} import REQUIRED  # noqa: F401  (first: names any missing pip package)\n")
     configuration = head + f"from .{_flat_name(config_class.__module__)} import {config_class.__name__}\n"
     if registration:
         module, backbone_config, backbone = registration
@@ -220,6 +380,7 @@ def write_remote_code(model_dir: str | Path) -> list[str]:
     )
     for name, text in files.items():
         (model_dir / name).write_text(text, encoding="utf-8")
+    (model_dir / "requirements.txt").write_text(extra["requirements.txt"], encoding="utf-8")
 
     config["auto_map"] = {
         "AutoConfig": f"configuration_hfpose.{config_class.__name__}",

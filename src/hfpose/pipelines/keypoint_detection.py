@@ -7,7 +7,10 @@ all crops (and, with flip test, their mirror images) go through the model in **o
 pipeline (its "person" detections above ``detector_threshold``), else the whole image is taken as one person box.
 
 Bottom-up models (a `BottomUpPoseImageProcessor`): the whole image goes through the network and associative-embedding
-grouping finds every person; ``boxes`` and ``detector`` are not used.
+grouping finds every person; passing ``boxes`` or ``detector`` is a `ValueError`.
+
+An image file is decoded once, with its EXIF orientation applied, and that upright image is what the whole-image box,
+the detector and the crops all use (keypoints are in the upright frame, as `PIL.ImageOps.exif_transpose` shows it).
 
 Other libraries' top-down models (transformers' `VitPoseForPoseEstimation`, or any model whose image processor
 follows VitPose's ``boxes=`` / ``post_process_pose_estimation`` contract) go through the same steps with the same
@@ -15,19 +18,22 @@ output; see `hfpose.pipelines.processor_contract` and ``docs/architecture.md``. 
 (``flip_test=True``), as their processors have none.
 
 Output, per image: a list of persons ``{"score": float, "bbox": [x, y, w, h], "keypoints": [{"label", "x", "y",
-"score"}, ...]}`` with ``x, y`` in image pixels. The top-down person score is the box score (1 for given boxes, the
-detector's score otherwise) times the mean keypoint score, as MMPose's ``bbox_keypoint`` rescoring without its 0.2
-threshold.
+"score"}, ...]}`` with ``x, y`` in image pixels and always K keypoints in the model's joint order (``keypoints[k]`` is
+joint ``k``); with ``threshold=`` every entry also gets ``"visible": score >= threshold``. The top-down person score
+is the box score (1 for given boxes, the detector's score otherwise) times the mean keypoint score, as MMPose's
+``bbox_keypoint`` rescoring without its 0.2 threshold.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import Pipeline
 
+from ..image_io import load_rgb_image
 from .processor_contract import (
     foreign_flip_indices,
     foreign_forward_inputs,
@@ -86,16 +92,27 @@ class KeypointDetectionPipeline(Pipeline):
             detector_threshold: minimum detector score of a person box (default 0.5).
             flip_test: average with the prediction on mirrored input (default: the image processor's `flip_test`,
                 True when it has `flip_indices`).
-            threshold: keypoints scoring below it are left out of the output.
+            threshold: keypoints scoring below it are marked ``"visible": False`` (all K entries stay, in joint
+                order; every entry gets a ``"visible"`` flag); drawing skips the invisible ones.
 
         Returns:
             For one image, a list of persons; for a list of images, one such list per image.
 
         Raises:
-            ValueError: if `boxes` has a different number of entries than there are images.
+            ValueError: if `boxes` has a different number of entries than there are images, the image list is empty,
+                a file cannot be decoded (a video, a broken file) or a URL cannot be downloaded, or `boxes` /
+                `detector` is given to a bottom-up model.
+            TypeError: if an image is not a path, URL, PIL image, numpy array or torch tensor.
         """
         single = not isinstance(inputs, (list, tuple))
         images = [inputs] if single else list(inputs)
+        if not images:
+            raise ValueError("inputs is an empty list; give an image (path, URL, PIL image, array) or a list of them")
+        for index, image in enumerate(images):
+            _check_image_type(image, index)
+        if self.is_bottom_up and (boxes is not None or kwargs.get("detector") is not None):
+            raise ValueError(f"boxes= and detector= are for top-down models; {type(self.model).__name__} is bottom-up "
+                             "and finds every person in the whole image: call it without them")
         if boxes is None:
             per_image_boxes = [None] * len(images)
         elif single:
@@ -104,7 +121,8 @@ class KeypointDetectionPipeline(Pipeline):
             if len(boxes) != len(images):
                 raise ValueError(f"boxes has {len(boxes)} entries for {len(images)} images; give one list per image")
             per_image_boxes = list(boxes)
-        packed = [{"image": image, "boxes": image_boxes} for image, image_boxes in zip(images, per_image_boxes)]
+        packed = [{"image": image, "boxes": image_boxes, "index": index}
+                  for index, (image, image_boxes) in enumerate(zip(images, per_image_boxes))]
         outputs = super().__call__(packed, **kwargs)
         return outputs[0] if single else outputs
 
@@ -135,7 +153,9 @@ class KeypointDetectionPipeline(Pipeline):
         return bool(getattr(self.image_processor, "bottom_up", False))
 
     def preprocess(self, item: dict, detector=None, detector_threshold: float = 0.5) -> dict:
-        image = item["image"]
+        image, index = item["image"], item.get("index", 0)
+        if isinstance(image, (str, os.PathLike)):  # decoded once, EXIF orientation applied: boxes and crops agree
+            image = load_rgb_image(image, index)
         if isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[-1] == 4:
             image = image[..., :3]
         if self.is_bottom_up:
@@ -146,7 +166,7 @@ class KeypointDetectionPipeline(Pipeline):
         if boxes is None and detector is not None:
             boxes, box_scores = _detect_people(detector, image, detector_threshold)
         if boxes is None:
-            boxes = [_whole_image_box(image)]
+            boxes = [_whole_image_box(image, index)]
         boxes = _as_box_array(boxes)
         if box_scores is None:
             box_scores = np.ones(len(boxes), dtype=np.float32)
@@ -228,9 +248,10 @@ def _format_person(person: dict, score: float, bbox, names: list[str], threshold
     scores = np.asarray(person["scores"], dtype=np.float64)
     entries = []
     for index, ((x, y), keypoint_score) in enumerate(zip(keypoints, scores)):
-        if threshold is not None and keypoint_score < threshold:
-            continue
-        entries.append({"label": names[index], "x": float(x), "y": float(y), "score": float(keypoint_score)})
+        entry = {"label": names[index], "x": float(x), "y": float(y), "score": float(keypoint_score)}
+        if threshold is not None:  # every joint stays, in order; low-score ones are only marked
+            entry["visible"] = bool(keypoint_score >= threshold)
+        entries.append(entry)
     return {"score": score, "bbox": [float(v) for v in bbox], "keypoints": entries}
 
 
@@ -249,26 +270,33 @@ def _keypoint_names(config) -> list[str]:
     return [config.id2label[index] for index in range(len(config.id2label))]
 
 
-def _whole_image_box(image) -> list[float]:
-    if isinstance(image, str):
-        from PIL import Image
+def _check_image_type(image, index: int) -> None:
+    """Raises `TypeError` naming ``inputs[index]`` unless it is a path, URL, PIL image, numpy array or torch tensor."""
+    from PIL import Image
 
-        with Image.open(image) as handle:
-            width, height = handle.size
-    elif isinstance(image, np.ndarray):
-        channels_first = image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 2, 3, 4)
-        height, width = image.shape[1:3] if channels_first else image.shape[:2]
-    else:
+    if not isinstance(image, (str, os.PathLike, Image.Image, np.ndarray, torch.Tensor)):
+        raise TypeError(f"inputs[{index}] has unsupported type {type(image).__name__}; expected an image file path, "
+                        "a URL, a PIL image, an (H, W, 3) numpy array or a torch tensor")
+
+
+def _whole_image_box(image, index: int = 0) -> list[float]:
+    """``[0, 0, W, H]`` of the image exactly as the image processor reads it (same layout rules, via `load_rgb_image`;
+    files arrive here already decoded and EXIF-oriented)."""
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
         width, height = image.size
+    else:
+        height, width = load_rgb_image(image, index).shape[:2]
     return [0.0, 0.0, float(width), float(height)]
 
 
 def _detect_people(detector, image, threshold: float) -> tuple[list[list[float]], np.ndarray]:
     """Person boxes (COCO xywh) from a transformers object-detection pipeline (its xyxy boxes are converted)."""
-    if isinstance(image, np.ndarray):
+    if not hasattr(image, "convert"):  # numpy / torch: the processor's RGB reading, as uint8 for the detector
         from PIL import Image
 
-        image = Image.fromarray(image)
+        image = Image.fromarray(np.clip(np.rint(load_rgb_image(image, 0)), 0, 255).astype(np.uint8))
     detections = detector(image)
     boxes, scores = [], []
     for detection in detections:

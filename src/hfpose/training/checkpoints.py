@@ -23,6 +23,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ..file_modes import honour_umask
+
 __all__ = ["TrainingState", "save_checkpoint", "load_checkpoint", "latest_checkpoint", "prune_checkpoints"]
 
 _MARKER = "COMPLETE"
@@ -83,6 +85,7 @@ def save_checkpoint(accelerator, checkpoint_dir: str | Path, state: TrainingStat
     if accelerator.is_main_process:
         (temporary / _STATE_FILE).write_text(json.dumps(payload))
         (temporary / _MARKER).write_text(json.dumps(state.state_dict()))
+        honour_umask(temporary)  # safetensors' atomic write leaves 0600
         _fsync_tree(temporary)
         if final.exists():
             shutil.rmtree(final)

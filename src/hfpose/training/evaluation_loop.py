@@ -142,9 +142,9 @@ def predict_bottomup(model, processor, records: list[dict], flip_test: bool = Tr
     results: list[dict] = []
     iterator = loader
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar  # a bar in a terminal only: no carriage returns in log files
 
-        iterator = tqdm(loader, desc="evaluate", disable=accelerator is not None and not accelerator.is_main_process)
+        iterator = progress_bar(loader, desc="evaluate", enabled=accelerator is None or accelerator.is_main_process)
     for item in iterator:
         pixel_values = item["pixel_values"].to(device)
         outputs = model(pixel_values)
@@ -208,9 +208,9 @@ def predict_topdown(model, processor, records: list[dict], flip_test: bool = Tru
     results: list[dict] = []
     iterator = loader
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar  # a bar in a terminal only: no carriage returns in log files
 
-        iterator = tqdm(loader, desc="evaluate", disable=accelerator is not None and not accelerator.is_main_process)
+        iterator = progress_bar(loader, desc="evaluate", enabled=accelerator is None or accelerator.is_main_process)
     for batch in iterator:
         pixel_values = batch["pixel_values"].to(device)
         count = pixel_values.shape[0]

@@ -24,8 +24,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from ..file_modes import honour_umask
+from ..progress import EpochReporter
 from .checkpoints import TrainingState, latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint
-from .recipe import TrainingRecipe
+from .distributed import check_process_group, lock_output_dir
+from .recipe import RecipeError, TrainingRecipe
 from .schedules import warmup_multistep_factor
 
 __all__ = ["train", "TrainResult", "build_model", "build_image_processor"]
@@ -106,12 +109,21 @@ def load_pretrained_backbone(model, name_or_path: str) -> None:
     into ``model.backbone``; the stage layout must match.
 
     Raises:
-        ValueError: if the checkpoint's tensors do not match the model's backbone (names the first differences).
+        ValueError: if the checkpoint's tensors do not match the model's backbone (names the first differences), or
+            it cannot be loaded (offline, no network, no such repo): one line saying what to set instead.
     """
     from transformers import AutoBackbone
 
     backbone = model.backbone
-    pretrained = AutoBackbone.from_pretrained(name_or_path, out_features=list(backbone.config.out_features))
+    try:
+        pretrained = AutoBackbone.from_pretrained(name_or_path, out_features=list(backbone.config.out_features))
+    except Exception as error:  # OfflineModeIsEnabled, httpx / OSError "couldn't connect", RepositoryNotFound ...
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        raise RecipeError(
+            f"pretrained_backbone {name_or_path!r} cannot be loaded ({type(error).__name__}: {reason}); offline or "
+            "without the Hub set pretrained_backbone=null (random initialisation), a local folder of a saved "
+            "transformers backbone, or init_from=<MMPose .pth or hfpose model directory>"
+        ) from None
     own, theirs = backbone.state_dict(), pretrained.state_dict()
     differ = sorted(set(own) ^ set(theirs)) + [k for k in own if k in theirs and own[k].shape != theirs[k].shape]
     if differ:
@@ -315,6 +327,7 @@ class _Run:
     history: list[dict] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     validation: tuple | None = None  # (records, PCKh ground truth, COCO annotation file), built on first use
+    reporter: EpochReporter | None = None  # a bar in a terminal, one clean line per epoch (main process)
     samples_seen: int = 0  # by this process, in this run (for the participation report)
 
     @property
@@ -348,6 +361,7 @@ def _build_run(run: _Run) -> None:
     recipe, accelerator = run.recipe, run.accelerator
     startup_error = None
     try:
+        lock_output_dir(accelerator, run.output_dir)  # one live run per output directory
         run.model = build_model(recipe)
         if recipe.init_from:
             from .initialization import load_initial_weights
@@ -453,16 +467,13 @@ def _save_checkpoint(run: _Run) -> None:
 
 def _train_epoch(run: _Run) -> bool:
     """One (possibly resumed) epoch; returns True when ``max_steps`` stopped it."""
-    from tqdm.auto import tqdm
-
     recipe, accelerator, state, loader = run.recipe, run.accelerator, run.state, run.loader
     run.model.train()
     loader.set_epoch(state.epoch)
     if hasattr(run.train_transform, "set_epoch"):
         run.train_transform.set_epoch(state.epoch)  # augmentation = f(seed, epoch, example id): exact resumption
     active_loader = accelerator.skip_first_batches(loader, state.step_in_epoch) if state.step_in_epoch else loader
-    progress = tqdm(active_loader, desc=f"epoch {state.epoch + 1}/{recipe.epochs}",
-                    disable=not accelerator.is_local_main_process, leave=False)
+    progress = run.reporter.bar(active_loader, state.epoch)
     stop = False
     for batch in progress:
         run.samples_seen += int(batch["pixel_values"].shape[0])
@@ -520,6 +531,7 @@ def _finish(run: _Run) -> Path:
     if accelerator.is_main_process:
         accelerator.unwrap_model(run.model).save_pretrained(model_dir, safe_serialization=True)
         run.processor.save_pretrained(model_dir)
+        honour_umask(model_dir)  # safetensors' atomic write leaves 0600
         if run.metrics:
             (output_dir / "metrics.json").write_text(json.dumps(run.metrics, indent=2))
     accelerator.end_training()
@@ -538,6 +550,8 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
 
     output_dir = Path(recipe.output_dir)
     run = _Run(recipe, accelerator or _make_accelerator(recipe, output_dir), output_dir)
+    check_process_group(run.accelerator)  # a launch whose processes did not join one group stops here, nothing written
+    run.reporter = EpochReporter(run.accelerator, recipe.epochs)
     set_seed(recipe.seed)
     if run.accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -565,6 +579,7 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
             _save_checkpoint(run)
         if finished_epoch and (run.state.epoch % recipe.val_interval == 0 or last):
             _validate(run)
+        run.reporter.end_epoch(run.history, run.metrics)
 
     model_dir = _finish(run)
     return TrainResult(output_dir=output_dir, model_dir=model_dir, global_step=run.state.global_step,
