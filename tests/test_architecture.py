@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Lowest first. A module may import its own layer and the layers below it (and the package root `hfpose`, whose
 # import registers the Auto classes). The same table is drawn in docs/architecture.md.
 LAYERS = (
-    ("core", ("hfpose.keypoints", "hfpose.geometry", "hfpose.image_io", "hfpose.visualization")),
+    ("core", ("hfpose.keypoints", "hfpose.geometry", "hfpose.image_io", "hfpose.visualization", "hfpose.progress", "hfpose.file_modes")),
     ("codecs", ("hfpose.codecs",)),
     ("models", ("hfpose.models",)),
     (
@@ -26,7 +26,7 @@ LAYERS = (
     ),
     ("inference", ("hfpose.onnx_export", "hfpose.inference", "hfpose.pipelines", "hfpose.onnx")),
     ("training", ("hfpose.training",)),
-    ("applications", ("hfpose.video", "hfpose.app")),
+    ("applications", ("hfpose.video", "hfpose.app", "hfpose.demo")),
     ("hub", ("hfpose.hub",)),
     ("cli", ("hfpose.cli",)),
 )

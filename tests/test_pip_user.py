@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from launch_utils import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"```(python|bash)\n(.*?)```", re.DOTALL)
@@ -141,7 +142,7 @@ def test_train_a_shipped_recipe_with_two_cpu_processes(user, coco_mini):
     output_dir = scratch / "ddp"
     command = [str(python), "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-               "29653", "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
+               free_port(), "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
                f"output_dir={output_dir}", "epochs=1", "batch_size=16", "input_size=[48,64]", "num_workers=0",
                "val_interval=1", "checkpoint_interval=1"]
     completed = run(command, scratch, {**env, "ACCELERATE_USE_CPU": "1"}, timeout=400)

@@ -21,7 +21,7 @@ register_bottomup_image_processor(method.config_class for method in pose_methods
 register_pipeline()
 
 from .video import VideoKeypointDetection  # noqa: E402
-from .hub.remote_code import serve_installed_pipeline  # noqa: E402
+from .pipelines.installed_task import serve_installed_pipeline  # noqa: E402
 
 serve_installed_pipeline()  # remote-code repos' "keypoint-detection" task runs the installed hfpose when imported
 

@@ -45,7 +45,7 @@ def load_estimator(model: str, trust_remote_code: bool = False):
     except ImportError:
         if not trust_remote_code:
             raise ValueError(f"hfpose is not installed: load {model!r} with trust_remote_code=True (its remote code)")
-        return pipeline(model=model, trust_remote_code=True)
+        return pipeline(model=model, trust_remote_code=trust_remote_code)  # the caller's explicit opt-in
     return pipeline("keypoint-detection", model=model)
 
 

@@ -110,8 +110,8 @@ def _open_image_file(path, index: int) -> Image.Image:
             return ImageOps.exif_transpose(opened)
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         if path.suffix.lower() in VIDEO_SUFFIXES:
-            raise ValueError(f"images[{index}]: {str(path)!r} is a video, not an image; pass its frames (e.g. read "
-                             "with cv2.VideoCapture, converted to RGB) one by one") from None
+            raise ValueError(f"images[{index}]: {str(path)!r} is a video, not an image; run it with "
+                             "hfpose.VideoKeypointDetection (or `hfpose predict MODEL VIDEO --output out.mp4`)") from None
         raise ValueError(f"images[{index}]: cannot decode image file {str(path)!r}: {error}") from None
 
 

@@ -173,7 +173,10 @@ def test_vitpose_whole_image_threshold_and_detector(vitpose_dir, val_image):
     full = estimator(str(path), boxes=boxes[:1])[0]["keypoints"]
     cut = float(np.median([k["score"] for k in full]))
     kept = estimator(str(path), boxes=boxes[:1], threshold=cut)[0]["keypoints"]
-    assert [k["label"] for k in kept] == [k["label"] for k in full if k["score"] >= cut]
+    # threshold= keeps all K joints in order and marks the ones at or above it (as for hfpose's own models)
+    assert [k["label"] for k in kept] == [k["label"] for k in full]
+    assert [k["visible"] for k in kept] == [k["score"] >= cut for k in full]
+    assert 0 < sum(k["visible"] for k in kept) < len(kept)
 
     def detector(image):
         return [{"label": "person", "score": 0.8, "box": {"xmin": 10, "ymin": 20, "xmax": 110, "ymax": 220}}]

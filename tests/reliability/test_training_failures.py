@@ -18,6 +18,7 @@ import yaml
 from safetensors.torch import load_file
 
 import reliability_tally as tally
+from launch_utils import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
@@ -112,7 +113,7 @@ def test_two_process_start_up_failure_is_reported_by_the_main_process(tmp_path, 
            "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", "29631", str(driver), str(path)]
+               "--main_process_port", free_port(), str(driver), str(path)]
     start = time.monotonic()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=REPO)
     elapsed = time.monotonic() - start

@@ -2,7 +2,8 @@
 
 * A static scan of ``src/hfpose``: no ``pickle`` / ``marshal`` / ``shelve`` / ``dill`` / ``joblib`` loading, no
   ``eval`` / ``exec`` / ``compile`` / ``__import__`` builtins, no ``yaml.load`` / ``yaml.unsafe_load``, no
-  ``np.load(allow_pickle=True)``, no ``trust_remote_code=True``, and every ``torch.load`` passes
+  ``np.load(allow_pickle=True)``, no ``trust_remote_code`` other than False or the caller's own argument passed
+  through, and every ``torch.load`` passes
   ``weights_only=True`` literally.
 * Booby-trapped pickles (whose unpickling would create a marker file) given to the MMPose converter, to
   ``init_from`` and planted in a training checkpoint are refused and the marker never appears.
@@ -82,7 +83,9 @@ def scan(root: Path) -> list[str]:
                 if value is not None and not (isinstance(value, ast.Constant) and value.value is False):
                     findings.append(f"{where(node)}: np.load with allow_pickle")
             value = _keyword(node, "trust_remote_code")
-            if value is not None and not (isinstance(value, ast.Constant) and value.value is False):
+            # False, or the caller's own `trust_remote_code` argument passed through (an explicit opt-in of theirs)
+            passed_through = isinstance(value, ast.Name) and value.id == "trust_remote_code"
+            if value is not None and not passed_through and not (isinstance(value, ast.Constant) and value.value is False):
                 findings.append(f"{where(node)}: passes trust_remote_code={ast.unparse(value)}")
     return findings
 
@@ -95,10 +98,11 @@ def test_scanner_catches_every_pattern(tmp_path):
         "pickle.loads(b'')\neval('1')\nexec('x = 1')\ntorch.load('f')\ntorch.load('f', weights_only=False)\n"
         "yaml.load('a')\nnp.load('f', allow_pickle=True)\nf(trust_remote_code=True)\n__import__('os')\n"
         "model.eval()\ntorch.load('f', weights_only=True)\nyaml.safe_load('a')\nnp.load('f')\n"
+        "f(trust_remote_code=trust_remote_code)\nf(trust_remote_code=opt)\n"
     )
     findings = scan(package)
     lines = sorted(int(f.split(":")[1]) for f in findings)
-    assert lines == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11], findings  # model.eval() and the safe calls are fine
+    assert lines == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 17], findings  # model.eval(), the safe calls, the pass-through
 
 
 def test_package_never_unpickles_or_evaluates_file_content():

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from launch_utils import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
@@ -83,7 +84,7 @@ def test_two_process_data_parallel_on_cpu(tmp_path, coco_mini):
            "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", "29617", str(REPO / "scripts" / "train.py"), str(path), "--no-resume"]
+               "--main_process_port", free_port(), str(REPO / "scripts" / "train.py"), str(path), "--no-resume"]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert completed.returncode == 0, completed.stderr[-3000:]
     output_dir = tmp_path / "run"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from launch_utils import free_port
 from hfpose.cli import main
 from hfpose.training import TrainingRecipe
 from hfpose.training.catalog import format_recipe_table, list_recipes, resolve_recipe
@@ -95,7 +96,7 @@ def test_multi_gpu_launch_without_gpus_stops_before_writing(tmp_path, coco_mini)
     env.update({"CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"})
     command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-               "29631", "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
+               free_port(), "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
                f"output_dir={output_dir}", "max_steps=1", "num_workers=0"]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
                                check=False)

@@ -27,9 +27,9 @@ How transformers resolves the task (`transformers.pipelines.pipeline`, 5.23): wh
 `custom_pipelines`, a task given by name that is one of its keys is served by the repo's class (and needs
 `trust_remote_code=True`); with no task and exactly one key, that key is the task. Any other name goes to the
 built-in registry, which has no "keypoint-detection": hence the key must be that name. With hfpose installed and no
-`trust_remote_code`, the config class is hfpose's own, and `serve_installed_pipeline` makes such a config hide the
-custom task that the installed hfpose already registers, so `pipeline("keypoint-detection", model=repo)` runs the
-installed code instead of asking for `trust_remote_code`. Reference: transformers `dynamic_module_utils`
+`trust_remote_code`, the config class is hfpose's own, and
+`hfpose.pipelines.installed_task.serve_installed_pipeline` makes such a config hide the custom task that the installed
+hfpose already registers, so `pipeline("keypoint-detection", model=repo)` runs the installed code instead of asking for `trust_remote_code`. Reference: transformers `dynamic_module_utils`
 (`get_relative_imports`, `check_imports`, `get_class_from_dynamic_module`) and the "custom models" / "custom
 pipelines" guides.
 """
@@ -43,10 +43,11 @@ from importlib import import_module
 from pathlib import Path
 
 __all__ = ["ENTRY_FILES", "REMOTE_PIPELINE_TASK", "flatten_module_source", "module_closure", "remote_requirements",
-           "requirements_markdown", "serve_installed_pipeline", "write_remote_code"]
+           "requirements_markdown", "write_remote_code"]
 
 # The task name users type; transformers serves a name listed in `custom_pipelines` from the repo's code (module
-# docstring), and `serve_installed_pipeline` keeps hfpose's own registration in charge where hfpose is installed.
+# docstring), and `pipelines.installed_task.serve_installed_pipeline` keeps hfpose's own registration in charge
+# where hfpose is installed.
 REMOTE_PIPELINE_TASK = "keypoint-detection"
 REQUIREMENTS_MODULE = "hfpose_requirements"
 # import name -> pip distribution, for the third-party packages hfpose modules import
@@ -260,45 +261,6 @@ def requirements_markdown(repo_dir: str | Path, repo_id: str) -> str:
     return text + (f'. A missing package stops the loading with its pip name.\n\n```python\nfrom transformers import '
                    f'pipeline\n\nestimator = pipeline("keypoint-detection", model="{repo_id}", '
                    f"trust_remote_code=True)\n```\n")
-
-
-def serve_installed_pipeline(config_classes=None) -> None:
-    """Let the installed hfpose serve the custom pipeline tasks of remote-code repos it registers itself.
-
-    A repo written by `write_remote_code` lists ``keypoint-detection`` in ``config.json``'s ``custom_pipelines``; when
-    hfpose is installed and imported, its own config class reads that file (``trust_remote_code`` not set), and
-    transformers would then refuse ``pipeline("keypoint-detection", model=repo)`` without ``trust_remote_code``. Each
-    class given here gets a ``custom_pipelines`` property that leaves out the tasks whose registered implementation
-    in `transformers.pipelines.PIPELINE_REGISTRY` is hfpose's own pipeline; the stored value (``__dict__``) is
-    untouched, so ``save_pretrained`` writes it back unchanged. Idempotent. Default: every config class registered
-    with `AutoConfig` under an ``hfpose_`` model type.
-    """
-    if config_classes is None:
-        from transformers import CONFIG_MAPPING
-
-        names = [key for key in CONFIG_MAPPING.keys() if str(key).startswith("hfpose_")]  # noqa: SIM118 (lazy mapping)
-        config_classes = [CONFIG_MAPPING[name] for name in names]
-    for config_class in config_classes:
-        if isinstance(config_class.__dict__.get("custom_pipelines"), property):
-            continue
-        config_class.custom_pipelines = property(_visible_custom_pipelines, _store_custom_pipelines)
-
-
-def _visible_custom_pipelines(config) -> dict:
-    stored = config.__dict__.get("custom_pipelines")
-    if stored is None:
-        raise AttributeError("custom_pipelines")
-    from transformers.pipelines import PIPELINE_REGISTRY
-
-    def served_here(task: str) -> bool:
-        implementation = PIPELINE_REGISTRY.supported_tasks.get(task, {}).get("impl")
-        return getattr(implementation, "__module__", "").startswith("hfpose.")
-
-    return {task: spec for task, spec in stored.items() if not served_here(task)}
-
-
-def _store_custom_pipelines(config, value) -> None:
-    config.__dict__["custom_pipelines"] = value
 
 
 def _class_of(model_type: str):

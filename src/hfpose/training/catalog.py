@@ -18,7 +18,6 @@ import yaml
 
 __all__ = ["RecipeEntry", "format_recipe_table", "list_recipes", "resolve_recipe"]
 
-_METHOD_NAMES = {"debias_ipr": "debias-ipr", "ae_hrnet": "ae-hrnet", "ae_higherhrnet": "ae-higherhrnet"}
 _BACKBONE_NAMES = {"mobilenet_v2": "mobilenetv2", "custom": "tiny"}
 
 
@@ -48,7 +47,7 @@ class RecipeEntry:
 def _short_name(folder: str, stem: str, values: dict) -> str:
     if folder == "demo":
         return "demo-" + stem.replace("_", "-")
-    method = _METHOD_NAMES.get(values.get("method", ""), values.get("method", ""))
+    method = str(values.get("method", "")).replace("_", "-")  # debias_ipr -> debias-ipr
     backbone = str(values.get("backbone", ""))
     backbone = _BACKBONE_NAMES.get(backbone, backbone.replace("resnet", "res").replace("hrnet_", ""))
     width, height = values.get("input_size", [0, 0])
@@ -56,13 +55,12 @@ def _short_name(folder: str, stem: str, values: dict) -> str:
 
 
 def _reference(stem: str) -> dict:
-    try:
-        from ..hub.model_card import REFERENCE_RESULTS
-    except ImportError:  # pragma: no cover
-        return {}
-    for row in REFERENCE_RESULTS:
-        if row.name in (stem, f"associative_embedding_{stem}"):
-            return dict(row.metrics)
+    from ..models import pose_methods  # MMPose's published numbers live in the method declarations
+
+    for method in pose_methods().values():
+        for row in method.reference_results:
+            if row.name in (stem, f"associative_embedding_{stem}"):
+                return dict(row.metrics)
     return {}
 
 
