@@ -11,24 +11,17 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from ...keypoints import get_keypoint_set
 from ..hrnet.configuration_hrnet import HRNetConfig
+from ..keypoint_config import KeypointConfigMixin, init_keypoint_metadata
 
 __all__ = ["AssociativeEmbeddingConfig", "BottomUpConfigMixin"]
 
 
-class BottomUpConfigMixin:
+class BottomUpConfigMixin(KeypointConfigMixin):
     """Shared field checks and keypoint metadata of the bottom-up configs (AE and HigherHRNet)."""
 
-    def _set_keypoint_metadata(self) -> None:
-        if self.dataset is not None and (self.id2label is None or self.flip_indices is None or self.skeleton is None):
-            keypoint_set = get_keypoint_set(self.dataset)
-            if self.id2label is None:
-                self.id2label = keypoint_set.id2label
-            if self.flip_indices is None:
-                self.flip_indices = list(keypoint_set.flip_indices)
-            if self.skeleton is None:
-                self.skeleton = [list(pair) for pair in keypoint_set.skeleton]
+    def _set_keypoint_metadata(self, kwargs: dict | None = None) -> None:
+        init_keypoint_metadata(self, kwargs)
 
     def _resolve_backbone_config(self) -> None:
         # Built here rather than by transformers' `backbone_config` resolution, which looks the type up in the
@@ -95,6 +88,7 @@ class AssociativeEmbeddingConfig(BottomUpConfigMixin, PreTrainedConfig):
     input_size: list[int] | tuple[int, ...] = (512, 512)
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     heatmap_loss_factors: list[float] | tuple[float, ...] = (1.0,)
     push_loss_factor: float = 0.001
     pull_loss_factor: float = 0.001
@@ -105,7 +99,7 @@ class AssociativeEmbeddingConfig(BottomUpConfigMixin, PreTrainedConfig):
     def __post_init__(self, **kwargs):
         self.input_size = list(self.input_size)
         self.heatmap_loss_factors = [float(v) for v in self.heatmap_loss_factors]
-        self._set_keypoint_metadata()
+        self._set_keypoint_metadata(kwargs)
         self._resolve_backbone_config()
         super().__post_init__(**kwargs)
 
