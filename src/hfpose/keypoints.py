@@ -176,7 +176,7 @@ class KeypointSet:
         return out
 
     @classmethod
-    def from_dict(cls, values: dict, source: str = "keypoint set") -> "KeypointSet":
+    def from_dict(cls, values: dict, source: str = "keypoint set") -> KeypointSet:
         """Read the `to_dict` format; `flip_pairs` and `skeleton` entries may be names or 0-based indices. Without
         `flip_pairs`, they are inferred from the names (`infer_flip_pairs`).
 
@@ -184,7 +184,7 @@ class KeypointSet:
             ValueError: unknown key or missing ``keypoints`` (names the key), or any error of the constructor.
         """
         if not isinstance(values, dict):
-            raise ValueError(f"{source}: a keypoint set must be a mapping, got {type(values).__name__}")
+            raise TypeError(f"{source}: a keypoint set must be a mapping, got {type(values).__name__}")
         allowed = {"name", "keypoints", "flip_pairs", "skeleton", "sigmas", "joint_weights", "grouping_order"}
         unknown = sorted(set(values) - allowed)
         if unknown:
@@ -216,7 +216,7 @@ class KeypointSet:
             path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "KeypointSet":
+    def load(cls, path: str | os.PathLike) -> KeypointSet:
         """Read a keypoint-set file (YAML or JSON, the `to_dict` format) or, when the file has ``categories``, the
         keypoint category of a COCO-format annotation file (`from_coco`).
 
@@ -228,14 +228,11 @@ class KeypointSet:
         if not path.is_file():
             raise FileNotFoundError(f"keypoint set file not found: {path}")
         text = path.read_text()
-        try:
-            if path.suffix in (".yaml", ".yml"):
-                import yaml
+        import yaml
 
-                values = yaml.safe_load(text)
-            else:
-                values = json.loads(text)
-        except Exception as error:  # yaml.YAMLError / json.JSONDecodeError
+        try:
+            values = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        except (yaml.YAMLError, json.JSONDecodeError) as error:
             raise ValueError(f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: {error}") \
                 from None
         if isinstance(values, dict) and "categories" in values:
@@ -244,7 +241,7 @@ class KeypointSet:
 
     @classmethod
     def from_coco(cls, annotations, category_id: int | None = None, flip_pairs=None, sigmas=None, name=None,
-                  source: str | None = None) -> "KeypointSet":
+                  source: str | None = None) -> KeypointSet:
         """The keypoint set of a COCO-format annotation file: ``categories[].keypoints`` (names) and
         ``categories[].skeleton`` (1-based links, as the COCO format stores them; converted to 0-based).
 
