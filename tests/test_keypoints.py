@@ -126,3 +126,11 @@ def test_default_sigmas_warn_that_ap_is_not_comparable(caplog):
 def test_config_kwargs():
     kwargs = MPII_KEYPOINTS.config_kwargs()
     assert kwargs["id2label"][9] == "head_top" and kwargs["flip_indices"][0] == 5 and kwargs["sigmas"] is None
+
+
+@pytest.mark.parametrize("keypoint_set", [COCO_KEYPOINTS, MPII_KEYPOINTS])
+def test_shipped_keypoint_set_files_are_the_builtin_sets(keypoint_set):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "configs" / "keypoints" / f"{keypoint_set.name}.yaml"
+    assert load_keypoint_set(path) == keypoint_set

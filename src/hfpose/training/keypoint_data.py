@@ -30,11 +30,14 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_data_path(recipe, path) -> Path | None:
-    """``path`` as given when absolute or existing, else relative to ``recipe.data_root``; None stays None."""
+    """``path`` as given when absolute or existing (made absolute), else relative to ``recipe.data_root``; None stays
+    None."""
     if path is None:
         return None
     path = Path(path)
-    return path if path.is_absolute() or path.exists() else Path(recipe.data_root) / path
+    if path.is_absolute() or path.exists():
+        return path.resolve()
+    return Path(recipe.data_root) / path
 
 
 def recipe_keypoint_set(recipe) -> KeypointSet:
