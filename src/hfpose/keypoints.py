@@ -248,7 +248,8 @@ class KeypointSet:
         Args:
             annotations: path of the json, or its parsed dict.
             category_id: which category, when several have keypoints (default: the only one).
-            flip_pairs: explicit ``(left, right)`` pairs (names or indices); inferred from the names when None.
+            flip_pairs: explicit ``(left, right)`` pairs (names or indices); default: the category's ``flip_pairs``
+                entry if any, else inferred from the names.
             sigmas: K OKS sigmas; default: the category's ``sigmas`` entry if any (not part of the COCO format but
                 written by some tools), else COCO's when the names are COCO's, else None.
             name: the set's name (default: the category's ``name``).
@@ -283,6 +284,8 @@ class KeypointSet:
             sigmas = category.get("sigmas")
         if sigmas is None and names == COCO_KEYPOINTS.names:
             sigmas = COCO_KEYPOINTS.sigmas
+        if flip_pairs is None:
+            flip_pairs = category.get("flip_pairs")  # not COCO's format either; written by `export_coco_format`
         if flip_pairs is None:
             try:
                 flip_pairs = infer_flip_pairs(names)

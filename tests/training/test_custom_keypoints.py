@@ -94,7 +94,7 @@ def _check_pipeline(model_dir, coco_mini, names, flip_indices):
     estimator = pipeline("keypoint-detection", model=str(model_dir))
     image_path = coco_mini / "val2017" / sorted(os.listdir(coco_mini / "val2017"))[0]
     image = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
-    height, width = image.shape[:2]
+    width = image.shape[1]
     box = [40.0, 30.0, 120.0, 240.0]
     mirrored_box = [width - 1 - box[0] - box[2], box[1], box[2], box[3]]
     from PIL import Image

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["keypoint_pck_accuracy", "keypoint_auc", "keypoint_epe", "pck_metrics", "match_predictions_to_annotations"]
+__all__ = ["keypoint_auc", "keypoint_epe", "keypoint_pck_accuracy", "match_predictions_to_annotations", "pck_metrics"]
 
 
 def _check(pred, gt, mask):

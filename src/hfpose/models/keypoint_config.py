@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..keypoints import _KEYPOINT_SETS, flip_indices_from_names, load_keypoint_set
 
-__all__ = ["KeypointConfigMixin", "init_keypoint_metadata", "KEYPOINT_METADATA_KEYS"]
+__all__ = ["KEYPOINT_METADATA_KEYS", "KeypointConfigMixin", "init_keypoint_metadata"]
 
 KEYPOINT_METADATA_KEYS = ("id2label", "label2id", "flip_indices", "skeleton", "sigmas")
 _DERIVED_KEYS = ("label2id", "flip_indices", "skeleton", "sigmas")

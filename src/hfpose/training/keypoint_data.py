@@ -22,9 +22,15 @@ import json
 import logging
 from pathlib import Path
 
-from ..keypoints import COCO_KEYPOINTS, MPII_KEYPOINTS, KeypointSet, load_keypoint_set, warn_default_sigmas
+from ..keypoints import (
+    COCO_KEYPOINTS,
+    MPII_KEYPOINTS,
+    KeypointSet,
+    load_keypoint_set,
+    warn_default_sigmas,
+)
 
-__all__ = ["recipe_keypoint_set", "resolve_data_path", "half_body_ids", "grouping_order_for", "evaluate_keypoints"]
+__all__ = ["evaluate_keypoints", "grouping_order_for", "half_body_ids", "materialize_hf_datasets", "recipe_keypoint_set", "resolve_data_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +108,32 @@ def evaluate_keypoints(predictions: list[dict], ann_file, config, bottom_up: boo
     if not predictions:
         return {"PCK@0.2": 0.0, "AUC": 0.0, "EPE": float("nan")}
     return pck_metrics(*match_predictions_to_annotations(predictions, annotations), thr=0.2)
+
+
+def materialize_hf_datasets(recipe, accelerator=None):
+    """Export ``recipe.train_dataset`` / ``val_dataset`` (`datasets` keypoint datasets: a ``save_to_disk`` directory
+    or an imagefolder with ``metadata.jsonl``, split ``train`` / ``validation``) to COCO format under
+    ``<output_dir>/data/{train,val}`` and point ``train_ann_file`` / ``train_image_dir`` (``val_*``) at them, in
+    place. The main process exports first; the others then reuse its files (same dataset fingerprint).
+
+    Raises:
+        FileNotFoundError / ValueError: from `hfpose.data.hf_datasets.load_keypoint_dataset` / `export_coco_format`.
+    """
+    import contextlib
+
+    from ..data.hf_datasets import export_coco_format, load_keypoint_dataset
+
+    for prefix, split in (("train", "train"), ("val", "validation")):
+        source = getattr(recipe, f"{prefix}_dataset", None)
+        if not source:
+            continue
+        first = accelerator.main_process_first() if accelerator is not None else contextlib.nullcontext()
+        with first:
+            dataset = load_keypoint_dataset(resolve_data_path(recipe, source), split=split)
+            spec = recipe.keypoint_set
+            if spec and str(spec).lower() not in ("coco", "mpii"):
+                spec = resolve_data_path(recipe, spec)
+            ann_file, image_dir = export_coco_format(dataset, Path(recipe.output_dir) / "data" / prefix, spec)
+        setattr(recipe, f"{prefix}_ann_file", str(ann_file.resolve()))
+        setattr(recipe, f"{prefix}_image_dir", str(image_dir.resolve()))
+    return recipe

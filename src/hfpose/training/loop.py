@@ -332,6 +332,10 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         recipe.to_yaml(output_dir / "recipe.yaml")
+    if recipe.train_dataset or recipe.val_dataset:  # `datasets` input: exported to COCO format once, main process first
+        from .keypoint_data import materialize_hf_datasets
+
+        materialize_hf_datasets(recipe, accelerator)
 
     startup_error = None
     try:  # every process builds its model and data; a failure is reported to all processes below
