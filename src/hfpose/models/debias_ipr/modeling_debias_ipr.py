@@ -115,6 +115,7 @@ class DebiasIPRHead(nn.Module):
 
 
 class DebiasIPRPreTrainedModel(PreTrainedModel):
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
     config: DebiasIPRConfig
     config_class = DebiasIPRConfig
     base_model_prefix = "debias_ipr"

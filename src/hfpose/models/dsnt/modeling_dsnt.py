@@ -109,6 +109,7 @@ class DSNTHead(nn.Module):
 
 
 class DSNTPreTrainedModel(PreTrainedModel):
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
     config: DSNTConfig
     config_class = DSNTConfig
     base_model_prefix = "dsnt"

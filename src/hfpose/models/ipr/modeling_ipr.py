@@ -150,6 +150,7 @@ class IPRHead(nn.Module):
 
 
 class IPRPreTrainedModel(PreTrainedModel):
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
     config: IPRConfig
     config_class = IPRConfig
     base_model_prefix = "ipr"
