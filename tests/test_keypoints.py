@@ -132,5 +132,5 @@ def test_config_kwargs():
 def test_shipped_keypoint_set_files_are_the_builtin_sets(keypoint_set):
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "configs" / "keypoints" / f"{keypoint_set.name}.yaml"
+    path = Path(__file__).resolve().parents[1] / "configs" / "keypoints" / f"{keypoint_set.name}.json"
     assert load_keypoint_set(path) == keypoint_set

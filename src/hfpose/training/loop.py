@@ -154,6 +154,7 @@ def _build_train_dataset(recipe: TrainingRecipe, config, return_transform: bool 
 
 def _train_dataset_and_transform(recipe: TrainingRecipe, config):
     from ..data import TopDownTrainTransform, load_coco_keypoints, load_mpii
+    from ..data.cache import load_coco_cached
     from .keypoint_data import half_body_ids, resolve_data_path
 
     root = Path(recipe.data_root)
@@ -162,8 +163,10 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
 
         if recipe.dataset != "coco":
             raise ValueError(f"bottom-up training supports COCO only, not {recipe.dataset!r}")
-        dataset = load_coco_bottomup(root, split=recipe.train_split, ann_file=resolve_data_path(recipe, recipe.train_ann_file),
-                                     num_keypoints=config.num_labels, image_dir=recipe.train_image_dir)
+        dataset = load_coco_cached(load_coco_bottomup, root, recipe.train_split,
+                                   ann_file=resolve_data_path(recipe, recipe.train_ann_file),
+                                   num_keypoints=config.num_labels, image_dir=recipe.train_image_dir,
+                                   enabled=recipe.dataset_cache)
         side = int(min(recipe.input_size))
         strides = (4, 2)[: len(config.heatmap_loss_factors)]  # stride-4 output, then HigherHRNet's stride-2 one
         transform = BottomUpTrainTransform(
@@ -173,8 +176,10 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
         )
         return dataset.with_transform(transform), transform
     if recipe.dataset == "coco":
-        dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=resolve_data_path(recipe, recipe.train_ann_file),
-                                      num_keypoints=config.num_labels, image_dir=recipe.train_image_dir)
+        dataset = load_coco_cached(load_coco_keypoints, root, recipe.train_split, mode="topdown",
+                                   ann_file=resolve_data_path(recipe, recipe.train_ann_file),
+                                   num_keypoints=config.num_labels, image_dir=recipe.train_image_dir,
+                                   enabled=recipe.dataset_cache)
     else:
         dataset = load_mpii(root, split=recipe.train_split, ann_file=recipe.train_ann_file)
     codec = None

@@ -47,6 +47,7 @@ class TrainingRecipe:
     keypoint_set: str | None = None  # "coco" / "mpii" / a keypoint-set file; default: train_ann_file's categories
     train_dataset: str | None = None  # a `datasets` keypoint dataset (save_to_disk dir or imagefolder); see data/hf_datasets
     val_dataset: str | None = None  # (exported to COCO format under output_dir/data; overrides the *_ann_file keys)
+    dataset_cache: bool = True  # parse the training json once per machine into an Arrow cache ($HFPOSE_CACHE)
     val_headbox_file: str | None = None  # MPII: official mpii_gt_val.mat head boxes (relative to data_root)
     bbox_file: str | None = None  # detection results json for validation; None = ground-truth boxes
     input_size: list[int] = field(default_factory=lambda: [192, 256])  # (width, height)
