@@ -146,6 +146,11 @@ def test_ipr_trains_on_14_keypoints_without_sigmas_and_reports_pck(tmp_path, coc
     assert set(result.metrics) >= {"PCK@0.2", "AUC", "EPE"} and 0.0 <= result.metrics["PCK@0.2"] <= 1.0
     assert result.metrics["EPE"] > 0
     _check_pipeline(result.model_dir, coco_mini, list(SET14), flip)
+    from hfpose.training.evaluation_loop import evaluate_saved_model  # scripts/evaluate.py, `hfpose evaluate`
+
+    report = evaluate_saved_model(result.model_dir, coco_mini, split="val2017", ann_file=custom_sets["k14"]["val2017"],
+                                  progress=False)
+    assert report["stats"]["PCK@0.2"] == pytest.approx(result.metrics["PCK@0.2"], abs=1e-9)
 
 
 def test_hrnet_ae_trains_on_5_keypoints_in_two_cpu_processes(tmp_path, coco_mini, custom_sets):

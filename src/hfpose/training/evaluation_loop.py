@@ -344,6 +344,9 @@ def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: st
         return None
     default_mode = {"hfpose_rle": "bbox_rle"}.get(model.config.model_type, "bbox" if bottom_up else "bbox_keypoint")
     score_mode = score_mode or default_mode
-    stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=nms_mode)
+    from .keypoint_data import evaluate_keypoints  # the model's keypoint set: its sigmas, or PCK / AUC / EPE
+
+    stats = evaluate_keypoints(predictions, ann_file, model.config, bottom_up=bottom_up, score_mode=score_mode,
+                               nms_mode=nms_mode)
     return {"model_dir": str(model_dir), "split": split, "bbox_file": None if bbox_file is None else str(bbox_file),
             "flip_test": flip_test, "score_mode": score_mode, "num_predictions": len(predictions), "stats": stats}
