@@ -406,7 +406,9 @@ def _mirror_name(name: str) -> str | None:
             side = match.group("side")
             opposite = _OPPOSITE[side.lower()]
             opposite = opposite.upper() if side.isupper() else opposite.capitalize() if side[0].isupper() else opposite
-            return name.replace(side, opposite, 1) if match.start("side") == 0 else name[: match.start("side")] + opposite
+            if match.start("side") == 0:
+                return opposite + name[len(side) :]
+            return name[: match.start("side")] + opposite
     return None
 
 
@@ -465,7 +467,8 @@ DEFAULT_OKS_SIGMA = 0.05
 def warn_default_sigmas(name: str, num_keypoints: int) -> None:
     logger.warning(
         "keypoint set %r has no OKS sigmas: using %s for all %d keypoints; the AP is then not comparable to published "
-        "numbers (give 'sigmas' in the keypoint-set file, or evaluate with PCK)", name, DEFAULT_OKS_SIGMA, num_keypoints)
+        "numbers (give 'sigmas' in the keypoint-set file, or evaluate with PCK)",
+        name, DEFAULT_OKS_SIGMA, num_keypoints)
 
 
 def load_keypoint_set(spec) -> KeypointSet:

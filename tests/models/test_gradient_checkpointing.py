@@ -74,7 +74,8 @@ def test_checkpointing_gives_the_same_gradients_for_less_memory(name):
     for key in plain:
         torch.testing.assert_close(checkpointed[key], plain[key], rtol=1e-5, atol=1e-6, msg=key)
     # the activations inside every checkpointed stage are not kept: at least a third less (measured: see report)
-    print(f"{name}: saved activations {plain_bytes / 2**20:.2f} MiB plain, {checkpointed_bytes / 2**20:.2f} MiB checkpointed")
+    print(f"{name}: saved activations {plain_bytes / 2**20:.2f} MiB plain, "
+          f"{checkpointed_bytes / 2**20:.2f} MiB checkpointed")
     assert checkpointed_bytes < 0.67 * plain_bytes, (plain_bytes, checkpointed_bytes)
     model.gradient_checkpointing_disable()
     again, again_bytes = _gradients_and_saved_bytes(model, pixel_values)

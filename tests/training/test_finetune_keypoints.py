@@ -57,7 +57,8 @@ def test_init_from_reports_what_was_reinitialised(converted_rle):
     from hfpose.models.rle import RLEConfig
 
     model_dir, coco_state = converted_rle
-    model = RLEForPoseEstimation(RLEConfig(id2label=dict(enumerate(SPORTS14)), backbone_config=resnet_backbone_config(50)))
+    config = RLEConfig(id2label=dict(enumerate(SPORTS14)), backbone_config=resnet_backbone_config(50))
+    model = RLEForPoseEstimation(config)
     report = load_initial_weights(model, model_dir, method="rle")
     assert sorted(report.reinitialised) == ["head.fc.bias", "head.fc.weight"]
     summary = report.summary()

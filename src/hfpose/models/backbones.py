@@ -90,7 +90,7 @@ def build_backbone(config) -> nn.Module:
     from .gradient_checkpointing import make_backbone_checkpointable
 
     if isinstance(backbone_config, ResNetConfig):
-        return make_backbone_checkpointable(ResNetBackbone(backbone_config))  # stages checkpointable (not in transformers)
+        return make_backbone_checkpointable(ResNetBackbone(backbone_config))  # checkpointable stages
     return AutoBackbone.from_config(backbone_config)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["make_checkpointable", "make_backbone_checkpointable"]
+__all__ = ["make_backbone_checkpointable", "make_checkpointable"]
 
 _CLASSES: dict[type, type] = {}
 

@@ -30,7 +30,14 @@ from ..keypoints import (
     warn_default_sigmas,
 )
 
-__all__ = ["evaluate_keypoints", "grouping_order_for", "half_body_ids", "materialize_hf_datasets", "recipe_keypoint_set", "resolve_data_path"]
+__all__ = [
+    "evaluate_keypoints",
+    "grouping_order_for",
+    "half_body_ids",
+    "materialize_hf_datasets",
+    "recipe_keypoint_set",
+    "resolve_data_path",
+]
 
 logger = logging.getLogger(__name__)
 
