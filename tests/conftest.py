@@ -12,6 +12,11 @@ import pytest
 # The pipeline compiles RLE/DeepPose by default (hfpose.inference); tests that are not about that path stay eager
 # so that each does not pay a compile. tests/test_inference.py covers the optimized path explicitly.
 os.environ.setdefault("HFPOSE_OPTIMIZE", "0")
+# The training loop's Arrow cache of parsed annotation files (hfpose.data.cache): one per test session, not ~/.cache.
+if "HFPOSE_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["HFPOSE_CACHE"] = tempfile.mkdtemp(prefix="hfpose-test-cache-")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = Path(os.environ.get("HFPOSE_GOLDEN", REPO_ROOT / ".." / "shared" / "golden")).resolve()

@@ -87,8 +87,10 @@ def build_backbone(config) -> nn.Module:
         TypeError: if `config.backbone_config` is missing or is not a backbone config.
     """
     backbone_config = _check_backbone_config(getattr(config, "backbone_config", None))
+    from .gradient_checkpointing import make_backbone_checkpointable
+
     if isinstance(backbone_config, ResNetConfig):
-        return ResNetBackbone(backbone_config)
+        return make_backbone_checkpointable(ResNetBackbone(backbone_config))  # checkpointable stages
     return AutoBackbone.from_config(backbone_config)
 
 

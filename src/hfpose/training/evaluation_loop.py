@@ -134,9 +134,10 @@ def predict_bottomup(model, processor, records: list[dict], flip_test: bool = Tr
 
     ``area`` is the keypoint extent ``(max x - min x) * (max y - min y)``, which MMPose 0.x's bottom-up OKS-NMS uses.
     """
+    if accelerator is not None and accelerator.num_processes > 1:
+        # accelerate cannot shard a `batch_size=None` loader (one image per forward): every process takes every n-th
+        records = records[accelerator.process_index :: accelerator.num_processes]
     loader = DataLoader(BottomUpEvalImages(records, processor), batch_size=None, shuffle=False)
-    if accelerator is not None:
-        loader = accelerator.prepare_data_loader(loader)
     model.eval()
     device = next(model.parameters()).device
     results: list[dict] = []
@@ -271,13 +272,16 @@ def _slice_outputs(outputs, index: slice):
 
 
 def evaluate_coco(predictions: list[dict], ann_file: str | Path, score_mode: str = "bbox_keypoint",
-                  nms_mode: str = "oks_nms", nms_thr: float = 0.9, output_json: str | Path | None = None) -> dict:
-    """COCO OKS AP/AR of per-person predictions with MMPose's rescoring and OKS-NMS."""
+                  nms_mode: str = "oks_nms", nms_thr: float = 0.9, output_json: str | Path | None = None,
+                  sigmas=None) -> dict:
+    """COCO OKS AP/AR of per-person predictions with MMPose's rescoring and OKS-NMS (``sigmas``: `(K,)` OKS
+    constants of another keypoint set; COCO's when None)."""
     from ..evaluation import COCO_STAT_NAMES, CocoKeypointEvaluator
 
     if not predictions:  # a model that finds nobody scores 0 everywhere (COCOeval cannot run on an empty result)
         return {name: 0.0 for name in COCO_STAT_NAMES}
-    evaluator = CocoKeypointEvaluator(str(ann_file), score_mode=score_mode, nms_mode=nms_mode, nms_thr=nms_thr)
+    evaluator = CocoKeypointEvaluator(str(ann_file), score_mode=score_mode, nms_mode=nms_mode, nms_thr=nms_thr,
+                                      sigmas=sigmas)
     evaluator.add(predictions)
     return evaluator.compute(output_json=output_json)
 
@@ -339,8 +343,10 @@ def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: st
     if not accelerator.is_main_process:
         return None
     from ..models import method_of
+    from .keypoint_data import evaluate_keypoints  # the model's keypoint set: its sigmas, or PCK / AUC / EPE
 
     score_mode = score_mode or method_of(model.config).score_mode
-    stats = evaluate_coco(predictions, ann_file, score_mode=score_mode, nms_mode=nms_mode)
+    stats = evaluate_keypoints(predictions, ann_file, model.config, bottom_up=bottom_up, score_mode=score_mode,
+                               nms_mode=nms_mode)
     return {"model_dir": str(model_dir), "split": split, "bbox_file": None if bbox_file is None else str(bbox_file),
             "flip_test": flip_test, "score_mode": score_mode, "num_predictions": len(predictions), "stats": stats}

@@ -23,8 +23,17 @@ class InitReport:
     unexpected: list[str] = field(default_factory=list)  # checkpoint tensors with no place in the model
     mismatched: list[str] = field(default_factory=list)  # same name, different shape
 
+    @property
+    def reinitialised(self) -> list[str]:
+        """Model tensors the checkpoint has under the same name but another shape (e.g. a head sized by another
+        number of keypoints K): they keep their fresh initialisation."""
+        return [entry.split(":", 1)[0] for entry in self.mismatched]
+
     def summary(self) -> str:
-        return (f"loaded {len(self.loaded)} tensors; not loaded: {len(self.missing)} model tensors "
+        fresh = self.reinitialised
+        return (f"loaded {len(self.loaded)} tensors; re-initialised {len(fresh)} tensors ({', '.join(fresh[:8])}"
+                f"{'...' if len(fresh) > 8 else ''}) whose shape differs (another number of keypoints?); "
+                f"not loaded: {len(self.missing)} model tensors "
                 f"({', '.join(self.missing[:8])}{'...' if len(self.missing) > 8 else ''}); "
                 f"ignored {len(self.unexpected)} checkpoint tensors; {len(self.mismatched)} shape mismatches "
                 f"({', '.join(self.mismatched[:8])})")

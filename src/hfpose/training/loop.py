@@ -62,18 +62,12 @@ def build_model(recipe: TrainingRecipe):
     Raises:
         ValueError: if ``recipe.method`` is not a declared method (`hfpose.models.pose_methods()`).
     """
-    from ..keypoints import get_keypoint_set
     from ..models import get_method
+    from .keypoint_data import recipe_keypoint_set
 
     method = get_method(recipe.method)
-    keypoint_set = get_keypoint_set(recipe.dataset)
-    kwargs = {
-        "input_size": list(recipe.input_size),
-        "id2label": keypoint_set.id2label,
-        "flip_indices": keypoint_set.flip_indices,
-        "skeleton": [list(link) for link in keypoint_set.skeleton],
-        "dataset": recipe.dataset,
-    }
+    kwargs = {"input_size": list(recipe.input_size), **recipe_keypoint_set(recipe).config_kwargs(),
+              "dataset": recipe.dataset}
     kwargs["backbone_config"] = backbone_config_for(recipe.backbone)
     kwargs.update(recipe.model)
     from transformers import AutoModelForPoseEstimation
@@ -140,9 +134,12 @@ def build_image_processor(recipe: TrainingRecipe, config):
     if is_bottom_up(recipe):
         from ..image_processing_bottomup import BottomUpPoseImageProcessor
 
+        from .keypoint_data import grouping_order_for
+
         return BottomUpPoseImageProcessor(input_size=int(min(recipe.input_size)),
                                           flip_indices=list(config.flip_indices),
-                                          flip_test=recipe.flip_test, keypoint_names=names)
+                                          flip_test=recipe.flip_test, keypoint_names=names,
+                                          grouping_order=grouping_order_for(config))
 
     width, height = recipe.input_size
     return TopDownPoseImageProcessor(
@@ -164,6 +161,8 @@ def _build_train_dataset(recipe: TrainingRecipe, config, return_transform: bool 
 
 def _train_dataset_and_transform(recipe: TrainingRecipe, config):
     from ..data import TopDownTrainTransform, load_coco_keypoints, load_mpii
+    from ..data.cache import load_coco_cached
+    from .keypoint_data import half_body_ids, resolve_data_path
 
     root = Path(recipe.data_root)
     if is_bottom_up(recipe):
@@ -171,8 +170,10 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
 
         if recipe.dataset != "coco":
             raise ValueError(f"bottom-up training supports COCO only, not {recipe.dataset!r}")
-        dataset = load_coco_bottomup(root, split=recipe.train_split, ann_file=recipe.train_ann_file,
-                                     num_keypoints=config.num_labels)
+        dataset = load_coco_cached(load_coco_bottomup, root, recipe.train_split,
+                                   ann_file=resolve_data_path(recipe, recipe.train_ann_file),
+                                   num_keypoints=config.num_labels, image_dir=recipe.train_image_dir,
+                                   enabled=recipe.dataset_cache)
         side = int(min(recipe.input_size))
         strides = (4, 2)[: len(config.heatmap_loss_factors)]  # stride-4 output, then HigherHRNet's stride-2 one
         transform = BottomUpTrainTransform(
@@ -183,8 +184,10 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
         )
         return dataset.with_transform(transform), transform
     if recipe.dataset == "coco":
-        dataset = load_coco_keypoints(root, split=recipe.train_split, mode="topdown", ann_file=recipe.train_ann_file,
-                                      num_keypoints=config.num_labels)
+        dataset = load_coco_cached(load_coco_keypoints, root, recipe.train_split, mode="topdown",
+                                   ann_file=resolve_data_path(recipe, recipe.train_ann_file),
+                                   num_keypoints=config.num_labels, image_dir=recipe.train_image_dir,
+                                   enabled=recipe.dataset_cache)
     else:
         dataset = load_mpii(root, split=recipe.train_split, ann_file=recipe.train_ann_file)
     codec = None
@@ -209,6 +212,7 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
         padding=recipe.padding,
         dataset=recipe.dataset,
         seed=recipe.seed,
+        **half_body_ids(config),
     )
     return dataset.with_transform(transform), transform
 
@@ -220,9 +224,11 @@ def _validation_set(recipe: TrainingRecipe):
     root = Path(recipe.data_root)
     if recipe.dataset == "coco":
         ann_file = Path(recipe.val_ann_file or root / "annotations" / f"person_keypoints_{recipe.val_split}.json")
+        ann_file = ann_file if ann_file.is_absolute() or ann_file.exists() else root / ann_file
+        image_root = root / (recipe.val_image_dir or recipe.val_split)
         if is_bottom_up(recipe):
-            return coco_images(ann_file, root / recipe.val_split), None, ann_file
-        return coco_eval_images(ann_file, root / recipe.val_split, bbox_file=recipe.bbox_file), None, ann_file
+            return coco_images(ann_file, image_root), None, ann_file
+        return coco_eval_images(ann_file, image_root, bbox_file=recipe.bbox_file), None, ann_file
     from ..data import load_mpii
 
     records, ground_truth = mpii_eval_images(
@@ -494,7 +500,7 @@ def _train_epoch(run: _Run) -> bool:
 def _validate(run: _Run) -> None:
     """COCO AP (or PCKh) of the current weights on the recipe's validation split; main process: ``eval_history.jsonl``
     and tensorboard."""
-    from .evaluation_loop import evaluate_coco, evaluate_mpii, predict_bottomup, predict_topdown
+    from .evaluation_loop import evaluate_mpii, predict_bottomup, predict_topdown
 
     recipe, accelerator = run.recipe, run.accelerator
     if run.validation is None:
@@ -504,9 +510,12 @@ def _validate(run: _Run) -> None:
     predictions = predict(accelerator.unwrap_model(run.model), run.processor, records,
                           flip_test=recipe.flip_test, accelerator=accelerator)
     if accelerator.is_main_process:
-        if recipe.dataset == "coco":
-            metrics = evaluate_coco(predictions, ann_file, score_mode=recipe.score_mode,
-                                    nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
+        if recipe.dataset == "coco":  # COCO-format data with the model's keypoint set: OKS AP, or PCK / AUC / EPE
+            from .keypoint_data import evaluate_keypoints
+
+            metrics = evaluate_keypoints(predictions, ann_file, accelerator.unwrap_model(run.model).config,
+                                         bottom_up=is_bottom_up(recipe), score_mode=recipe.score_mode,
+                                         nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
         else:
             metrics = evaluate_mpii(predictions, ground_truth)
         run.metrics = {"epoch": run.state.epoch, "num_predictions": len(predictions), **metrics}
@@ -556,6 +565,10 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
     if run.accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         recipe.to_yaml(output_dir / "recipe.yaml")
+    if recipe.train_dataset or recipe.val_dataset:  # `datasets` input: exported to COCO format once, main process first
+        from .keypoint_data import materialize_hf_datasets
+
+        materialize_hf_datasets(recipe, run.accelerator)
     _build_run(run)
     _prepare_optimization(run)
     if resume:

@@ -40,8 +40,14 @@ class TrainingRecipe:
     data_root: str = "../shared/data/coco-mini"
     train_split: str = "train2017"
     val_split: str = "val2017"
-    train_ann_file: str | None = None
+    train_ann_file: str | None = None  # COCO-format json (absolute or relative to data_root); its categories name K
     val_ann_file: str | None = None
+    train_image_dir: str | None = None  # images of train_ann_file (absolute or relative to data_root); default split
+    val_image_dir: str | None = None
+    keypoint_set: str | None = None  # "coco" / "mpii" / a keypoint-set file; default: train_ann_file's categories
+    train_dataset: str | None = None  # `datasets` keypoints (save_to_disk dir or imagefolder): data/hf_datasets.py
+    val_dataset: str | None = None  # (exported to COCO format under output_dir/data; overrides the *_ann_file keys)
+    dataset_cache: bool = True  # parse the training json once per machine into an Arrow cache ($HFPOSE_CACHE)
     val_headbox_file: str | None = None  # MPII: official mpii_gt_val.mat head boxes (relative to data_root)
     bbox_file: str | None = None  # detection results json for validation; None = ground-truth boxes
     input_size: list[int] = field(default_factory=lambda: [192, 256])  # (width, height)

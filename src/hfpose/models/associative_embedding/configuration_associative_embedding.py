@@ -11,48 +11,17 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from ...keypoints import flip_indices_from_names, get_keypoint_set
 from ..hrnet.configuration_hrnet import HRNetConfig
+from ..keypoint_config import KeypointConfigMixin, init_keypoint_metadata
 
 __all__ = ["AssociativeEmbeddingConfig", "BottomUpConfigMixin"]
 
 
-class BottomUpConfigMixin:
+class BottomUpConfigMixin(KeypointConfigMixin):
     """Shared field checks and keypoint metadata of the bottom-up configs (AE and HigherHRNet)."""
 
-    def _set_keypoint_metadata(self, num_labels: int | None = None) -> None:
-        """Fill `id2label`, `flip_indices` and `skeleton` (call before `super().__post_init__`).
-
-        `id2label` defaults to the names of `dataset`, or, given `num_labels` (as every transformers config takes),
-        to `num_labels` unnamed keypoints. `flip_indices` and `skeleton` default to the dataset's when the names
-        are the dataset's, else to swapping `left_*` / `right_*` names and no links (as the top-down configs).
-        """
-        if self.id2label is None and num_labels is not None:
-            self.id2label = {index: f"LABEL_{index}" for index in range(int(num_labels))}
-        try:
-            keypoint_set = get_keypoint_set(self.dataset) if self.dataset is not None else None
-        except ValueError:
-            if self.id2label is None:
-                raise
-            keypoint_set = None
-        if self.id2label is None:
-            if keypoint_set is None:
-                return  # validate_fields names the missing id2label
-            self.id2label = keypoint_set.id2label
-        id2label = {int(index): name for index, name in self.id2label.items()}
-        names = [id2label[index] for index in sorted(id2label)]
-        if self.label2id is None:
-            self.label2id = {name: index for index, name in enumerate(names)}
-        if keypoint_set is not None and list(keypoint_set.names) == names:
-            if self.flip_indices is None:
-                self.flip_indices = list(keypoint_set.flip_indices)
-            if self.skeleton is None:
-                self.skeleton = [list(pair) for pair in keypoint_set.skeleton]
-        else:
-            if self.flip_indices is None:
-                self.flip_indices = flip_indices_from_names(names)
-            if self.skeleton is None:
-                self.skeleton = []
+    def _set_keypoint_metadata(self, kwargs: dict | None = None) -> None:
+        init_keypoint_metadata(self, kwargs)
 
     def _resolve_backbone_config(self) -> None:
         # Built here rather than by transformers' `backbone_config` resolution, which looks the type up in the
@@ -120,6 +89,7 @@ class AssociativeEmbeddingConfig(BottomUpConfigMixin, PreTrainedConfig):
     input_size: list[int] | tuple[int, ...] = (512, 512)
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     heatmap_loss_factors: list[float] | tuple[float, ...] = (1.0,)
     push_loss_factor: float = 0.001
     pull_loss_factor: float = 0.001
@@ -130,7 +100,7 @@ class AssociativeEmbeddingConfig(BottomUpConfigMixin, PreTrainedConfig):
     def __post_init__(self, **kwargs):
         self.input_size = list(self.input_size)
         self.heatmap_loss_factors = [float(v) for v in self.heatmap_loss_factors]
-        self._set_keypoint_metadata(kwargs.get("num_labels"))
+        self._set_keypoint_metadata(kwargs)
         self._resolve_backbone_config()
         super().__post_init__(**kwargs)
 

@@ -128,6 +128,7 @@ def compute_bottomup_loss(
 
 class AssociativeEmbeddingPreTrainedModel(PreTrainedModel):
     """Weight init as MMPose: convs N(0, `initializer_range`²) (0.001), biases 0, BatchNorm weight 1 / bias 0."""
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
     config: AssociativeEmbeddingConfig
     config_class = AssociativeEmbeddingConfig

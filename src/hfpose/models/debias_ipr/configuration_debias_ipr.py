@@ -13,11 +13,12 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from ..deeppose.configuration_deeppose import RESNET50_BACKBONE_SPEC, init_topdown_keypoint_metadata
+from ..keypoint_config import KeypointConfigMixin
 from ..ipr.configuration_ipr import BACKBONE_STRIDE, validate_integral_head_config
 
 
 @strict
-class DebiasIPRConfig(PreTrainedConfig):
+class DebiasIPRConfig(KeypointConfigMixin, PreTrainedConfig):
     r"""
     Configuration of [`DebiasIPRForPoseEstimation`] (Gu et al., "Removing the Bias of Integral Pose Regression",
     ICCV 2021). The debias correction is always applied; it uses the logits *without* beta (MMPose).
@@ -71,6 +72,7 @@ class DebiasIPRConfig(PreTrainedConfig):
     dataset: str = "coco"
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     deconv_out_channels: list[int] | tuple[int, ...] = (256, 256, 256)
     deconv_kernel_sizes: list[int] | tuple[int, ...] = (4, 4, 4)
     beta: float = 10.0
@@ -80,7 +82,7 @@ class DebiasIPRConfig(PreTrainedConfig):
     init_std: float = 0.001
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
+        init_topdown_keypoint_metadata(self, kwargs)
         validate_integral_head_config(self)
         super().__post_init__(**kwargs)
 

@@ -15,7 +15,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from ...keypoints import flip_indices_from_names, get_keypoint_set
+from ..keypoint_config import KeypointConfigMixin, init_keypoint_metadata
 
 __all__ = ["DeepPoseConfig", "init_topdown_keypoint_metadata", "RESNET50_BACKBONE_SPEC"]
 
@@ -23,59 +23,24 @@ __all__ = ["DeepPoseConfig", "init_topdown_keypoint_metadata", "RESNET50_BACKBON
 RESNET50_BACKBONE_SPEC = SubConfigSpec(config_class=AutoConfig, model_type="resnet", init_kwargs={"out_indices": [4]})
 
 
-def init_topdown_keypoint_metadata(config, num_labels: int | None = None) -> None:
-    """Fill and validate the keypoint metadata of a top-down config, in place (call before `super().__post_init__`).
-
-    * `id2label` defaults to the names of `config.dataset` ("coco" / "mpii"), so `num_labels == K`, or, given
-      `num_labels` (the keyword every transformers config takes), to `num_labels` unnamed keypoints;
-    * `flip_indices` defaults to the dataset's (or, for custom names, to swapping `left_*` / `right_*`);
-    * `skeleton` defaults to the dataset's (empty for custom names);
-    * `input_size` becomes a `[width, height]` list of two positive ints.
+def init_topdown_keypoint_metadata(config, kwargs: dict | None = None) -> None:
+    """Fill and validate the keypoint metadata of a top-down config, in place (call before `super().__post_init__`,
+    passing its ``kwargs``): `hfpose.models.keypoint_config.init_keypoint_metadata` (``id2label``, ``flip_indices``,
+    ``skeleton``, ``sigmas``, ``num_labels``), then ``input_size`` becomes a ``[width, height]`` list of two positive
+    ints.
 
     Raises:
-        ValueError: unknown `dataset` without `id2label`; `input_size` not two positive ints; `flip_indices` not a
-            permutation of `range(K)`; a `skeleton` link with an index outside `range(K)` (each names the value).
+        ValueError: from `init_keypoint_metadata`; `input_size` not two positive ints (names the value).
     """
     input_size = [int(v) for v in config.input_size]
     if len(input_size) != 2 or min(input_size) <= 0:
         raise ValueError(f"input_size must be [width, height] with two positive ints, got {config.input_size!r}")
     config.input_size = input_size
-
-    if config.id2label is None and num_labels is not None:
-        config.id2label = {index: f"LABEL_{index}" for index in range(int(num_labels))}
-    if config.id2label is None:
-        keypoint_set = get_keypoint_set(config.dataset)  # ValueError for an unknown dataset
-        config.id2label = keypoint_set.id2label
-    id2label = {int(k): v for k, v in config.id2label.items()}
-    names = [id2label[i] for i in range(len(id2label))] if sorted(id2label) == list(range(len(id2label))) else None
-    if names is None:
-        raise ValueError(f"id2label keys must be 0..K-1, got {sorted(id2label)}")
-    num_keypoints = len(names)
-    if config.label2id is None:
-        config.label2id = {name: index for index, name in enumerate(names)}
-
-    try:
-        known = get_keypoint_set(config.dataset)
-    except ValueError:
-        known = None
-    same_names = known is not None and list(known.names) == names
-    if config.flip_indices is None:
-        config.flip_indices = list(known.flip_indices) if same_names else flip_indices_from_names(names)
-    config.flip_indices = [int(v) for v in config.flip_indices]
-    if sorted(config.flip_indices) != list(range(num_keypoints)):
-        raise ValueError(
-            f"flip_indices must be a permutation of range({num_keypoints}) (K from id2label), got {config.flip_indices}"
-        )
-    if config.skeleton is None:
-        config.skeleton = [list(link) for link in known.skeleton] if same_names else []
-    config.skeleton = [[int(a), int(b)] for a, b in config.skeleton]
-    for index, (a, b) in enumerate(config.skeleton):
-        if not (0 <= a < num_keypoints and 0 <= b < num_keypoints):
-            raise ValueError(f"skeleton[{index}]={[a, b]} has a keypoint index outside range({num_keypoints})")
+    init_keypoint_metadata(config, kwargs)
 
 
 @strict
-class DeepPoseConfig(PreTrainedConfig):
+class DeepPoseConfig(KeypointConfigMixin, PreTrainedConfig):
     r"""
     Configuration of [`DeepPoseForPoseEstimation`]: backbone → global average pooling → Linear(C, K * 2).
 
@@ -107,11 +72,12 @@ class DeepPoseConfig(PreTrainedConfig):
     dataset: str = "coco"
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     smooth_l1_beta: float = 1.0
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
+        init_topdown_keypoint_metadata(self, kwargs)
         if self.smooth_l1_beta < 0:
             raise ValueError(f"smooth_l1_beta must be >= 0, got {self.smooth_l1_beta}")
         super().__post_init__(**kwargs)

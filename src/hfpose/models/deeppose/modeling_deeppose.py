@@ -104,6 +104,7 @@ class DeepPoseHead(nn.Module):
 
 
 class DeepPosePreTrainedModel(PreTrainedModel):
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
     config: DeepPoseConfig
     config_class = DeepPoseConfig
     base_model_prefix = "deeppose"

@@ -51,6 +51,7 @@ class HigherHRNetConfig(BottomUpConfigMixin, PreTrainedConfig):
     input_size: list[int] | tuple[int, ...] = (512, 512)
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     heatmap_loss_factors: list[float] | tuple[float, ...] = (1.0, 1.0)
     push_loss_factor: float = 0.001
     pull_loss_factor: float = 0.001
@@ -61,7 +62,7 @@ class HigherHRNetConfig(BottomUpConfigMixin, PreTrainedConfig):
     def __post_init__(self, **kwargs):
         self.input_size = list(self.input_size)
         self.heatmap_loss_factors = [float(v) for v in self.heatmap_loss_factors]
-        self._set_keypoint_metadata(kwargs.get("num_labels"))
+        self._set_keypoint_metadata(kwargs)
         self._resolve_backbone_config()
         super().__post_init__(**kwargs)
 

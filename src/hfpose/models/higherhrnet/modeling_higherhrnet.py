@@ -37,6 +37,7 @@ class HigherHRNetPoseEstimatorOutput(AssociativeEmbeddingPoseEstimatorOutput):
 
 class HigherHRNetPreTrainedModel(PreTrainedModel):
     """Weight init as MMPose: convs and deconvs N(0, `initializer_range`²) (0.001), biases 0, BatchNorm 1 / 0."""
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
     config: HigherHRNetConfig
     config_class = HigherHRNetConfig

@@ -17,6 +17,7 @@ from transformers import PreTrainedModel
 from transformers.backbone_utils import BackboneMixin
 from transformers.modeling_outputs import BackboneOutput
 
+from ..gradient_checkpointing import make_checkpointable
 from .configuration_hrnet import HRNetConfig
 
 __all__ = ["HRNetPreTrainedModel", "HRNetBackbone", "HRNetBasicBlock", "HRNetBottleneck", "HRNetModule"]
@@ -169,6 +170,7 @@ def _make_transition(previous: list[int], current: list[int], config: HRNetConfi
 
 class HRNetPreTrainedModel(PreTrainedModel):
     """Weight init as MMPose: convs N(0, `initializer_range`²), biases 0, BatchNorm weight 1 / bias 0."""
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
     config: HRNetConfig
     config_class = HRNetConfig
@@ -221,6 +223,8 @@ class HRNetBackbone(BackboneMixin, HRNetPreTrainedModel):
             previous = widths
 
         self.num_features = [stem, stage1_out] + list(config.hidden_sizes)
+        for unit in (self.layer1, *self.stage2, *self.stage3, *self.stage4):  # gradient checkpointing units
+            make_checkpointable(unit)
         self.post_init()
 
     @staticmethod

@@ -12,6 +12,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from ..deeppose.configuration_deeppose import RESNET50_BACKBONE_SPEC, init_topdown_keypoint_metadata
+from ..keypoint_config import KeypointConfigMixin
 
 # Total stride of the backbones hfpose uses (ResNet, MobileNetV2): the last feature map is input_size / 32.
 BACKBONE_STRIDE = 32
@@ -20,7 +21,7 @@ DECONV_PADDING = {4: (1, 0), 3: (1, 1), 2: (0, 0)}
 
 
 @strict
-class IPRConfig(PreTrainedConfig):
+class IPRConfig(KeypointConfigMixin, PreTrainedConfig):
     r"""
     Configuration of [`IPRForPoseEstimation`] (Sun et al., "Integral Human Pose Regression", ECCV 2018).
 
@@ -73,6 +74,7 @@ class IPRConfig(PreTrainedConfig):
     dataset: str = "coco"
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     deconv_out_channels: list[int] | tuple[int, ...] = (256, 256, 256)
     deconv_kernel_sizes: list[int] | tuple[int, ...] = (4, 4, 4)
     beta: float = 1.0
@@ -82,7 +84,7 @@ class IPRConfig(PreTrainedConfig):
     init_std: float = 0.001
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
+        init_topdown_keypoint_metadata(self, kwargs)
         validate_integral_head_config(self)
         super().__post_init__(**kwargs)
 

@@ -176,6 +176,8 @@ class IntegralRegressionHead(nn.Module):
 class IntegralRegressionPreTrainedModel(PreTrainedModel):
     """Weight initialization shared by the integral family; each method sets `config_class` / `base_model_prefix`."""
 
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
+
     main_input_name = "pixel_values"
     input_modalities = ("image",)
 

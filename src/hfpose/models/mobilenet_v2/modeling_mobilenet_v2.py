@@ -19,6 +19,7 @@ from transformers.activations import ACT2FN
 from transformers.backbone_utils import BackboneMixin
 from transformers.modeling_outputs import BackboneOutput
 
+from ..gradient_checkpointing import make_checkpointable
 from .configuration_mobilenet_v2 import PoseMobileNetV2Config
 
 __all__ = ["PoseMobileNetV2PreTrainedModel", "PoseMobileNetV2Backbone"]
@@ -65,6 +66,7 @@ class PoseMobileNetV2InvertedResidual(nn.Module):
 
 
 class PoseMobileNetV2PreTrainedModel(PreTrainedModel):
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
     config: PoseMobileNetV2Config
     config_class = PoseMobileNetV2Config
     base_model_prefix = "mobilenet_v2"
@@ -111,6 +113,8 @@ class PoseMobileNetV2Backbone(BackboneMixin, PoseMobileNetV2PreTrainedModel):
             self.add_module(name, nn.Sequential(*blocks))
             self.layer_names.append(name)
         self.conv2 = PoseMobileNetV2ConvModule(in_channels, channels[-1], 1, activation=act, eps=eps)
+        for name in self.layer_names:  # gradient checkpointing units
+            make_checkpointable(getattr(self, name))
         self.num_features = list(channels)
         self.post_init()
 

@@ -13,12 +13,13 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from ..deeppose.configuration_deeppose import RESNET50_BACKBONE_SPEC, init_topdown_keypoint_metadata
+from ..keypoint_config import KeypointConfigMixin
 
 __all__ = ["RLEConfig"]
 
 
 @strict
-class RLEConfig(PreTrainedConfig):
+class RLEConfig(KeypointConfigMixin, PreTrainedConfig):
     r"""
     Configuration of [`RLEForPoseEstimation`].
 
@@ -45,6 +46,7 @@ class RLEConfig(PreTrainedConfig):
     dataset: str = "coco"
     flip_indices: list[int] | None = None
     skeleton: list[list[int]] | None = None
+    sigmas: list[float] | None = None
     flow_num_layers: int = 6
     flow_hidden_size: int = 64
     loss_residual: bool = True
@@ -53,7 +55,7 @@ class RLEConfig(PreTrainedConfig):
     initializer_range: float = 0.02
 
     def __post_init__(self, **kwargs):
-        init_topdown_keypoint_metadata(self, kwargs.get("num_labels"))
+        init_topdown_keypoint_metadata(self, kwargs)
         if self.q_distribution not in ("laplace", "gaussian"):
             raise ValueError(f"q_distribution must be 'laplace' or 'gaussian', got {self.q_distribution!r}")
         if self.flow_num_layers <= 0 or self.flow_hidden_size <= 0:

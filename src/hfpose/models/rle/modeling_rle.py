@@ -191,6 +191,7 @@ class RLEHead(nn.Module):
 
 
 class RLEPreTrainedModel(PreTrainedModel):
+    supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
     config: RLEConfig
     config_class = RLEConfig
     base_model_prefix = "rle"

@@ -1,0 +1,66 @@
+# Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
+"""Gradient (activation) checkpointing for the backbones hfpose uses: ResNet (transformers' `ResNetBackbone`, which
+has no checkpointing of its own), hfpose's MobileNetV2 and HRNet.
+
+`make_checkpointable(module)` turns a stage of a backbone into a checkpointing unit *in place*: its class becomes a
+subclass with the `gradient_checkpointing` flag transformers' `PreTrainedModel.gradient_checkpointing_enable()` sets
+(and the `_gradient_checkpointing_func` it assigns), so parameter names, state dicts and `from_pretrained` are
+unchanged. When the flag is on, the module is in training mode and autograd is recording, its forward runs under
+`torch.utils.checkpoint` (non-reentrant by default in transformers 5): its inner activations are freed after the
+forward pass and recomputed during the backward pass, which gives the same gradients for less memory and about one
+extra forward pass of compute.
+
+Units: the 4 `encoder.stages` of a ResNet, the 7 inverted-residual `layer*` of MobileNetV2, every `HRNetModule` (and
+stage-1 `layer1`) of HRNet.
+
+Caveat: BatchNorm running statistics are updated again during the recomputation (so a checkpointed training step
+moves them twice, as with any recompute-based checkpointing of a BatchNorm network); gradients are unaffected.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["make_backbone_checkpointable", "make_checkpointable"]
+
+_CLASSES: dict[type, type] = {}
+
+
+class CheckpointedForwardMixin:
+    """Runs ``forward`` under ``self._gradient_checkpointing_func`` when ``self.gradient_checkpointing`` is on."""
+
+    gradient_checkpointing = False
+
+    def forward(self, *args, **kwargs):
+        if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
+            return self._gradient_checkpointing_func(super().forward, *args, **kwargs)
+        return super().forward(*args, **kwargs)
+
+
+def _checkpointed_class(cls: type) -> type:
+    if issubclass(cls, CheckpointedForwardMixin):
+        return cls
+    if cls not in _CLASSES:
+        name = f"Checkpointed{cls.__name__}"
+        new = type(name, (CheckpointedForwardMixin, cls), {"__module__": __name__, "__qualname__": name})
+        globals()[name] = new  # importable by name, so pickling a model still works
+        _CLASSES[cls] = new
+    return _CLASSES[cls]
+
+
+def make_checkpointable(module: nn.Module) -> nn.Module:
+    """Make ``module`` a checkpointing unit in place (see the module docstring); returns it."""
+    module.__class__ = _checkpointed_class(type(module))
+    return module
+
+
+def make_backbone_checkpointable(backbone: nn.Module) -> nn.Module:
+    """Mark the stages of a transformers `ResNetBackbone` as checkpointing units (other backbones are left as they
+    are: hfpose's own mark their units themselves); returns ``backbone``."""
+    from transformers import ResNetBackbone
+
+    if isinstance(backbone, ResNetBackbone):
+        for stage in backbone.encoder.stages:
+            make_checkpointable(stage)
+    return backbone
