@@ -97,3 +97,17 @@ def test_checkpointable_models_keep_their_keys_and_copy_and_pickle(tmp_path):
     model.save_pretrained(tmp_path)
     loaded = RLEForPoseEstimation.from_pretrained(tmp_path)
     assert not loaded.is_gradient_checkpointing
+
+
+def test_hrnet_models_refuse_reentrant_checkpointing():
+    """Reentrant checkpointing would drop the gradients of HRNet's branch lists: refused in one line, naming the fix;
+    the default (non-reentrant) enables, and every unit is one of transformers' `GradientCheckpointingLayer`s."""
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
+    model = _hrnet()[0]
+    with pytest.raises(ValueError, match="use_reentrant=True cannot carry gradients .* leave gradient_checkpointing_kwargs"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": True})
+    assert not model.is_activation_checkpointing
+    model.activation_checkpointing_enable()
+    units = [m for m in model.modules() if isinstance(m, GradientCheckpointingLayer)]
+    assert len(units) > 1 and all(unit.gradient_checkpointing for unit in units)

@@ -3,10 +3,9 @@
 has no checkpointing of its own), hfpose's MobileNetV2 and HRNet.
 
 `make_checkpointable(module)` turns a stage of a backbone into a checkpointing unit *in place*: its class becomes a
-subclass with the `gradient_checkpointing` flag transformers' `PreTrainedModel.gradient_checkpointing_enable()` sets
-(and the `_gradient_checkpointing_func` it assigns), so parameter names, state dicts and `from_pretrained` are
-unchanged. When the flag is on, the module is in training mode and autograd is recording, its forward runs under
-`torch.utils.checkpoint` (non-reentrant by default in transformers 5): its inner activations are freed after the
+subclass of transformers' `GradientCheckpointingLayer` (the flag `PreTrainedModel.gradient_checkpointing_enable()`
+sets, with the `_gradient_checkpointing_func` it assigns), so parameter names, state dicts and `from_pretrained` are
+unchanged. When the flag is on and the module is in training mode, its forward runs under `torch.utils.checkpoint` (non-reentrant by default in transformers 5): its inner activations are freed after the
 forward pass and recomputed during the backward pass, which gives the same gradients for less memory and about one
 extra forward pass of compute.
 
@@ -19,31 +18,22 @@ moves them twice, as with any recompute-based checkpointing of a BatchNorm netwo
 
 from __future__ import annotations
 
-import torch
 from torch import nn
+from transformers.modeling_layers import GradientCheckpointingLayer
 
-__all__ = ["make_backbone_checkpointable", "make_checkpointable"]
+__all__ = ["NonReentrantCheckpointingMixin", "make_backbone_checkpointable", "make_checkpointable"]
 
 _CLASSES: dict[type, type] = {}
 
 
-class CheckpointedForwardMixin:
-    """Runs ``forward`` under ``self._gradient_checkpointing_func`` when ``self.gradient_checkpointing`` is on."""
-
-    gradient_checkpointing = False
-
-    def forward(self, *args, **kwargs):
-        if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
-            return self._gradient_checkpointing_func(super().forward, *args, **kwargs)
-        return super().forward(*args, **kwargs)
-
-
 def _checkpointed_class(cls: type) -> type:
-    if issubclass(cls, CheckpointedForwardMixin):
+    """``cls`` with transformers' `GradientCheckpointingLayer` in front: that base wraps the inherited ``forward`` so it
+    runs under ``self._gradient_checkpointing_func`` while ``gradient_checkpointing`` is on and the module trains."""
+    if issubclass(cls, GradientCheckpointingLayer):
         return cls
     if cls not in _CLASSES:
         name = f"Checkpointed{cls.__name__}"
-        new = type(name, (CheckpointedForwardMixin, cls), {"__module__": __name__, "__qualname__": name})
+        new = type(name, (GradientCheckpointingLayer, cls), {"__module__": __name__, "__qualname__": name})
         globals()[name] = new  # importable by name, so pickling a model still works
         _CLASSES[cls] = new
     return _CLASSES[cls]
@@ -64,3 +54,23 @@ def make_backbone_checkpointable(backbone: nn.Module) -> nn.Module:
         for stage in backbone.encoder.stages:
             make_checkpointable(stage)
     return backbone
+
+
+class NonReentrantCheckpointingMixin:
+    """For models built on HRNet, whose multi-branch modules take and return lists of branch tensors: reentrant
+    checkpointing (``use_reentrant=True``, PyTorch's old default) passes gradients only through tensors given and
+    returned directly, so it would silently drop the gradients of every branch. It is refused; the default
+    (non-reentrant, transformers 5) is exact.
+
+    Raises:
+        ValueError: from `activation_checkpointing_enable` / `gradient_checkpointing_enable` with
+            ``use_reentrant=True``.
+    """
+
+    def activation_checkpointing_enable(self, activation_checkpointing_kwargs=None, *args, **kwargs):
+        if (activation_checkpointing_kwargs or {}).get("use_reentrant"):
+            raise ValueError(
+                f"{type(self).__name__}: use_reentrant=True cannot carry gradients through HRNet's lists of branch "
+                "tensors; leave gradient_checkpointing_kwargs unset (non-reentrant checkpointing, exact gradients)"
+            )
+        return super().activation_checkpointing_enable(activation_checkpointing_kwargs, *args, **kwargs)

@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ..geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, clip_bbox_xyxy
+from ..keypoints import COCO_KEYPOINTS, DEFAULT_OKS_SIGMA, warn_default_sigmas
 
 __all__ = ["TopDownEvalImages", "coco_eval_images", "coco_images", "mpii_eval_images", "predict_topdown",
            "predict_bottomup", "evaluate_coco", "evaluate_mpii", "evaluate_saved_model"]
@@ -286,6 +287,31 @@ def evaluate_coco(predictions: list[dict], ann_file: str | Path, score_mode: str
     return evaluator.compute(output_json=output_json)
 
 
+def evaluate_keypoints(predictions: list[dict], ann_file, config, bottom_up: bool = False, **coco_kwargs) -> dict:
+    """Metrics of predictions on a COCO-format validation json for the config's keypoint set.
+
+    With ``config.sigmas``: COCO OKS AP/AR with those sigmas (`evaluate_coco`; ``coco_kwargs`` are its score / NMS
+    settings). Without: top-down predictions (made on ground-truth boxes) get ``PCK@0.2`` (of ``max(w, h)`` of the
+    box), ``AUC`` and ``EPE`` (px); bottom-up ones OKS AP with the default sigma (a warning says it is not comparable
+    to published numbers).
+    """
+    sigmas = getattr(config, "sigmas", None)
+    if sigmas is None and bottom_up:
+        warn_default_sigmas("of this model", config.num_labels)
+        sigmas = [DEFAULT_OKS_SIGMA] * config.num_labels
+    if sigmas is not None:
+        names = tuple(config.id2label[index] for index in range(len(config.id2label)))
+        if names == COCO_KEYPOINTS.names and list(sigmas) == list(COCO_KEYPOINTS.sigmas):
+            sigmas = None  # COCO itself: the evaluator's own constants (and its exact COCOeval path)
+        return evaluate_coco(predictions, ann_file, sigmas=sigmas, **coco_kwargs)
+    from ..evaluation.pck import match_predictions_to_annotations, pck_metrics
+
+    annotations = json.loads(Path(ann_file).read_text())["annotations"]
+    if not predictions:
+        return {"PCK@0.2": 0.0, "AUC": 0.0, "EPE": float("nan")}
+    return pck_metrics(*match_predictions_to_annotations(predictions, annotations), thr=0.2)
+
+
 def evaluate_mpii(predictions: list[dict], ground_truth: dict) -> dict:
     """PCKh@0.5 / @0.1 of per-person predictions against MPII ground truth keyed by instance id:
     ``ground_truth = {"ids", "keypoints" (N, K, 2), "visible" (N, K), "head_size" (N,)}``."""
@@ -343,7 +369,6 @@ def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: st
     if not accelerator.is_main_process:
         return None
     from ..models import method_of
-    from .keypoint_data import evaluate_keypoints  # the model's keypoint set: its sigmas, or PCK / AUC / EPE
 
     score_mode = score_mode or method_of(model.config).score_mode
     stats = evaluate_keypoints(predictions, ann_file, model.config, bottom_up=bottom_up, score_mode=score_mode,

@@ -18,7 +18,6 @@ first in the set, as COCO's torso-first order does).
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -27,11 +26,9 @@ from ..keypoints import (
     MPII_KEYPOINTS,
     KeypointSet,
     load_keypoint_set,
-    warn_default_sigmas,
 )
 
 __all__ = [
-    "evaluate_keypoints",
     "grouping_order_for",
     "half_body_ids",
     "materialize_hf_datasets",
@@ -86,35 +83,6 @@ def grouping_order_for(config) -> list[int]:
     if names == COCO_KEYPOINTS.names:
         return list(COCO_KEYPOINTS.grouping_order)
     return list(range(len(names)))
-
-
-def evaluate_keypoints(predictions: list[dict], ann_file, config, bottom_up: bool = False, **coco_kwargs) -> dict:
-    """Metrics of predictions on a COCO-format validation json for the config's keypoint set.
-
-    With ``config.sigmas``: COCO OKS AP/AR with those sigmas (`evaluate_coco`; ``coco_kwargs`` are its score / NMS
-    settings). Without: top-down predictions (made on ground-truth boxes) get ``PCK@0.2`` (of ``max(w, h)`` of the
-    box), ``AUC`` and ``EPE`` (px); bottom-up ones OKS AP with the default sigma (a warning says it is not comparable
-    to published numbers).
-    """
-    from .evaluation_loop import evaluate_coco
-
-    sigmas = getattr(config, "sigmas", None)
-    if sigmas is None and bottom_up:
-        warn_default_sigmas("of this model", config.num_labels)
-        from ..keypoints import DEFAULT_OKS_SIGMA
-
-        sigmas = [DEFAULT_OKS_SIGMA] * config.num_labels
-    if sigmas is not None:
-        names = tuple(config.id2label[index] for index in range(len(config.id2label)))
-        if names == COCO_KEYPOINTS.names and list(sigmas) == list(COCO_KEYPOINTS.sigmas):
-            sigmas = None  # COCO itself: the evaluator's own constants (and its exact COCOeval path)
-        return evaluate_coco(predictions, ann_file, sigmas=sigmas, **coco_kwargs)
-    from ..evaluation.pck import match_predictions_to_annotations, pck_metrics
-
-    annotations = json.loads(Path(ann_file).read_text())["annotations"]
-    if not predictions:
-        return {"PCK@0.2": 0.0, "AUC": 0.0, "EPE": float("nan")}
-    return pck_metrics(*match_predictions_to_annotations(predictions, annotations), thr=0.2)
 
 
 def materialize_hf_datasets(recipe, accelerator=None):

@@ -500,7 +500,7 @@ def _train_epoch(run: _Run) -> bool:
 def _validate(run: _Run) -> None:
     """COCO AP (or PCKh) of the current weights on the recipe's validation split; main process: ``eval_history.jsonl``
     and tensorboard."""
-    from .evaluation_loop import evaluate_mpii, predict_bottomup, predict_topdown
+    from .evaluation_loop import evaluate_keypoints, evaluate_mpii, predict_bottomup, predict_topdown
 
     recipe, accelerator = run.recipe, run.accelerator
     if run.validation is None:
@@ -511,8 +511,6 @@ def _validate(run: _Run) -> None:
                           flip_test=recipe.flip_test, accelerator=accelerator)
     if accelerator.is_main_process:
         if recipe.dataset == "coco":  # COCO-format data with the model's keypoint set: OKS AP, or PCK / AUC / EPE
-            from .keypoint_data import evaluate_keypoints
-
             metrics = evaluate_keypoints(predictions, ann_file, accelerator.unwrap_model(run.model).config,
                                          bottom_up=is_bottom_up(recipe), score_mode=recipe.score_mode,
                                          nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)

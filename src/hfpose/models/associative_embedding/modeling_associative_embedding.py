@@ -26,6 +26,7 @@ from transformers.utils import ModelOutput
 from ..hrnet.modeling_hrnet import HRNetBackbone
 from .configuration_associative_embedding import AssociativeEmbeddingConfig
 from .loss import multi_resolution_ae_loss
+from ..gradient_checkpointing import NonReentrantCheckpointingMixin
 
 __all__ = [
     "AssociativeEmbeddingPoseEstimatorOutput",
@@ -126,7 +127,7 @@ def compute_bottomup_loss(
     )
 
 
-class AssociativeEmbeddingPreTrainedModel(PreTrainedModel):
+class AssociativeEmbeddingPreTrainedModel(NonReentrantCheckpointingMixin, PreTrainedModel):
     """Weight init as MMPose: convs N(0, `initializer_range`²) (0.001), biases 0, BatchNorm weight 1 / bias 0."""
     supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 

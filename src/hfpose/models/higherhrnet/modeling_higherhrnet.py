@@ -24,6 +24,7 @@ from ..associative_embedding.modeling_associative_embedding import (
 )
 from ..hrnet.modeling_hrnet import HRNetBackbone, HRNetBasicBlock
 from .configuration_higherhrnet import HigherHRNetConfig
+from ..gradient_checkpointing import NonReentrantCheckpointingMixin
 
 __all__ = ["HigherHRNetPoseEstimatorOutput", "HigherHRNetPreTrainedModel", "HigherHRNetForPoseEstimation"]
 
@@ -35,7 +36,7 @@ class HigherHRNetPoseEstimatorOutput(AssociativeEmbeddingPoseEstimatorOutput):
     `tags` `(B, K, H/4, W/4)` from the 1/4 stage only."""
 
 
-class HigherHRNetPreTrainedModel(PreTrainedModel):
+class HigherHRNetPreTrainedModel(NonReentrantCheckpointingMixin, PreTrainedModel):
     """Weight init as MMPose: convs and deconvs N(0, `initializer_range`²) (0.001), biases 0, BatchNorm 1 / 0."""
     supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 

@@ -17,7 +17,7 @@ from transformers import PreTrainedModel
 from transformers.backbone_utils import BackboneMixin
 from transformers.modeling_outputs import BackboneOutput
 
-from ..gradient_checkpointing import make_checkpointable
+from ..gradient_checkpointing import NonReentrantCheckpointingMixin, make_checkpointable
 from .configuration_hrnet import HRNetConfig
 
 __all__ = ["HRNetPreTrainedModel", "HRNetBackbone", "HRNetBasicBlock", "HRNetBottleneck", "HRNetModule"]
@@ -168,7 +168,7 @@ def _make_transition(previous: list[int], current: list[int], config: HRNetConfi
     return layers
 
 
-class HRNetPreTrainedModel(PreTrainedModel):
+class HRNetPreTrainedModel(NonReentrantCheckpointingMixin, PreTrainedModel):
     """Weight init as MMPose: convs N(0, `initializer_range`²), biases 0, BatchNorm weight 1 / bias 0."""
     supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
