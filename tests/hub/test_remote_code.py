@@ -217,12 +217,13 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
                                reference["keypoints"], atol=1e-2)
     np.testing.assert_allclose(np.concatenate([[p["scores"] for p in image] for image in persons]),
                                reference["keypoint_scores"], atol=1e-4)
-    # From the image files: the same people as the in-process hfpose pipeline (float32 noise of another process).
+    # From the image files: the same people as the in-process hfpose pipeline, at the README's keypoint tolerance
+    # (1e-2 px; the subprocess runs at 1 thread, this one at the session's count: measured up to 1.3e-3 px apart).
     estimator = pipeline("keypoint-detection", model=str(model_dir))
     expected = [_keypoint_arrays(estimator(image, boxes=image_boxes)) for image, image_boxes in zip(images, boxes)]
     for (got_points, got_scores), (want_points, want_scores) in zip(map(_keypoint_arrays, result["persons"]),
                                                                     expected):
-        np.testing.assert_allclose(got_points, want_points, atol=1e-3)
+        np.testing.assert_allclose(got_points, want_points, atol=1e-2)
         np.testing.assert_allclose(got_scores, want_scores, atol=1e-4)
 
     # 4. ONNX (dynamic batch) matches PyTorch on MMPose's inputs
@@ -242,7 +243,7 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
         assert status == 0
         record = json.loads((tmp_path / folder / f"{Path(images[0]).stem}.json").read_text())
         got_points, got_scores = _keypoint_arrays(record["persons"])
-        np.testing.assert_allclose(got_points, expected[0][0], atol=1e-3)
+        np.testing.assert_allclose(got_points, expected[0][0], atol=1e-2)
         np.testing.assert_allclose(got_scores, expected[0][1], atol=1e-4)
         assert (tmp_path / folder / f"{Path(images[0]).stem}_pose.png").stat().st_size > 1000
 
