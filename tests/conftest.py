@@ -89,7 +89,6 @@ def onednn_isa() -> str:
 
 def pytest_report_header(config):
     import torch
-
     from golden_utils import fixture_opencv_version, installed_opencv_version
 
     versions = ", ".join(f"{name} {v}" for name in HEADER_PACKAGES if (v := _distribution_version(name)))
@@ -102,7 +101,7 @@ def pytest_report_header(config):
               else "fixture_pixels tests expected to fail here (deselect with -m 'not fixture_pixels')")
     return [
         f"hfpose versions: {versions}",
-        f"CPU kernels: ATen {torch.backends.cpu.get_cpu_capability()}, oneDNN {onednn_isa()}, "
-        f"threads {torch.get_num_threads()}; limits: {limits}",
+        (f"CPU kernels: ATen {torch.backends.cpu.get_cpu_capability()}, oneDNN {onednn_isa()}, "
+         f"threads {torch.get_num_threads()}; limits: {limits}"),
         f"golden fixtures' OpenCV {fixture_cv or 'unknown'} (provenance), installed {installed_cv}: {pixels}",
     ]
