@@ -380,8 +380,12 @@ def _xtcocotools_stats(ann_file, results, use_area=True):
     import copy
     import io
 
-    from xtcocotools.coco import COCO
-    from xtcocotools.cocoeval import COCOeval
+    try:
+        from xtcocotools.coco import COCO
+        from xtcocotools.cocoeval import COCOeval
+    except ValueError as error:  # "numpy.dtype size changed": a wheel built against numpy 1.x
+        pytest.fail(f"xtcocotools does not load with numpy {np.__version__} ({error}); it has no numpy-2 wheels: "
+                    "reinstall it from source (pip install --no-binary xtcocotools --no-build-isolation xtcocotools)")
 
     from hfpose.keypoints import COCO_KEYPOINTS
 
