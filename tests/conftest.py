@@ -97,7 +97,7 @@ def pytest_report_header(config):
                        if k in os.environ) or "none"
     fixture_cv = fixture_opencv_version(GOLDEN_DIR) if GOLDEN_DIR.is_dir() else None
     installed_cv = installed_opencv_version()
-    pixels = ("fixture_pixels tests valid" if fixture_cv and installed_cv.startswith(fixture_cv)
+    pixels = ("fixture_pixels tests valid" if fixture_cv and installed_cv == fixture_cv
               else "fixture_pixels tests expected to fail here (deselect with -m 'not fixture_pixels')")
     return [
         f"hfpose versions: {versions}",
