@@ -30,12 +30,16 @@ METHODS = {"rle": "rle", "deeppose": "deeppose", "ipr": "ipr", "dsnt": "dsnt", "
 # softmax (beta = 10 for Debias-IPR). Those rows are checked at the README tolerance in an xfail test below and at
 # the measured bound here; see tests/models/integral/test_integral_full_models.py for the stage-by-stage numbers.
 README = {"head_out": 1e-4, "heatmaps": 1e-5, "keypoints": 1e-2}
+# Across CPU kernels and threads (docs/portability.md: default, 1 thread, ONEDNN_MAX_CPU_ISA=AVX2 / AVX512_CORE,
+# AVX2 at 1 thread, torch.backends.mkldnn off) the worst deviations were: ipr/dsnt head_out 6.4e-5, heatmaps 2.1e-4,
+# keypoints 1.8e-2 px; debias head_out 8.3e-4, heatmaps 1.7e-3, keypoints 0.16 px (all with mkldnn off). The integral
+# bounds below are about 2x those (heatmaps, keypoints) or the README's where it holds with 1.6x (head_out 1e-4).
 MEASURED = {
     "rle": README,
     "deeppose": README,
-    "ipr": {"head_out": 1e-4, "heatmaps": 3e-4, "keypoints": 2e-2},
-    "dsnt": {"head_out": 1e-4, "heatmaps": 3e-4, "keypoints": 2e-2},
-    "debias": {"head_out": 1.5e-3, "heatmaps": 3e-3, "keypoints": 0.2},
+    "ipr": {"head_out": 1e-4, "heatmaps": 5e-4, "keypoints": 4e-2},
+    "dsnt": {"head_out": 1e-4, "heatmaps": 5e-4, "keypoints": 4e-2},
+    "debias": {"head_out": 1.5e-3, "heatmaps": 4e-3, "keypoints": 0.4},
 }
 
 
