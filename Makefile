@@ -37,10 +37,14 @@ system-deps:
 
 # A fresh clone builds .venv from nothing; an existing one is synced to the lock (pip-sync removes anything that is
 # not in it, so a package installed by hand cannot make a test pass). torch comes from the lock as 2.13.0+cpu.
+# xtcocotools (MMPose's COCOeval, the dev-only reference of the COCO metric tests) has wheels built against numpy 1.x
+# only: it is built from its sdist against the locked numpy 2 (about a minute, once).
 $(STAMP): $(LOCK) setup.cfg pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r $(LOCK)
-	$(VENV)/bin/pip-sync -q $(LOCK)
+	$(PY) -m pip install -q --no-binary xtcocotools -r $(LOCK)
+	$(VENV)/bin/pip-sync -q --pip-args "--no-binary xtcocotools" $(LOCK)
+	@$(PY) -c "import xtcocotools.cocoeval" 2>/dev/null || $(PY) -m pip install -q --no-deps --force-reinstall \
+		--no-binary xtcocotools "$$(grep -E '^xtcocotools==' $(LOCK))"
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) scripts/fetch_transformers_tests.py
 	@touch $(STAMP)
@@ -65,13 +69,15 @@ test-isa: $(STAMP)
 test-all: $(STAMP)
 	$(PYTEST)
 
-# The newest versions setup.cfg allows, in a second venv (torch stays 2.13.0: the only CPU wheel this machine's
-# index has; any other spec pulls the CUDA build). Tests that need the fixtures' exact OpenCV pixels are deselected.
+# The newest versions setup.cfg allows, in a second venv (torch held at 2.13.0 by a constraint: the only CPU wheel
+# this machine's index has; anything newer is a multi-GB CUDA build). Tests that need the fixtures' exact OpenCV
+# pixels (marker fixture_pixels) are deselected and counted.
 test-latest:
 	rm -rf $(LATEST)
 	$(PYTHON) -m venv $(LATEST)
-	$(LATEST)/bin/python -m pip install -q "torch==2.13.0"
-	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]"
+	echo "torch==2.13.0" > $(LATEST)/torch-constraint.txt
+	$(LATEST)/bin/python -m pip install -q --no-binary xtcocotools -c $(LATEST)/torch-constraint.txt \
+		--upgrade --upgrade-strategy eager -e ".[dev]"
 	@mkdir -p outputs
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > outputs/test-latest-versions.txt
 	$(LATEST)/bin/python scripts/fetch_transformers_tests.py

@@ -3,18 +3,25 @@ image conversions and bad input.
 
 Tolerances (golden README): centre and scale rtol 1e-6; warped images identical with cv2 (<= 1 grey level allowed);
 network inputs atol 1e-5; final keypoints atol 1e-2 image px, scores atol 1e-4.
+
+Two kinds of pixel tests: `*_golden_pixels` (marker `fixture_pixels`) compare with the fixture's bytes and hold only on
+the OpenCV release that made them (5.0.0, recorded in the fixture's provenance; bilinear rounding changed in 5.1);
+their portable twins compare with `cv2.warpAffine` of MMPose's own warp matrix on the installed OpenCV, which is what
+MMPose itself would compute there.
 """
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import hfpose  # noqa: F401  (registers the processor with AutoImageProcessor)
-from golden_utils import load_golden
+from golden_utils import PIXEL_FIXTURE, fixture_opencv_version, fixture_provenance, installed_opencv_version, load_golden
 from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
 VARIANTS = ["in192x256_noudp", "in192x256_udp", "in256x256_noudp", "in256x256_udp"]
@@ -59,8 +66,33 @@ def test_center_scale_matches_golden(affine, variant):
 
 
 @pytest.mark.golden
+def test_fixture_provenance_records_opencv(golden_dir):
+    """Every fixture with a `provenance_json` names the OpenCV that made it; the pixel fixture's is a release of the
+    same major version as the installed one (the `fixture_pixels` tests compare with its bytes)."""
+    recorded = {}
+    for path in sorted(Path(golden_dir).rglob("*.npz")):
+        provenance = fixture_provenance(golden_dir, str(path.relative_to(golden_dir)))
+        if provenance is not None:
+            recorded[str(path.relative_to(golden_dir))] = provenance.get("opencv")
+    assert recorded and all(isinstance(v, str) and v.count(".") == 2 for v in recorded.values()), recorded
+    assert recorded[PIXEL_FIXTURE] == fixture_opencv_version(golden_dir)
+    assert installed_opencv_version().split(".")[0] == recorded[PIXEL_FIXTURE].split(".")[0]
+
+
+@pytest.mark.golden
+@pytest.mark.fixture_pixels
+def test_installed_opencv_is_the_pixel_fixtures(golden_dir):
+    """The `fixture_pixels` tests' precondition, checked on its own so that a red run says why first."""
+    fixture = fixture_opencv_version(golden_dir)
+    assert installed_opencv_version() == fixture, (
+        f"OpenCV {installed_opencv_version()} installed, the pixel fixture was made with {fixture}: the fixture_pixels "
+        f"tests compare with its bytes (use the locked .venv, or deselect them with -m 'not fixture_pixels')")
+
+
+@pytest.mark.golden
+@pytest.mark.fixture_pixels
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_affine_crop_identical_to_golden(affine, variant):
+def test_affine_crop_identical_to_golden_pixels(affine, variant):
     for i in range(int(affine["num_images"])):
         processor = _processor_for(affine[f"img{i}_{variant}_input_size"], use_udp=variant.endswith("_udp"))
         source_rgb = np.ascontiguousarray(affine[f"img{i}_source_bgr"][..., ::-1])
@@ -69,6 +101,28 @@ def test_affine_crop_identical_to_golden(affine, variant):
         )
         expected = affine[f"img{i}_{variant}_warped_bgr"][..., ::-1]
         np.testing.assert_array_equal(crop, expected)  # both warps: same float32 matrix, same cv2 rounding
+
+
+def _mmpose_warp(affine, i, variant, image):
+    """`cv2.warpAffine` with MMPose's stored warp matrix, as MMPose's TopdownAffine calls it, on the installed cv2."""
+    width, height = (int(v) for v in affine[f"img{i}_{variant}_input_size"])
+    return cv2.warpAffine(image, affine[f"img{i}_{variant}_warp_mat"], (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_affine_crop_equals_cv2_warp_of_mmpose_matrix(affine, variant):
+    """Portable twin of the test above: on any OpenCV, the crop is the warp of MMPose's matrix (3 and 4 channels)."""
+    for i in range(int(affine["num_images"])):
+        processor = _processor_for(affine[f"img{i}_{variant}_input_size"], use_udp=variant.endswith("_udp"))
+        source_rgb = np.ascontiguousarray(affine[f"img{i}_source_bgr"][..., ::-1])
+        center, scale = affine[f"img{i}_{variant}_input_center"], affine[f"img{i}_{variant}_input_scale"]
+        expected = _mmpose_warp(affine, i, variant, source_rgb)
+        np.testing.assert_array_equal(processor.affine_crop(source_rgb, center, scale), expected)
+        # The pipeline warps 3-channel images as 4-channel ones (OpenCV's SIMD path): the same bytes.
+        four = np.concatenate([source_rgb, np.zeros_like(source_rgb[..., :1])], axis=-1)
+        np.testing.assert_array_equal(processor.affine_crop(four, center, scale)[..., :3], expected)
 
 
 @pytest.mark.golden
@@ -99,8 +153,9 @@ def _golden_processor(z):
 
 
 @pytest.mark.golden
+@pytest.mark.fixture_pixels
 @pytest.mark.parametrize("method", ["rle", "ipr"])
-def test_inputs_from_image_files_match_golden(golden_dir, coco_mini, method):
+def test_inputs_from_image_files_match_golden_pixels(golden_dir, coco_mini, method):
     z = load_golden(golden_dir, f"models/{method}_outputs.npz")
     processor = _golden_processor(z)
     files = [coco_mini / "val2017" / str(name) for name in z["image_files"]]
@@ -113,6 +168,35 @@ def test_inputs_from_image_files_match_golden(golden_dir, coco_mini, method):
     # Mirroring the normalized tensor (MMPose's flip test) equals mirroring the golden input.
     flipped = processor.flip_pixel_values(inputs["pixel_values"])
     np.testing.assert_allclose(flipped.numpy(), z["inputs"][..., ::-1], rtol=0, atol=1e-5)
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("method", ["rle", "ipr"])
+def test_inputs_from_image_files_equal_cv2_warp_within_one_grey_level_of_golden(golden_dir, coco_mini, method):
+    """Portable twin of the test above. On any OpenCV: each network input is the installed `cv2.warpAffine` of the
+    decoded file (3 channels, MMPose's warp formula, `hfpose.geometry` checked against MMPose's matrices in
+    tests/test_geometry.py) normalized in float64; and it is within one grey level of MMPose's input on at most 0.1 % of
+    the values (the golden README's bound for bilinear rounding; OpenCV 5.1 vs 5.0: 40 of 1,179,648 values)."""
+    from hfpose.geometry import get_warp_matrix
+
+    z = load_golden(golden_dir, f"models/{method}_outputs.npz")
+    processor = _golden_processor(z)
+    files = [coco_mini / "val2017" / str(name) for name in z["image_files"]]
+    inputs = processor(files, boxes=_golden_boxes(z), return_tensors="np")
+    np.testing.assert_allclose(inputs["center"], z["input_center"], rtol=1e-6)
+    np.testing.assert_allclose(inputs["scale"], z["input_scale"], rtol=1e-6)
+    height, width = z["inputs"].shape[-2:]
+    for person, image_index in enumerate(z["image_index"]):
+        rgb = np.ascontiguousarray(cv2.imread(str(files[image_index]), cv2.IMREAD_COLOR)[..., ::-1])
+        matrix = get_warp_matrix(inputs["center"][person], inputs["scale"][person], 0.0, (width, height))
+        crop = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=0)
+        expected = ((crop / 255.0 - MEAN) / STD).astype(np.float32).transpose(2, 0, 1)
+        np.testing.assert_allclose(inputs["pixel_values"][person], expected, rtol=0, atol=1e-6)
+    one_level = (1.0 / (STD * 255.0))[None, :, None, None] + 1e-5
+    difference = np.abs(np.asarray(inputs["pixel_values"], np.float64) - z["inputs"])
+    assert np.all(difference <= one_level), float(difference.max())
+    assert np.count_nonzero(difference > 1e-5) <= 1e-3 * difference.size
 
 
 def _as_outputs(head_out, backend):

@@ -316,13 +316,48 @@ def test_max_shapes_bounds_the_compiled_graphs():
 
 @pytest.fixture
 def one_thread():
-    """Run at 1 thread: which near-tie keypoints of the bottomup029 image land within 1e-3 px of MMPose depends on the
-    float32 summation order, which changes with the thread count (eager: 98.6 % at 1 thread, 100 % at 2), so the
-    comparison between eager and optimized is made at one fixed count (earlier tests may have changed it)."""
+    """Run at 1 thread, a fixed count whatever earlier tests set (the compiled graph is built for it); the criteria
+    below hold under the kernel settings of docs/portability.md (2 threads: eager put 100 % within 1e-3 px)."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+# Bottom-up people from the network's own maps vs MMPose's (bottomup029/hrnet_w32.npz, img0, 21 people x 17 keypoints).
+# MMPose's parser is exact on MMPose's stored maps (checked first). On the network's own maps (within 1e-4 of MMPose's)
+# float32 summation order moves ill-conditioned DARK steps and flips near-tie groupings, differently on every kernel
+# set. Measured (docs/portability.md; default, ONEDNN_MAX_CPU_ISA=AVX2 / AVX512_CORE, mkldnn off, 1 thread; Inductor
+# and onnxruntime): eager, optimized and optimized-vs-eager put 98.3-98.9 % of keypoints within 1e-3 px (AMD Zen 4,
+# from the issue: 98.6 % and 99.2 %), and 20 of 21 people within 1 px on average (one person holds a near-tie keypoint
+# 342 px away). Bounds: 95 % of keypoints (3x the worst miss rate, 1.7 %) and 90 % of people within 1 px on average
+# after matching (the criterion of tests/hub/test_convert_bottomup_pipeline.py).
+BOTTOM_UP_WITHIN_1E3_PX = 0.95
+
+
+def _match_people(found, expected):
+    """Hungarian matching on the mean keypoint distance; returns the per-keypoint distances of matched people."""
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.linalg.norm(found[:, None] - expected[None], axis=-1).mean(-1)
+    rows, columns = linear_sum_assignment(cost)
+    return np.linalg.norm(found[rows] - expected[columns], axis=-1)
+
+
+def _bottom_up_stored_maps(golden_dir):
+    """MMPose's stored parser inputs of img0 as raw (outputs, outputs_flipped) whose aggregation reproduces them:
+    flipped = un-flip of the aggregate, so (a + a) / 2 = a; the tags are HigherHRNet's identical low-res planes."""
+    from hfpose.keypoints import COCO_KEYPOINTS
+
+    flip = COCO_KEYPOINTS.flip_indices
+    heatmaps = torch.from_numpy(np.load(golden_dir / "bottomup029" / "hrnet_w32.npz")["img0_agg_heatmaps"])
+    tags = torch.from_numpy(np.load(golden_dir / "bottomup029" / "higherhrnet_w32.npz")["img0_agg_tags_lowres"])
+
+    def unflip(x):
+        return x[:, flip].flip(3)
+
+    return ({"heatmaps": (heatmaps,), "tags": tags[..., 0]},
+            {"heatmaps": (unflip(heatmaps),), "tags": unflip(tags[..., 1])})
 
 
 @pytest.mark.golden
@@ -330,13 +365,24 @@ def one_thread():
 def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend, one_thread):
     """HRNet-w32 AE with the stored random weights (bottomup029): the compiled + frozen network, run as the pipeline
     runs it (image and mirror image in one batch of 2), against MMPose's maps (atol 1e-4 on the sub-sampled maps and
-    crops, rtol 1e-4 on channel sums) and the pipeline's people against the eager pipeline's and MMPose's."""
+    crops, rtol 1e-4 on channel sums), MMPose's grouping exactly on MMPose's stored maps, and the pipeline's people
+    (eager and optimized) against MMPose's and each other's at the bounds above."""
     from hfpose.hub.convert_mmpose import build_bottomup_config, convert_bottomup
     from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
     from hfpose.inference import default_options
     from hfpose.models.associative_embedding import AssociativeEmbeddingForPoseEstimation
 
     z = np.load(golden_dir / "bottomup029" / "hrnet_w32.npz")
+    expected = z["img0_test_gpu_preds"][..., :2]
+    processor = BottomUpPoseImageProcessor()
+    # 1. Grouping on MMPose's stored maps: same people, same order, preds within the README's 1e-3 image px.
+    outputs, outputs_flipped = _bottom_up_stored_maps(golden_dir)
+    stored = processor.post_process_pose_estimation(outputs, base_size=torch.from_numpy(z["img0_base_size"][None]),
+                                                    scale=torch.from_numpy(z["img0_scale"][None]),
+                                                    outputs_flipped=outputs_flipped)[0]
+    assert len(stored) == len(expected)
+    assert np.abs(np.stack([person["keypoints"] for person in stored]) - expected).max() <= 1e-3
+
     checkpoint = torch.load(golden_dir / "bottomup029" / "weights" / "hrnet_w32_coco_512x512_udp_random.pth",
                             weights_only=True)
     config = build_bottomup_config("ae_hrnet", "w32")
@@ -361,32 +407,25 @@ def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend
             y0, x0 = z[f"{prefix}_s0_crop_yx0"]
             np.testing.assert_allclose(full[..., y0 : y0 + 32, x0 : x0 + 32], z[f"{prefix}_s0_crop"], atol=1e-4,
                                        rtol=0)
-    # The pipeline: eager vs compiled (same graph, already compiled) people, and MMPose's people.
+    # 2. The pipeline on the network's own maps: eager vs compiled (same graph, already compiled) people, and MMPose's.
     image = str(coco_mini / "val2017" / str(z["img0_file_name"]))
-    processor = BottomUpPoseImageProcessor()
     eager = KeypointDetectionPipeline(model=model, image_processor=processor)
     eager._forward_model, eager._forward_model_source = model, model
     compiled = KeypointDetectionPipeline(model=model, image_processor=processor)
     compiled._forward_model, compiled._forward_model_source = fast, model
     people = [np.array([[[k["x"], k["y"]] for k in p["keypoints"]] for p in pipe(image)]) for pipe in (eager, compiled)]
-    expected = z["img0_test_gpu_preds"][..., :2]
-    assert people[0].shape == people[1].shape == expected.shape
-    # With the network's own maps (not MMPose's stored ones), float32 summation order moves ill-conditioned refinement
-    # steps and near-tie groupings: measured, eager and compiled both put 98.6 % of keypoints within 1e-3 px of MMPose
-    # (the rest: up to 0.3 px between eager and compiled, one near-tie keypoint 342 px away in both).
-    within = {}
-    for name, found in (("eager", people[0]), ("optimized", people[1])):
-        distance = np.linalg.norm(found - expected, axis=-1)
-        within[name] = float((distance <= 1e-3).mean())
-        errors[f"{name}_within_1e-3px_of_mmpose"] = within[name]
-        # The criterion of tests/hub/test_convert_bottomup_pipeline.py: >= 90 % of people within 1 px on average.
-        assert np.mean(distance.mean(-1) < 1.0) >= 0.9
-    assert within["optimized"] >= within["eager"] - 0.005 and within["optimized"] >= 0.97
-    distance = np.linalg.norm(people[1] - people[0], axis=-1)
-    assert np.median(distance) <= 1e-3 and np.percentile(distance, 95) <= 1e-3 and distance.max() <= 1.0
-    errors["optimized_vs_eager_px_max"] = float(distance.max())
     assert len(fast.stats.compiled_shapes) == 1, "the pipeline reused the compiled graph"
-    warnings.warn(f"bottom-up optimized vs golden: {errors}", stacklevel=1)
+    errors["people"] = [len(found) for found in people]
+    assert len(people[0]) == len(people[1]) == len(expected)
+    distances = {"eager": _match_people(people[0], expected), "optimized": _match_people(people[1], expected),
+                 "optimized_vs_eager": _match_people(people[1], people[0])}
+    for name, distance in distances.items():
+        errors[f"{name}_within_1e-3px"] = float((distance <= 1e-3).mean())
+        errors[f"{name}_people_within_1px"] = float((distance.mean(-1) < 1.0).mean())
+    warnings.warn(f"bottom-up optimized vs golden: {errors}", stacklevel=1)  # measured before asserting
+    for name, distance in distances.items():
+        assert (distance <= 1e-3).mean() >= BOTTOM_UP_WITHIN_1E3_PX, (name, errors)
+        assert (distance.mean(-1) < 1.0).mean() >= 0.9, (name, errors)
 
 
 def test_transposed_conv_batchnorm_folding_is_exact():

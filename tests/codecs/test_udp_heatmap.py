@@ -76,6 +76,12 @@ def test_bad_input(codec):
         codec.encode(np.zeros((1, 17, 3)))
     with pytest.raises(ValueError, match="blur_kernel_size"):
         UDPHeatmap((192, 256), (48, 64), blur_kernel_size=10)
+    # MMPose's UDPHeatmap.encode rejects N > 1 (top-down: one person per crop); so does ours, in one line.
+    with pytest.raises(ValueError, match="one instance .* got 2 instances") as raised:
+        codec.encode(np.full((2, 3, 2), 50.0, np.float32))
+    assert "\n" not in str(raised.value)
+    with pytest.raises(ValueError, match="got 0 instances"):
+        codec.encode(np.zeros((0, 3, 2), np.float32))
     with pytest.raises(ValueError, match="at least 2"):
         UDPHeatmap((192, 256), (1, 64))
     with pytest.raises(TypeError, match="input_size"):

@@ -97,8 +97,21 @@ def test_load_image_errors(tmp_path):
 
 # ------------------------------------------------------------------------------------------- eval vs MMPose golden
 @pytest.mark.golden
+@pytest.mark.fixture_pixels
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_eval_crop_matches_topdown_affine(affine_golden, coco_rows, variant):
+def test_eval_crop_matches_golden_pixels(affine_golden, coco_rows, variant):
+    """The fixture's bytes: holds only on the OpenCV release that made them (marker `fixture_pixels`)."""
+    _check_eval_crop(affine_golden, coco_rows, variant, portable=False)
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_eval_crop_equals_cv2_warp_of_mmpose_matrix(affine_golden, coco_rows, variant):
+    """Portable twin: on any OpenCV, the crop is the installed `cv2.warpAffine` of MMPose's stored warp matrix."""
+    _check_eval_crop(affine_golden, coco_rows, variant, portable=True)
+
+
+def _check_eval_crop(affine_golden, coco_rows, variant, portable):
     input_size, use_udp = _variant(affine_golden, variant)
     transform = TopDownEvalTransform(input_size=input_size, use_udp=use_udp)
     for i in range(int(affine_golden["num_images"])):
@@ -107,7 +120,13 @@ def test_eval_crop_matches_topdown_affine(affine_golden, coco_rows, variant):
         prefix = f"img{i}_{variant}_"
         np.testing.assert_allclose(out["center"], affine_golden[prefix + "input_center"], rtol=1e-6)
         np.testing.assert_allclose(out["scale"], affine_golden[prefix + "input_scale"], rtol=1e-6)
-        expected = normalize_image(affine_golden[prefix + "warped_bgr"][..., ::-1])
+        if portable:
+            source = np.ascontiguousarray(affine_golden[f"img{i}_source_bgr"][..., ::-1])
+            crop = cv2.warpAffine(source, affine_golden[prefix + "warp_mat"], tuple(int(v) for v in input_size),
+                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            expected = normalize_image(crop)
+        else:
+            expected = normalize_image(affine_golden[prefix + "warped_bgr"][..., ::-1])
         if use_udp:
             # hfpose.geometry's UDP matrix is float64 maths, MMPose's float32: translations can differ by 1 ulp
             _assert_crops_close(out["pixel_values"], expected)
@@ -116,8 +135,22 @@ def test_eval_crop_matches_topdown_affine(affine_golden, coco_rows, variant):
 
 
 @pytest.mark.golden
+@pytest.mark.fixture_pixels
 @pytest.mark.parametrize("method", ["deeppose", "ipr"])
-def test_eval_transform_reproduces_mmpose_network_input(golden_dir, coco_rows, method):
+def test_eval_transform_reproduces_mmpose_network_input_golden_pixels(golden_dir, coco_rows, method):
+    """The fixture's bytes: holds only on the OpenCV release that made them (marker `fixture_pixels`)."""
+    _check_eval_network_input(golden_dir, coco_rows, method, portable=False)
+
+
+@pytest.mark.golden
+@pytest.mark.parametrize("method", ["deeppose", "ipr"])
+def test_eval_transform_network_input_equals_cv2_warp_of_mmpose_formula(golden_dir, coco_rows, method):
+    """Portable twin: on any OpenCV the input is the installed `cv2.warpAffine` of the decoded file with MMPose's
+    matrix formula, normalized as MMPose; and within one grey level of MMPose's on at most 0.1 % of the values."""
+    _check_eval_network_input(golden_dir, coco_rows, method, portable=True)
+
+
+def _check_eval_network_input(golden_dir, coco_rows, method, portable):
     golden = load_golden(golden_dir, f"models/{method}_outputs.npz")
     input_size = tuple(json.loads(str(golden["meta_json"]))["input_size_wh"])
     transform = TopDownEvalTransform(input_size=input_size)
@@ -131,7 +164,14 @@ def test_eval_transform_reproduces_mmpose_network_input(golden_dir, coco_rows, m
         out = transform.transform_example({**row, "bbox_center": None, "bbox_xyxy": golden["bboxes_xyxy"][person]})
         np.testing.assert_allclose(out["center"], golden["input_center"][person], rtol=1e-6)
         np.testing.assert_allclose(out["scale"], golden["input_scale"][person], rtol=1e-6)
-        np.testing.assert_allclose(out["pixel_values"], golden["inputs"][person], rtol=0, atol=1e-6)
+        if not portable:
+            np.testing.assert_allclose(out["pixel_values"], golden["inputs"][person], rtol=0, atol=1e-6)
+            continue
+        matrix = get_warp_matrix(out["center"], out["scale"], 0.0, input_size)
+        crop = cv2.warpAffine(load_image(row["image_path"]), matrix, input_size, flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        np.testing.assert_array_equal(out["pixel_values"], normalize_image(crop))
+        _assert_crops_close(out["pixel_values"], golden["inputs"][person])
 
 
 def test_eval_transform_equals_image_processor(coco_rows):

@@ -370,3 +370,144 @@ def test_update_and_bbox_layout_errors(ann_file, evaluator_factory):
     evaluator.add([{**good, "bbox": [0, 0, 10, 10]}, {**good, "id": 8}])
     with pytest.raises(ValueError, match="every prediction record or none must have a 'bbox'"):
         evaluator.compute()
+
+
+# ------------------------------------------------------------------------------ against xtcocotools (MMPose's COCOeval)
+def _xtcocotools_stats(ann_file, results, use_area=True):
+    """MMPose CocoMetric's evaluation call: xtcocotools' COCOeval(gt, loadRes(results), 'keypoints', sigmas,
+    use_area). xtcocotools is a dev-only reference (setup.cfg extra `dev`); hfpose runs on pycocotools."""
+    import contextlib
+    import copy
+    import io
+
+    try:
+        from xtcocotools.coco import COCO
+        from xtcocotools.cocoeval import COCOeval
+    except ValueError as error:  # "numpy.dtype size changed": a wheel built against numpy 1.x
+        pytest.fail(f"xtcocotools does not load with numpy {np.__version__} ({error}); it has no numpy-2 wheels: "
+                    "reinstall it from source (pip install --no-binary xtcocotools --no-build-isolation xtcocotools)")
+
+    from hfpose.keypoints import COCO_KEYPOINTS
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO(str(ann_file))
+        coco_eval = COCOeval(coco, coco.loadRes(copy.deepcopy(results)), "keypoints",
+                             np.asarray(COCO_KEYPOINTS.sigmas), use_area=use_area)
+        coco_eval.params.useSegm = None
+        coco_eval.evaluate()
+        coco_eval.accumulate()
+        coco_eval.summarize()
+    return np.asarray(coco_eval.stats)
+
+
+def _ground_truth_as_predictions(ann_file):
+    """MMPose's own CocoMetric unit-test case: every annotation as a prediction, keypoint scores = visibility,
+    bbox score 1, NMS area = the annotation's area."""
+    data = json.loads(ann_file.read_text())
+    records = []
+    for annotation in data["annotations"]:
+        keypoints = np.asarray(annotation["keypoints"], np.float32).reshape(-1, 3)
+        records.append({"image_id": annotation["image_id"], "id": annotation["id"], "keypoints": keypoints[:, :2],
+                        "keypoint_scores": keypoints[:, 2], "bbox_score": 1.0, "area": annotation["area"],
+                        "bbox": annotation["bbox"]})
+    return records
+
+
+@pytest.mark.parametrize("score_mode, nms_mode", [("bbox", "none"), ("bbox_keypoint", "oks_nms"),
+                                                  ("bbox_rle", "none"), ("bbox_rle", "oks_nms")])
+def test_ground_truth_as_predictions_scores_one(ann_file, score_mode, nms_mode):
+    """MMPose's unit test (CocoMetric, GT as predictions): 1.0 on every stat. With pycocotools alone the people
+    without keypoints (all scores 0) stay as tied false positives: AP 0.894 with `bbox`/`bbox_rle` on coco-mini."""
+    evaluator = CocoKeypointEvaluator(ann_file, score_mode=score_mode, nms_mode=nms_mode)
+    evaluator.add(_ground_truth_as_predictions(ann_file))
+    stats = _stats_array(evaluator.compute())
+    np.testing.assert_array_equal(stats, np.ones(len(COCO_STAT_NAMES)))
+    np.testing.assert_allclose(stats, _xtcocotools_stats(ann_file, evaluator.results()), rtol=0, atol=STATS_ATOL)
+
+
+@pytest.fixture(scope="module")
+def awkward_ann_file(ann_file, tmp_path_factory):
+    """coco-mini's annotations with what pycocotools and xtcocotools read differently: an annotation id 0, a wrong
+    `num_keypoints` both ways, annotations without `iscrowd`."""
+    data = json.loads(ann_file.read_text())
+    annotations = data["annotations"]
+    with_keypoints = [a for a in annotations if a["num_keypoints"] > 0]
+    without = [a for a in annotations if a["num_keypoints"] == 0]
+    with_keypoints[0]["id"] = 0
+    with_keypoints[1]["num_keypoints"] = 0  # pycocotools would ignore this visible person
+    without[0]["num_keypoints"] = 3  # and count this one without keypoints
+    for annotation in with_keypoints[2:6]:
+        del annotation["iscrowd"]
+    path = tmp_path_factory.mktemp("awkward_gt") / "gt.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _noisy_predictions(ann_file, seed=0):
+    """GT-derived predictions moved by a few px, random scores; a third of the people without keypoints keep
+    all-zero scores, the others get random ones (so they are evaluated, as false positives)."""
+    rng = np.random.default_rng(seed)
+    records = _ground_truth_as_predictions(ann_file)
+    for index, record in enumerate(records):
+        record["keypoints"] = record["keypoints"] + rng.normal(0, 4, record["keypoints"].shape).astype(np.float32)
+        visible = record["keypoint_scores"] > 0
+        if visible.any() or index % 3:
+            record["keypoint_scores"] = rng.uniform(0.05, 1, visible.shape).astype(np.float32)
+        record["bbox_score"] = float(rng.uniform(0.3, 1))
+    return records
+
+
+@pytest.mark.parametrize("score_mode, nms_mode", [("bbox", "none"), ("bbox_rle", "oks_nms"),
+                                                  ("bbox_keypoint", "oks_nms")])
+@pytest.mark.parametrize("use_area", [True, False])
+def test_stats_equal_xtcocotools_on_awkward_ground_truth(awkward_ann_file, score_mode, nms_mode, use_area):
+    evaluator = CocoKeypointEvaluator(awkward_ann_file, score_mode=score_mode, nms_mode=nms_mode, use_area=use_area)
+    evaluator.add(_noisy_predictions(awkward_ann_file))
+    stats = _stats_array(evaluator.compute())
+    results = evaluator.results()
+    assert any(max(r["keypoints"][2::3]) == 0 for r in results)  # the case xtcocotools drops is present
+    np.testing.assert_allclose(stats, _xtcocotools_stats(awkward_ann_file, results, use_area), rtol=0,
+                               atol=STATS_ATOL)
+
+
+def _plain_pycocotools(ann_file, results):
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO(str(ann_file))
+        plain = COCOeval(coco, coco.loadRes(results), iouType="keypoints")
+        plain.evaluate()
+        plain.accumulate()
+        plain.summarize()
+    return plain.stats
+
+
+def test_plain_pycocotools_differs_on_the_awkward_case(awkward_ann_file, tmp_path):
+    """The rules matter: pycocotools fails on annotations without `iscrowd`, and with it restored gives other
+    numbers than xtcocotools (and hfpose) on the same results."""
+    evaluator = CocoKeypointEvaluator(awkward_ann_file, score_mode="bbox", nms_mode="none")
+    evaluator.add(_noisy_predictions(awkward_ann_file))
+    stats = _stats_array(evaluator.compute())
+    with pytest.raises(KeyError, match="iscrowd"):
+        _plain_pycocotools(awkward_ann_file, evaluator.results())
+    data = json.loads(awkward_ann_file.read_text())
+    for annotation in data["annotations"]:
+        annotation.setdefault("iscrowd", 0)
+    restored = tmp_path / "gt.json"
+    restored.write_text(json.dumps(data))
+    assert np.abs(stats - _plain_pycocotools(restored, evaluator.results())).max() > 0.01
+
+
+def test_only_zero_score_results_evaluate_to_zero(ann_file):
+    evaluator = CocoKeypointEvaluator(ann_file, score_mode="bbox", nms_mode="none")
+    records = _ground_truth_as_predictions(ann_file)
+    for record in records:
+        record["keypoint_scores"] = np.zeros_like(record["keypoint_scores"])
+    evaluator.add(records)
+    stats = _stats_array(evaluator.compute())
+    np.testing.assert_array_equal(stats, _xtcocotools_stats(ann_file, evaluator.results()))
+    assert stats.max() <= 0 and len(evaluator.results()) == len(records)  # written, not evaluated

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import numpy as np
@@ -175,6 +176,11 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
     """Converted golden RLE checkpoint → card → mocked push → clean-subprocess load → ONNX → CLI predict.
 
     Tolerances of the golden README: raw head outputs atol 1e-4, final keypoints atol 1e-2 px, scores atol 1e-4.
+    Portable (any OpenCV): MMPose's fidelity is checked from MMPose's own network input (raw outputs and, through
+    the flip test and post-processing, image-space keypoints); the people found from the image files (remote-code
+    pipeline and CLI) are checked against the in-process hfpose pipeline on the same files. The image-file chain
+    against MMPose's keypoints, which needs the fixtures' OpenCV pixels, is
+    tests/test_end_to_end_golden.py::test_image_to_keypoints_matches_mmpose_on_fixture_pixels[rle].
     """
     from huggingface_hub import HfApi, ModelCard, constants
 
@@ -222,18 +228,37 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
     # 3. the staged repository loads in a subprocess without hfpose and reproduces MMPose
     repo = tmp_path / "repo"
     prepare_upload(model_dir, repo, "someone/rle-res50", card_results=row, source=source)
-    np.save(tmp_path / "inputs.npy", reference["inputs"].astype(np.float32))
+    inputs = reference["inputs"].astype(np.float32)
+    count = len(inputs)
+    np.save(tmp_path / "inputs.npy", np.concatenate([inputs, inputs[..., ::-1]]))  # MMPose's input and its mirror
     images, index = [str(coco_mini / "val2017" / f) for f in reference["image_files"]], reference["image_index"]
     boxes = [reference["bboxes_xywh"][index == i].tolist() for i in range(len(images))]
     result = run_clean(repo, {"inputs_npy": str(tmp_path / "inputs.npy"), "images": list(zip(images, boxes))},
                        tmp_path)
     assert result["hfpose_importable"] is False and result["hfpose_modules"] == []
     raw = np.concatenate([np.array(result["keypoints"]), np.array(result["sigma_raw"])], axis=-1)
-    np.testing.assert_allclose(raw, reference["head_out"], atol=1e-4)
-    points = np.concatenate([_keypoint_arrays(persons)[0] for persons in result["persons"]])
-    scores = np.concatenate([_keypoint_arrays(persons)[1] for persons in result["persons"]])
-    np.testing.assert_allclose(points, reference["keypoints"], atol=1e-2)
-    np.testing.assert_allclose(scores, reference["keypoint_scores"], atol=1e-4)
+    np.testing.assert_allclose(raw[:count], reference["head_out"], atol=1e-4)
+    np.testing.assert_allclose(raw[count:], reference["head_out_flip"], atol=1e-4)
+    # The remote code's raw outputs on MMPose's input, flip-tested and post-processed: MMPose's keypoints.
+    from transformers import AutoImageProcessor, pipeline
+
+    processor = AutoImageProcessor.from_pretrained(model_dir)
+    keypoints, sigma = torch.tensor(raw[..., :2]), torch.sigmoid(torch.tensor(raw[..., 2:]))
+    halves = [SimpleNamespace(keypoints=keypoints[part], sigma=sigma[part], scores=(1 - sigma[part]).mean(-1))
+              for part in (slice(0, count), slice(count, None))]
+    persons = processor.post_process_pose_estimation(halves[0], boxes=boxes, outputs_flipped=halves[1])
+    np.testing.assert_allclose(np.concatenate([[p["keypoints"] for p in image] for image in persons]),
+                               reference["keypoints"], atol=1e-2)
+    np.testing.assert_allclose(np.concatenate([[p["scores"] for p in image] for image in persons]),
+                               reference["keypoint_scores"], atol=1e-4)
+    # From the image files: the same people as the in-process hfpose pipeline, at the README's keypoint tolerance
+    # (1e-2 px; the subprocess runs at 1 thread, this one at the session's count: measured up to 1.3e-3 px apart).
+    estimator = pipeline("keypoint-detection", model=str(model_dir))
+    expected = [_keypoint_arrays(estimator(image, boxes=image_boxes)) for image, image_boxes in zip(images, boxes)]
+    for (got_points, got_scores), (want_points, want_scores) in zip(map(_keypoint_arrays, result["persons"]),
+                                                                    expected):
+        np.testing.assert_allclose(got_points, want_points, atol=1e-2)
+        np.testing.assert_allclose(got_scores, want_scores, atol=1e-4)
 
     # 4. ONNX (dynamic batch) matches PyTorch on MMPose's inputs
     export = export_onnx(model_dir, tmp_path / "rle.onnx")
@@ -252,8 +277,8 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
         assert status == 0
         record = json.loads((tmp_path / folder / f"{Path(images[0]).stem}.json").read_text())
         got_points, got_scores = _keypoint_arrays(record["persons"])
-        np.testing.assert_allclose(got_points, reference["keypoints"][index == 0], atol=1e-2)
-        np.testing.assert_allclose(got_scores, reference["keypoint_scores"][index == 0], atol=1e-4)
+        np.testing.assert_allclose(got_points, expected[0][0], atol=1e-2)
+        np.testing.assert_allclose(got_scores, expected[0][1], atol=1e-4)
         assert (tmp_path / folder / f"{Path(images[0]).stem}_pose.png").stat().st_size > 1000
 
 

@@ -82,18 +82,25 @@ class UDPHeatmap:
         """Encode keypoints.
 
         Args:
-            keypoints: ``(N, K, 2)`` ``(x, y)`` in input space.
-            keypoints_visible: ``(N, K)`` visibility; defaults to all ones. Keypoints with visibility < 0.5 are not
+            keypoints: ``(1, K, 2)`` ``(x, y)`` in input space: one instance, as in MMPose's top-down codec.
+            keypoints_visible: ``(1, K)`` visibility; defaults to all ones. Keypoints with visibility < 0.5 are not
                 drawn.
 
         Returns:
-            dict with ``heatmaps`` float32 ``(K, H, W)`` (maximum over instances) and ``keypoint_weights`` float32
-            ``(N, K)`` (raw visibility, 0 where the window misses the map).
+            dict with ``heatmaps`` float32 ``(K, H, W)`` and ``keypoint_weights`` float32 ``(1, K)`` (raw
+            visibility, 0 where the window misses the map).
 
         Raises:
-            ValueError: on bad shapes or non-finite keypoints.
+            ValueError: on bad shapes or non-finite keypoints, or if ``N != 1`` (MMPose's ``UDPHeatmap.encode``
+                accepts one instance only; for several people on one map call
+                :func:`hfpose.codecs.gaussian.generate_udp_heatmaps`, which takes the maximum over instances).
         """
         keypoints, keypoints_visible = _check_keypoints(keypoints, keypoints_visible)
+        if keypoints.shape[0] != 1:
+            raise ValueError(
+                f"UDPHeatmap.encode takes one instance (keypoints of shape (1, K, 2)), as MMPose's does; got "
+                f"{keypoints.shape[0]} instances: encode each person's crop separately"
+            )
         heatmaps, keypoint_weights = generate_udp_heatmaps(
             self.heatmap_size, keypoints / self.scale_factor, keypoints_visible, self.sigma
         )

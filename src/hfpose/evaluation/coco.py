@@ -25,7 +25,22 @@ Pipeline of :meth:`CocoKeypointEvaluator.compute` (reference: MMPose 1.x
    pycocotools' ``loadRes`` takes each detection's area from the box rather than from the keypoints' extent; that
    area decides which unmatched detections are ignored in the AP (M) / AP (L) ranges.
 
-MMPose evaluates with xtcocotools, which gives the same numbers as pycocotools for COCO-17 with ``use_area=True``.
+MMPose evaluates with xtcocotools (``xtcocotools.cocoeval.COCOeval(..., "keypoints", sigmas, use_area)``), not
+pycocotools. The two differ, and step 4 applies xtcocotools' rules on top of pycocotools' evaluation:
+
+* a result whose keypoint scores are all ``<= 0`` is left out of the evaluation (it is still written to the results
+  json); pycocotools keeps it as a detection, so e.g. two people without keypoints become tied false positives and
+  the ground truth itself as predictions scores AP 0.894 instead of 1.0 with ``score_mode="bbox"``;
+* a ground-truth person is ignored when none of its keypoints has visibility ``> 0``, counted from its
+  ``keypoints`` (pycocotools trusts the annotation's ``num_keypoints`` field);
+* ground-truth annotation ids are renumbered 1..N for the evaluation: pycocotools marks a detection matched to an
+  annotation with id 0 as unmatched (xtcocotools uses -1 for "unmatched"); annotations without ``iscrowd`` are not
+  crowd (xtcocotools' default);
+* ``use_area=False`` replaces each ground truth's ``area`` by ``0.53 * w * h`` of its box both in the OKS and in the
+  AP (M) / AP (L) ranges; so does a ground truth without ``area``.
+
+Everything else (matching, accumulation, the ten stats) is the same code in both. ``tests/evaluation/test_coco.py``
+checks the numbers against xtcocotools itself (a dev-only dependency).
 """
 
 from __future__ import annotations
@@ -132,7 +147,8 @@ class CocoKeypointEvaluator:
         sigmas: ``(K,)`` OKS sigmas for NMS and COCOeval; COCO's (``hfpose.keypoints``) when None, in which case
             COCOeval keeps pycocotools' own COCO constants.
         use_area: COCOeval normalizes by the ground-truth ``area`` (True, COCO and MMPose default) or, as
-            xtcocotools with ``use_area=False``, by ``0.53 * bbox_w * bbox_h`` of the ground truth.
+            xtcocotools with ``use_area=False``, by ``0.53 * bbox_w * bbox_h`` of the ground truth (which then also
+            decides the AP (M) / AP (L) range of each ground truth).
 
     Prediction records (``add``) are dicts with
         ``image_id`` (int, must be in ``ann_file``), ``keypoints`` ``(K, 2)`` image px, ``keypoint_scores`` ``(K,)``,
@@ -173,6 +189,7 @@ class CocoKeypointEvaluator:
             raise FileNotFoundError(f"ann_file not found: {self.ann_file}")
         with contextlib.redirect_stdout(io.StringIO()):
             self.coco = COCO(self.ann_file)
+        self._eval_gt = _xtcocotools_ground_truth(self.coco.dataset, use_area)
         self._custom_sigmas = sigmas is not None
         self.sigmas = np.asarray(COCO_KEYPOINTS.sigmas if sigmas is None else sigmas, dtype=np.float64)
         if self.sigmas.ndim != 1 or self.sigmas.size == 0 or not np.all(self.sigmas > 0):
@@ -394,7 +411,8 @@ class CocoKeypointEvaluator:
         return results
 
     def compute(self, output_json: str | PathLike | None = None) -> dict[str, float]:
-        """Evaluate the accumulated predictions with pycocotools COCOeval (iouType ``"keypoints"``).
+        """Evaluate the accumulated predictions as xtcocotools' COCOeval (iouType ``"keypoints"``) does: pycocotools'
+        COCOeval with xtcocotools' rules (module docstring, step 4).
 
         Args:
             output_json: optional path where the COCO results json is written (``json.dump`` with
@@ -415,12 +433,13 @@ class CocoKeypointEvaluator:
                 json.dump(results, handle, sort_keys=True, indent=4)
         if not results:
             raise ValueError("no predictions to evaluate: call add() or update() first")
+        # xtcocotools' COCOeval skips results without a single keypoint score > 0 (module docstring, step 4).
+        evaluated = [result for result in results if any(score > 0 for score in result["keypoints"][2::3])]
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             # loadRes adds area/bbox/id to the result dicts it is given; hand it copies.
-            detections = self.coco.loadRes(copy.deepcopy(results))
-            evaluator = _COCOevalBboxArea if not self.use_area else COCOeval
-            coco_eval = evaluator(self.coco, detections, iouType="keypoints")
+            detections = _load_results(self._eval_gt, copy.deepcopy(evaluated))
+            coco_eval = COCOeval(self._eval_gt, detections, iouType="keypoints")
             if self._custom_sigmas:
                 coco_eval.params.kpt_oks_sigmas = self.sigmas.copy()
             coco_eval.params.useSegm = None
@@ -431,26 +450,35 @@ class CocoKeypointEvaluator:
         return {name: float(value) for name, value in zip(COCO_STAT_NAMES, coco_eval.stats)}
 
 
-class _COCOevalBboxArea(COCOeval):
-    """COCOeval whose OKS normalizes by ``0.53 * w * h`` of the GT box (xtcocotools ``use_area=False``).
+def _xtcocotools_ground_truth(dataset: Mapping[str, Any], use_area: bool) -> COCO:
+    """A pycocotools ``COCO`` of the ground truth as xtcocotools' ``COCOeval`` reads it (module docstring, step 4):
+    ``num_keypoints`` counted from the keypoints, ids 1..N, ``iscrowd`` 0 by default, and ``area = 0.53 * w * h`` of
+    the box without ``use_area`` (or without an ``area``). The annotation file's own ``COCO`` is left untouched."""
+    annotations = []
+    for number, annotation in enumerate(dataset.get("annotations", []), start=1):
+        annotation = {**annotation, "id": number}
+        annotation.setdefault("iscrowd", 0)
+        if annotation.get("keypoints") is not None:
+            annotation["num_keypoints"] = int(np.count_nonzero(np.asarray(annotation["keypoints"])[2::3] > 0))
+        if not use_area or "area" not in annotation:
+            annotation["area"] = annotation["bbox"][2] * annotation["bbox"][3] * 0.53
+        annotations.append(annotation)
+    ground_truth = COCO()
+    ground_truth.dataset = {**dataset, "annotations": annotations}
+    with contextlib.redirect_stdout(io.StringIO()):
+        ground_truth.createIndex()
+    return ground_truth
 
-    The GT ``area`` is swapped only while the OKS is computed, so the area ranges (M/L) still use the real area.
-    """
 
-    def computeOks(self, imgId, catId):  # noqa: N802, N803 (pycocotools API)
-        params = self.params
-        if params.useCats:
-            ground_truths = self._gts[imgId, catId]
-        else:
-            ground_truths = [gt for category in params.catIds for gt in self._gts[imgId, category]]
-        saved = [gt["area"] for gt in ground_truths]
-        try:
-            for gt in ground_truths:
-                gt["area"] = gt["bbox"][2] * gt["bbox"][3] * 0.53
-            return super().computeOks(imgId, catId)
-        finally:
-            for gt, area in zip(ground_truths, saved):
-                gt["area"] = area
+def _load_results(ground_truth: COCO, results: list[dict[str, Any]]) -> COCO:
+    """``ground_truth.loadRes(results)``, also for an empty list (pycocotools indexes ``results[0]``)."""
+    if results:
+        return ground_truth.loadRes(results)
+    detections = COCO()
+    detections.dataset = {"images": list(ground_truth.dataset["images"]), "annotations": [],
+                          "categories": copy.deepcopy(ground_truth.dataset.get("categories", []))}
+    detections.createIndex()
+    return detections
 
 
 def format_markdown_table(stats: Mapping[str, Any], digits: int = 3) -> str:

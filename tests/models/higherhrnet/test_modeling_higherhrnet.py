@@ -257,10 +257,13 @@ def _golden_training_loss(golden_dir, golden_model, mode):
         )
     for term in ("heatmap", "push", "pull"):
         np.testing.assert_allclose(getattr(out, f"loss_{term}").item(), z[f"loss_{mode}_{term}_loss"], rtol=1e-3)
+    # Channel sums of O(1) values over 128x128 / 256x256 maps: a sum that cancels to ~45 (a tag channel) has a
+    # relative error of 1.04e-4 with torch.backends.mkldnn off. atol 5e-2 is 2.6x the largest absolute error of any
+    # channel sum across kernels and threads (1.9e-2, docs/portability.md); a wrong layer gives errors of O(10-1000).
     stage0 = torch.cat([out.heatmaps[0], out.tags], 1).double().sum((2, 3)).numpy()
-    np.testing.assert_allclose(stage0, z[f"loss_{mode}_out_s0_channel_sum"], rtol=1e-4)
+    np.testing.assert_allclose(stage0, z[f"loss_{mode}_out_s0_channel_sum"], rtol=1e-4, atol=5e-2)
     stage1 = out.heatmaps[1].double().sum((2, 3)).numpy()
-    np.testing.assert_allclose(stage1, z[f"loss_{mode}_out_s1_channel_sum"], rtol=1e-4)
+    np.testing.assert_allclose(stage1, z[f"loss_{mode}_out_s1_channel_sum"], rtol=1e-4, atol=5e-2)
 
 
 @pytest.mark.golden

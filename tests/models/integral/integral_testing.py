@@ -216,11 +216,15 @@ def check_golden_head(
     debias,
     coordinate_loss_key="loss_term0_SmoothL1Loss",
     check_network_predict=True,
+    heatmap_atol=1e-5,
+    coordinate_atol=1e-5,
 ):
     """Compare `model.forward_head` on the fixture features with MMPose's head outputs, flip test and losses.
 
     The `predict_*` keypoints (atol 1e-3 input px) are checked twice: decoded from MMPose's own `forward_logits`
     (isolates the decoding and flip test), and, if `check_network_predict`, from this model's forward pass.
+    `heatmap_atol` / `coordinate_atol` bound the network's softmax heatmaps and their expected coordinates (normalized
+    units); a sharper softmax (Debias-IPR, beta = 10) amplifies the logits' float32 noise (docs/portability.md).
     """
     meta = json.loads(str(fixture["meta_json"]))
     config = model.config
@@ -234,14 +238,16 @@ def check_golden_head(
         out = model.forward_head(torch.from_numpy(fixture["feats"]).float())
         out_flip = model.forward_head(torch.from_numpy(fixture["feats_flip"]).float())
         np.testing.assert_allclose(out.logits.numpy(), fixture["forward_logits"], atol=1e-4, rtol=0)
-        np.testing.assert_allclose(out.heatmaps.numpy(), fixture["forward_heatmaps"], atol=1e-5, rtol=0)
-        np.testing.assert_allclose(out.keypoints.numpy(), fixture["forward_coords"], atol=1e-5, rtol=0)
-        np.testing.assert_allclose(out_flip.heatmaps.numpy(), fixture["forward_heatmaps_flip"], atol=1e-5, rtol=0)
-        np.testing.assert_allclose(out_flip.keypoints.numpy(), fixture["forward_coords_flip"], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(out.heatmaps.numpy(), fixture["forward_heatmaps"], atol=heatmap_atol, rtol=0)
+        np.testing.assert_allclose(out.keypoints.numpy(), fixture["forward_coords"], atol=coordinate_atol, rtol=0)
+        np.testing.assert_allclose(out_flip.heatmaps.numpy(), fixture["forward_heatmaps_flip"], atol=heatmap_atol,
+                                   rtol=0)
+        np.testing.assert_allclose(out_flip.keypoints.numpy(), fixture["forward_coords_flip"], atol=coordinate_atol,
+                                   rtol=0)
 
         # Flip test, as the processor does it: x <- 1 - x - 1 / w_in (input width, not heatmap width), joints permuted.
         flip_back = flip_coordinates(out_flip.keypoints, flip_indices, True, tuple(meta["input_size_wh"]))
-        np.testing.assert_allclose(flip_back.numpy(), fixture["forward_coords_flip_back"], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(flip_back.numpy(), fixture["forward_coords_flip_back"], atol=coordinate_atol, rtol=0)
         if check_network_predict:
             keypoints = (out.keypoints.double().numpy() + flip_back.double().numpy()) / 2 * input_size
             np.testing.assert_allclose(keypoints, fixture["predict_keypoints"], atol=1e-3, rtol=0)
@@ -259,7 +265,7 @@ def check_golden_head(
         np.testing.assert_allclose(out.scores.numpy(), fixture["predict_noflip_scores"], atol=1e-5, rtol=0)
         # Averaged heatmaps (shift_heatmap=True only moves the flipped maps one column right; keypoints unaffected).
         average = (out.heatmaps + flip_heatmaps(out_flip.heatmaps, flip_indices, shift_heatmap=True)) / 2
-        np.testing.assert_allclose(average.numpy(), fixture["predict_avg_heatmaps"], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(average.numpy(), fixture["predict_avg_heatmaps"], atol=heatmap_atol, rtol=0)
 
         # Losses on the codec's targets (labels = input-space keypoints / input size).
         labels = torch.from_numpy(fixture["loss_keypoint_labels"]).float()

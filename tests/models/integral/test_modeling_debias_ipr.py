@@ -69,9 +69,12 @@ def test_save_load_round_trip_and_auto_classes(tmp_path):
 def test_head_matches_mmpose_dsnt_head_debias(golden_dir):
     fixture = load_golden(golden_dir, "heads/dsnt_head_debias.npz")
     model = build_golden_head_model(DebiasIPRConfig, DebiasIPRForPoseEstimation, golden_dir)
-    # predict keypoints from this network's own forward pass: see the xfail test below.
+    # predict keypoints from this network's own forward pass: see the xfail test below. beta = 10 amplifies the
+    # logits' float32 noise (2e-5 with oneDNN limited to AVX2 or SSE4.1 or off, 4e-6 by default): measured heatmaps up
+    # to 2.3e-5 and coordinates up to 9.1e-6 across kernels and threads (docs/portability.md); bounds 2.1x / 2.2x that.
     check_golden_head(
-        model, fixture, debias=True, heatmap_loss_key="loss_term1_JSDiscretLoss", check_network_predict=False
+        model, fixture, debias=True, heatmap_loss_key="loss_term1_JSDiscretLoss", check_network_predict=False,
+        heatmap_atol=5e-5, coordinate_atol=2e-5,
     )
 
 

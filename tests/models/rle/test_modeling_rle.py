@@ -385,14 +385,17 @@ def test_golden_full_model_backbone_float32_noise_bound(rle_full, suffix):
 
     A float64 run of the same network differs from MMPose's float32 `backbone_out` by up to 4.8e-4 (values up to 18),
     so no float32 implementation can promise the README's atol 1e-4 + rtol 1e-4 on every element (see the xfail
-    below); here: 99.9 % of elements within it and every element within 1e-3 + 1e-4·|ref|.
+    below). Measured across kernels (docs/portability.md): the share of elements beyond it is 0.04 % (default, 2
+    threads), 0.07 % (1 thread), 0.83 % (ONEDNN_MAX_CPU_ISA=AVX2, 1 thread), 2.2 % (torch.backends.mkldnn off); the
+    largest atol needed with rtol 1e-4 is 2.2e-4 / 3.0e-4 / 5.0e-4 / 6.8e-4. Bounds: < 5 % of elements (2.3x the
+    worst) and every element within 1.5e-3 + 1e-4·|ref| (2.2x the worst).
     """
     fixture, outputs = rle_full
     feature_map = outputs[suffix].hidden_states[-1].numpy()
     reference = fixture["backbone_out" + suffix]
     excess = np.abs(feature_map - reference) - (1e-4 + 1e-4 * np.abs(reference))
-    assert (excess > 0).mean() < 1e-3
-    np.testing.assert_allclose(feature_map, reference, rtol=1e-4, atol=1e-3)
+    assert (excess > 0).mean() < 0.05
+    np.testing.assert_allclose(feature_map, reference, rtol=1e-4, atol=1.5e-3)
 
 
 @pytest.mark.golden
