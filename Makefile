@@ -60,6 +60,8 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py --data-root $(HFPOSE_DATA)/coco-mini --output-dir outputs/demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PYTEST) -m "not slow and not gpu"
 
 # The golden tests again with oneDNN/MKL limited to AVX2 (the kernels of another CPU).

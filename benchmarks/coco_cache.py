@@ -38,9 +38,18 @@ def make_annotations(path: Path, num_images: int, num_annotations: int, valid_fr
             keypoints, count = np.round(points, 2).reshape(-1).tolist(), int(visible.sum())
         else:
             keypoints, count = [0] * 51, 0
-        annotations.append({"id": index + 1, "image_id": int(image_ids[index]), "category_id": 1, "iscrowd": 0,
-                            "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)], "area": round(w * h, 2),
-                            "keypoints": keypoints, "num_keypoints": count})
+        annotations.append(
+            {
+                "id": index + 1,
+                "image_id": int(image_ids[index]),
+                "category_id": 1,
+                "iscrowd": 0,
+                "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
+                "area": round(w * h, 2),
+                "keypoints": keypoints,
+                "num_keypoints": count,
+            }
+        )
     category = {"id": 1, "name": "person", "keypoints": [f"k{i}" for i in range(17)], "skeleton": []}
     path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": [category]}))
 
@@ -51,13 +60,25 @@ def rank(ann_file: str, cache_dir: str, use_cache: bool) -> dict:
 
     start = time.perf_counter()
     root = Path(ann_file).parent
-    dataset = load_coco_cached(load_coco_keypoints, root, "train2017", ann_file=ann_file, image_dir=root,
-                               num_keypoints=17, enabled=use_cache, cache_dir=cache_dir, mode="topdown",
-                               check_files=False)
+    dataset = load_coco_cached(
+        load_coco_keypoints,
+        root,
+        "train2017",
+        ann_file=ann_file,
+        image_dir=root,
+        num_keypoints=17,
+        enabled=use_cache,
+        cache_dir=cache_dir,
+        mode="topdown",
+        check_files=False,
+    )
     _ = dataset[len(dataset) // 2]["keypoints"]  # touch a row
     seconds = time.perf_counter() - start
-    return {"seconds": round(seconds, 2), "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                                                               / 1024, 1), "rows": len(dataset)}
+    return {
+        "seconds": round(seconds, 2),
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rows": len(dataset),
+    }
 
 
 def run_ranks(ann_file: Path, cache_dir: Path, use_cache: bool, num_ranks: int = 2) -> list[dict]:
@@ -82,9 +103,12 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if not ann_file.is_file():  # deterministic (seed 0): an earlier run's file is the same
         make_annotations(ann_file, args.images, args.annotations)
-    results = {"annotation_file_mib": round(ann_file.stat().st_size / 2**20, 1),
-               "generate_seconds": round(time.perf_counter() - start, 1),
-               "images": args.images, "annotations": args.annotations}
+    results = {
+        "annotation_file_mib": round(ann_file.stat().st_size / 2**20, 1),
+        "generate_seconds": round(time.perf_counter() - start, 1),
+        "images": args.images,
+        "annotations": args.annotations,
+    }
     with tempfile.TemporaryDirectory(dir=out) as cache_dir:
         results["no_cache"] = run_ranks(ann_file, Path(cache_dir), use_cache=False)
         results["first_run"] = run_ranks(ann_file, Path(cache_dir), use_cache=True)

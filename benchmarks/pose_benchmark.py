@@ -42,8 +42,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["BenchConfig", "measure", "measure_interleaved", "opencv_floor", "run_worker", "run", "format_table",
-           "main"]
+__all__ = ["BenchConfig", "measure", "measure_interleaved", "opencv_floor", "run_worker", "run", "format_table", "main"]
 
 # Speed targets (hfpose ÷ peer; "max" = at most, "min" = at least).
 TARGETS = {
@@ -93,8 +92,13 @@ class BenchConfig:
 
 
 def _stats(samples: list[float]) -> dict:
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples),
-            "samples": list(samples)}
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+        "samples": list(samples),
+    }
 
 
 def paired_ratio(a: dict, b: dict) -> float:
@@ -117,8 +121,9 @@ def measure(fn: Callable[[], object], repeats: int, warmup: int = 1) -> dict:
     return _stats(samples)
 
 
-def measure_interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
-                        burst: int = 1) -> dict[str, dict]:
+def measure_interleaved(
+    fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1, burst: int = 1
+) -> dict[str, dict]:
     """`measure` for several functions run round-robin (A B C A B C ...), so load spikes hit all of them.
 
     ``burst > 1``: within a round each function runs ``burst`` times back to back (A A B B ...) and the round's sample
@@ -152,13 +157,15 @@ class _Recorder:
         self.rows: list[dict] = []
         self.stats: dict = {}
 
-    def add(self, line: int, name: str, stats: dict | None = None, unit: str = "ms", value: float | None = None,
-            **extra) -> dict:
+    def add(
+        self, line: int, name: str, stats: dict | None = None, unit: str = "ms", value: float | None = None, **extra
+    ) -> dict:
         row = {"line": line, "name": name, "threads": self.threads, "unit": unit}
         factor = 1e3 if unit == "ms" else 1.0
         if stats is not None:
-            row.update(median=stats["median"] * factor, min=stats["min"] * factor, max=stats["max"] * factor,
-                       n=stats["n"])
+            row.update(
+                median=stats["median"] * factor, min=stats["min"] * factor, max=stats["max"] * factor, n=stats["n"]
+            )
             self.stats[(line, name)] = stats
         if value is not None:
             row["median"] = value
@@ -167,8 +174,7 @@ class _Recorder:
         print(json.dumps(row), flush=True)
         return row
 
-    def ratio(self, line: int, name: str, numerator, denominator, target: str | None = None,
-              note: str = "") -> dict:
+    def ratio(self, line: int, name: str, numerator, denominator, target: str | None = None, note: str = "") -> dict:
         """Ratio row; numerator / denominator are seconds, or two `measure_interleaved` stats (paired ratio)."""
         if isinstance(numerator, dict) and isinstance(denominator, dict):
             value = paired_ratio(numerator, denominator)
@@ -179,8 +185,12 @@ class _Recorder:
         row = {"line": line, "name": name, "threads": self.threads, "unit": "ratio", "median": value, "note": note}
         if target is not None:
             kind, bound = TARGETS[target]
-            row.update(target=target, bound=bound, kind=kind,
-                       met=bool(value <= bound) if kind == "max" else bool(value >= bound))
+            row.update(
+                target=target,
+                bound=bound,
+                kind=kind,
+                met=bool(value <= bound) if kind == "max" else bool(value >= bound),
+            )
         self.rows.append(row)
         print(json.dumps(row), flush=True)
         return row
@@ -199,8 +209,11 @@ def _coco_records(data_root: str, split: str = "val2017") -> list[dict]:
         x, y, w, h = ann["bbox"]
         if not ann.get("iscrowd", 0) and w > 1 and h > 1:
             boxes.setdefault(ann["image_id"], []).append([float(x), float(y), float(w), float(h)])
-    records = [{"path": str(root / split / image["file_name"]), "boxes": boxes[image["id"]]}
-               for image in sorted(data["images"], key=lambda i: i["file_name"]) if image["id"] in boxes]
+    records = [
+        {"path": str(root / split / image["file_name"]), "boxes": boxes[image["id"]]}
+        for image in sorted(data["images"], key=lambda i: i["file_name"])
+        if image["id"] in boxes
+    ]
     return records
 
 
@@ -230,8 +243,9 @@ def _decode(path: str):
 # ------------------------------------------------------------------------------------------------------ line 1
 
 
-def opencv_floor(image, boxes, size=(192, 256), padding: float = 1.25, mean=(0.485, 0.456, 0.406),
-                 std=(0.229, 0.224, 0.225)):
+def opencv_floor(
+    image, boxes, size=(192, 256), padding: float = 1.25, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)
+):
     """The bare OpenCV floor of top-down preprocessing: ``(P, 3, h, w)`` float32 torch tensor.
 
     Box → centre/scale (aspect fixed) → `get_warp_matrix` → ``cv2.warpAffine`` (bilinear, border 0) →
@@ -250,8 +264,11 @@ def opencv_floor(image, boxes, size=(192, 256), padding: float = 1.25, mean=(0.4
     scale = boxes[:, 2:] * padding
     aspect = width / height
     wide = scale[:, 0] > scale[:, 1] * aspect
-    scale = np.where(wide[:, None], np.stack([scale[:, 0], scale[:, 0] / aspect], 1),
-                     np.stack([scale[:, 1] * aspect, scale[:, 1]], 1))
+    scale = np.where(
+        wide[:, None],
+        np.stack([scale[:, 0], scale[:, 0] / aspect], 1),
+        np.stack([scale[:, 1] * aspect, scale[:, 1]], 1),
+    )
     offset = np.asarray(mean, np.float32) * 255
     factor = 1 / (np.asarray(std, np.float32) * 255)
     out = np.empty((len(boxes), 3, height, width), np.float32)
@@ -272,8 +289,11 @@ def line_preprocessing(cfg: BenchConfig, rec: _Recorder, records: list[dict]) ->
 
     size = (48, 64) if cfg.quick else (192, 256)
     ours = TopDownPoseImageProcessor(size={"height": size[1], "width": size[0]})
-    vitpose = VitPoseImageProcessorPil() if not cfg.quick else VitPoseImageProcessorPil(
-        size={"height": size[1], "width": size[0]})
+    vitpose = (
+        VitPoseImageProcessorPil()
+        if not cfg.quick
+        else VitPoseImageProcessorPil(size={"height": size[1], "width": size[0]})
+    )
     images = [_decode(r["path"]) for r in records[: (1 if cfg.quick else 3)]]
     for count in (1, 8, 32):
         boxes = [_boxes_for(r, count, cfg.seed) for r in records[: len(images)]]
@@ -291,22 +311,37 @@ def line_preprocessing(cfg: BenchConfig, rec: _Recorder, records: list[dict]) ->
             "vitpose": lambda b=boxes: vitpose(images, boxes=b, return_tensors="pt"),
         }
         # Cheap line: 4x the repeats (VitPose, the slow side, only every 4th round).
-        fast = measure_interleaved({k: fns[k] for k in ("hfpose", "floor")}, repeats=4 * cfg.repeats,
-                                   warmup=cfg.warmup)
+        fast = measure_interleaved({k: fns[k] for k in ("hfpose", "floor")}, repeats=4 * cfg.repeats, warmup=cfg.warmup)
         # VitPose rounds: each processor twice in a row, the second call timed (steady state of each side, as when
         # a user runs one of them over many images); the first call, right after the other side, is reported too.
-        slow = measure_interleaved({k: fns[k] for k in ("hfpose", "vitpose")}, repeats=cfg.repeats, warmup=0,
-                                   burst=2)
+        slow = measure_interleaved({k: fns[k] for k in ("hfpose", "vitpose")}, repeats=cfg.repeats, warmup=0, burst=2)
         cold = measure_interleaved({k: fns[k] for k in ("hfpose", "vitpose")}, repeats=cfg.repeats, warmup=0)
         result = {**fast, "vitpose": slow["vitpose"]}
         for name, stats in result.items():
             rec.add(1, f"preprocess/{name}/boxes={count}", _scaled(stats, 1 / crops), note="per crop")
-        rec.ratio(1, f"preprocess/hfpose÷vitpose/boxes={count}", slow["hfpose"], slow["vitpose"],
-                  "preprocess_vs_vitpose", note="median of per-round ratios, each side timed on its 2nd call in a row")
-        rec.ratio(1, f"preprocess/hfpose÷vitpose/boxes={count}/right_after_peer", cold["hfpose"], cold["vitpose"],
-                  note="median of per-round ratios, each side timed right after the other (A B A B ...)")
-        rec.ratio(1, f"preprocess/hfpose÷floor/boxes={count}", fast["hfpose"], fast["floor"],
-                  "preprocess_vs_floor", note="median of per-round ratios")
+        rec.ratio(
+            1,
+            f"preprocess/hfpose÷vitpose/boxes={count}",
+            slow["hfpose"],
+            slow["vitpose"],
+            "preprocess_vs_vitpose",
+            note="median of per-round ratios, each side timed on its 2nd call in a row",
+        )
+        rec.ratio(
+            1,
+            f"preprocess/hfpose÷vitpose/boxes={count}/right_after_peer",
+            cold["hfpose"],
+            cold["vitpose"],
+            note="median of per-round ratios, each side timed right after the other (A B A B ...)",
+        )
+        rec.ratio(
+            1,
+            f"preprocess/hfpose÷floor/boxes={count}",
+            fast["hfpose"],
+            fast["floor"],
+            "preprocess_vs_floor",
+            note="median of per-round ratios",
+        )
 
 
 # ------------------------------------------------------------------------------------------------------ line 2
@@ -346,20 +381,30 @@ def model_flops(model, pixel_values) -> float:
     return float(counter.get_total_flops())
 
 
-def _record_floor(rec: "_Recorder", line: int, name: str, flops: float, quick: bool) -> float:
+def _record_floor(rec: _Recorder, line: int, name: str, flops: float, quick: bool) -> float:
     """Add the ``GFLOP`` and float32-floor rows for one forward; returns the floor in seconds."""
     peak = fp32_matmul_peak(quick)
     rec.add(line, f"{name}/gflop", unit="GFLOP", value=flops / 1e9, note="FlopCounterMode, 2 per multiply-add")
-    rec.add(line, f"{name}/fp32_floor", unit="ms", value=flops / peak * 1e3,
-            note=f"GFLOP / fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s at {rec.threads} thread(s), same process)")
+    rec.add(
+        line,
+        f"{name}/fp32_floor",
+        unit="ms",
+        value=flops / peak * 1e3,
+        note=f"GFLOP / fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s at {rec.threads} thread(s), same process)",
+    )
     return flops / peak
 
 
 def _tiny_backbone_config():
     from transformers import ResNetConfig
 
-    return ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], layer_type="bottleneck",
-                        out_features=["stage4"])
+    return ResNetConfig(
+        embedding_size=8,
+        hidden_sizes=[8, 16, 24, 32],
+        depths=[1, 1, 1, 1],
+        layer_type="bottleneck",
+        out_features=["stage4"],
+    )
 
 
 _MODELS: dict = {}
@@ -435,27 +480,44 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
             optimized = cached_optimized(method, cfg.quick)
             start = time.perf_counter()
             optimized(x1)
-            rec.add(2, f"forward/{method}/compile_warmup", unit="s", value=time.perf_counter() - start,
-                    note="one-off, per input shape; amortized below")
+            rec.add(
+                2,
+                f"forward/{method}/compile_warmup",
+                unit="s",
+                value=time.perf_counter() - start,
+                note="one-off, per input shape; amortized below",
+            )
             with torch.inference_mode():
                 reference = model(pixel_values=x1)
-            rec.add(2, f"forward/{method}/optimized_max_abs_diff_keypoints", unit="abs", value=float(
-                (optimized(x1).keypoints - reference.keypoints).abs().max()), note="normalized coordinates, vs eager")
+            rec.add(
+                2,
+                f"forward/{method}/optimized_max_abs_diff_keypoints",
+                unit="abs",
+                value=float((optimized(x1).keypoints - reference.keypoints).abs().max()),
+                note="normalized coordinates, vs eager",
+            )
             fns["optimized"] = lambda: optimized(x1)
         with torch.inference_mode():
             result = measure_interleaved(fns, repeats=cfg.repeats, warmup=cfg.warmup)
         floors[(height, width)] = result["F"]["median"]
         floor_seconds = _record_floor(rec, 2, f"forward/{method}", model_flops(model, x1), cfg.quick)
-        rec.ratio(2, f"forward/{method}/fp32_floor÷F/b1", floor_seconds, result["F"]["median"],
-                  note="the float32 arithmetic floor of one crop, in units of F")
+        rec.ratio(
+            2,
+            f"forward/{method}/fp32_floor÷F/b1",
+            floor_seconds,
+            result["F"]["median"],
+            note="the float32 arithmetic floor of one crop, in units of F",
+        )
         for name, stats in result.items():
             rec.add(2, f"forward/{method}/{name}/b1", stats, input=f"{width}x{height}")
         for name in fns:
             if name != "F":
                 rec.ratio(2, f"forward/{method}/{name}÷F/b1", result[name], result["F"])
-        summary[method] = {"eager_b1": result["eager"]["median"],
-                           "optimized_b1": result.get("optimized", result["eager"])["median"],
-                           "F": result["F"]["median"]}
+        summary[method] = {
+            "eager_b1": result["eager"]["median"],
+            "optimized_b1": result.get("optimized", result["eager"])["median"],
+            "F": result["F"]["median"],
+        }
         if optimized is not None:
             calls = 100
             amortized = result["optimized"]["median"] + optimized.stats.compile_seconds / calls
@@ -470,19 +532,34 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
                 runner = optimized if chunk == optimized.batch_size else OptimizedPoseModel(model, batch_size=chunk)
                 start = time.perf_counter()
                 runner(x8)
-                rec.add(2, f"forward/{method}/optimized_chunk{chunk}/compile_warmup", unit="s",
-                        value=time.perf_counter() - start)
-                chunked[f"chunk{chunk}"] = (lambda r=runner: r(x8))
+                rec.add(
+                    2,
+                    f"forward/{method}/optimized_chunk{chunk}/compile_warmup",
+                    unit="s",
+                    value=time.perf_counter() - start,
+                )
+                chunked[f"chunk{chunk}"] = lambda r=runner: r(x8)
             chunked["eager_chunk1"] = lambda: [model(pixel_values=x8[i : i + 1]) for i in range(8)]
             chunked["eager_chunk8"] = lambda: model(pixel_values=x8)
             with torch.inference_mode():
                 result_c = measure_interleaved(chunked, repeats=cfg.repeats, warmup=1)
             for name, stats in result_c.items():
-                rec.add(2, f"forward/{method}/optimized_{name}/8_crops" if not name.startswith("eager") else
-                        f"forward/{method}/{name}/8_crops", _scaled(stats, 1 / 8), note="per image")
+                rec.add(
+                    2,
+                    f"forward/{method}/optimized_{name}/8_crops"
+                    if not name.startswith("eager")
+                    else f"forward/{method}/{name}/8_crops",
+                    _scaled(stats, 1 / 8),
+                    note="per image",
+                )
             best = min((n for n in result_c if n.startswith("chunk")), key=lambda n: result_c[n]["median"])
-            rec.ratio(2, f"forward/{method}/optimized_{best}÷eager_chunk1/8_crops", result_c[best],
-                      result_c["eager_chunk1"], note=f"fastest chunk size here: {best}")
+            rec.ratio(
+                2,
+                f"forward/{method}/optimized_{best}÷eager_chunk1/8_crops",
+                result_c[best],
+                result_c["eager_chunk1"],
+                note=f"fastest chunk size here: {best}",
+            )
 
         # Large batch, per image (compiled methods only, to keep `make bench` under 15 minutes); the floor at batch 32
         # is measured once per input size.
@@ -499,14 +576,27 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
             result_b = measure_interleaved(fns_b, repeats=cfg.large_batch_repeats, warmup=1)
         if "F" in result_b:
             large_floors[(height, width)] = result_b.pop("F")
-            rec.add(2, f"forward/F_{width}x{height}/b{batch}", _scaled(large_floors[(height, width)], 1 / batch),
-                    note="per image")
+            rec.add(
+                2,
+                f"forward/F_{width}x{height}/b{batch}",
+                _scaled(large_floors[(height, width)], 1 / batch),
+                note="per image",
+            )
         for name, stats in result_b.items():
             rec.add(2, f"forward/{method}/{name}/b{batch}", _scaled(stats, 1 / batch), note="per image")
-        rec.ratio(2, f"forward/{method}/eager÷F/b{batch}", result_b["eager"]["median"],
-                  large_floors[(height, width)]["median"])
-        rec.ratio(2, f"forward/{method}/eager_b{batch}÷eager_b1/per_image", result_b["eager"]["median"] / batch,
-                  result["eager"]["median"], note="> 1: batching costs per image on this CPU")
+        rec.ratio(
+            2,
+            f"forward/{method}/eager÷F/b{batch}",
+            result_b["eager"]["median"],
+            large_floors[(height, width)]["median"],
+        )
+        rec.ratio(
+            2,
+            f"forward/{method}/eager_b{batch}÷eager_b1/per_image",
+            result_b["eager"]["median"] / batch,
+            result["eager"]["median"],
+            note="> 1: batching costs per image on this CPU",
+        )
     return summary
 
 
@@ -528,9 +618,11 @@ def _topdown_processor(model):
     from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
     width, height = model.config.input_size
-    return TopDownPoseImageProcessor(size={"height": int(height), "width": int(width)},
-                                     flip_indices=list(model.config.flip_indices),
-                                     keypoint_names=[model.config.id2label[i] for i in range(model.config.num_labels)])
+    return TopDownPoseImageProcessor(
+        size={"height": int(height), "width": int(width)},
+        flip_indices=list(model.config.flip_indices),
+        keypoint_names=[model.config.id2label[i] for i in range(model.config.num_labels)],
+    )
 
 
 def _split_pipeline_run(pipe, paths: list[str], boxes: list, flip_test: bool, times: dict) -> int:
@@ -550,8 +642,12 @@ def _split_pipeline_run(pipe, paths: list[str], boxes: list, flip_test: bool, ti
         result = pipe.postprocess(model_outputs)
         t4 = time.perf_counter()
         persons += len(result)
-        for key, value in (("decode", t1 - start), ("preprocess", t2 - t1), ("forward", t3 - t2),
-                           ("postprocess", t4 - t3)):
+        for key, value in (
+            ("decode", t1 - start),
+            ("preprocess", t2 - t1),
+            ("forward", t3 - t2),
+            ("postprocess", t4 - t3),
+        ):
             times[key] += value
     return persons
 
@@ -573,19 +669,27 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
             from hfpose.inference import default_options, optimize_for_inference
 
             options = default_options(model)
-            networks = {"optimized": optimize_for_inference(model, **options) if options
-                        else cached_optimized(method, cfg.quick)}
+            networks = {
+                "optimized": optimize_for_inference(model, **options)
+                if options
+                else cached_optimized(method, cfg.quick)
+            }
             if options.get("backend") == "onnxruntime":
                 networks["inductor"] = cached_optimized(method, cfg.quick)
             for name, network_fn in networks.items():
                 pipe = _pipeline_for(model, processor, network_fn)
                 start = time.perf_counter()
                 with torch.inference_mode():
-                    pipe._forward(pipe.preprocess({"image": _decode(paths[0]), "boxes": boxes[0][:1]}),
-                                  flip_test=False)
-                rec.add(3, f"e2e/{method}/{name}/warmup", unit="s", value=time.perf_counter() - start,
-                        backend=network_fn.backend, note="one-off first call (export + session, or compile of the "
-                        "remainder graph; line 2 compiled Inductor's chunk graph already)")
+                    pipe._forward(pipe.preprocess({"image": _decode(paths[0]), "boxes": boxes[0][:1]}), flip_test=False)
+                rec.add(
+                    3,
+                    f"e2e/{method}/{name}/warmup",
+                    unit="s",
+                    value=time.perf_counter() - start,
+                    backend=network_fn.backend,
+                    note="one-off first call (export + session, or compile of the "
+                    "remainder graph; line 2 compiled Inductor's chunk graph already)",
+                )
                 variants[name] = pipe
         height, width = _input_hw(model)
         floor = build_floor(cfg.quick)
@@ -594,6 +698,7 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
         def floor_run():
             with torch.inference_mode():
                 floor(x1)
+
         for flip_test in (True, False):
             splits = {name: {k: 0.0 for k in ("decode", "preprocess", "forward", "postprocess")} for name in variants}
             persons = {name: 0 for name in variants}
@@ -601,6 +706,7 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
             def runner(name):
                 def run():
                     persons[name] += _split_pipeline_run(variants[name], paths, boxes, flip_test, splits[name])
+
                 return run
 
             fns = {name: runner(name) for name in variants}
@@ -610,24 +716,44 @@ def line_end_to_end(cfg: BenchConfig, rec: _Recorder, records: list[dict], floor
             floor_seconds = floor_stats["median"]
             flip = "flip" if flip_test else "noflip"
             arithmetic = model_flops(model, x1) / fp32_matmul_peak(cfg.quick) * (2 if flip_test else 1)
-            rec.ratio(3, f"e2e/{method}/fp32_floor/{flip}/per_person÷F", arithmetic, floor_seconds,
-                      note="network FLOPs per person (x2 with flip test) / fp32 matmul peak: no float32 forward "
-                           "goes much below this")
+            rec.ratio(
+                3,
+                f"e2e/{method}/fp32_floor/{flip}/per_person÷F",
+                arithmetic,
+                floor_seconds,
+                note="network FLOPs per person (x2 with flip test) / fp32 matmul peak: no float32 forward "
+                "goes much below this",
+            )
             total_persons = count * len(paths)
             rec.add(3, f"e2e/{method}/F/{flip}_rounds", floor_stats, input=f"{width}x{height}")
             for name, stats in result.items():
                 per_person = _scaled(stats, 1 / total_persons)
-                rec.add(3, f"e2e/{method}/{name}/{flip}/per_person", per_person,
-                        persons_per_s=total_persons / stats["median"])
+                rec.add(
+                    3,
+                    f"e2e/{method}/{name}/{flip}/per_person",
+                    per_person,
+                    persons_per_s=total_persons / stats["median"],
+                )
                 runs = cfg.e2e_repeats + cfg.warmup
                 total = sum(splits[name].values())
-                rec.add(3, f"e2e/{method}/{name}/{flip}/split", unit="share", value=None,
-                        **{k: round(v / total, 4) for k, v in splits[name].items()},
-                        decode_ms_per_image=splits[name]["decode"] / runs / len(paths) * 1e3)
-                rec.ratio(3, f"e2e/{method}/{name}/{flip}/per_person÷F", per_person, floor_stats,
-                          ("e2e_flip_per_person_vs_F" if flip_test else "e2e_noflip_per_person_vs_F")
-                          if name == ("optimized" if cfg.compile else "eager") else None,
-                          note=f"F = bare ResNet-50 b1 at {width}x{height}: {floor_seconds * 1e3:.1f} ms")
+                rec.add(
+                    3,
+                    f"e2e/{method}/{name}/{flip}/split",
+                    unit="share",
+                    value=None,
+                    **{k: round(v / total, 4) for k, v in splits[name].items()},
+                    decode_ms_per_image=splits[name]["decode"] / runs / len(paths) * 1e3,
+                )
+                rec.ratio(
+                    3,
+                    f"e2e/{method}/{name}/{flip}/per_person÷F",
+                    per_person,
+                    floor_stats,
+                    ("e2e_flip_per_person_vs_F" if flip_test else "e2e_noflip_per_person_vs_F")
+                    if name == ("optimized" if cfg.compile else "eager")
+                    else None,
+                    note=f"F = bare ResNet-50 b1 at {width}x{height}: {floor_seconds * 1e3:.1f} ms",
+                )
 
 
 # ------------------------------------------------------------------------------------------------------ line 4
@@ -665,16 +791,24 @@ def line_decoding(cfg: BenchConfig, rec: _Recorder, floors: dict) -> None:
         for person in range(persons):
             udp.decode(heatmaps[person])
 
-    result = measure_interleaved({"regression": regression, "integral": integral, "udp_heatmap": udp_decode},
-                                 repeats=cfg.repeats, warmup=cfg.warmup)
+    result = measure_interleaved(
+        {"regression": regression, "integral": integral, "udp_heatmap": udp_decode},
+        repeats=cfg.repeats,
+        warmup=cfg.warmup,
+    )
     floor = floors.get((256, 192)) or next(iter(floors.values()), None)
     for name, stats in result.items():
         per_person = _scaled(stats, 1 / persons)
         rec.add(4, f"decode/{name}/per_person", per_person)
         if floor:
-            rec.ratio(4, f"decode/{name}/per_person÷F", per_person["median"], floor,
-                      "decode_per_person_vs_F" if name != "udp_heatmap" else None,
-                      note="regression: flip-averaged post-processing to image px; integral: softmax + soft-argmax")
+            rec.ratio(
+                4,
+                f"decode/{name}/per_person÷F",
+                per_person["median"],
+                floor,
+                "decode_per_person_vs_F" if name != "udp_heatmap" else None,
+                note="regression: flip-averaged post-processing to image px; integral: softmax + soft-argmax",
+            )
 
 
 # ------------------------------------------------------------------------------------------------------ line 5
@@ -690,11 +824,17 @@ def line_training(cfg: BenchConfig, rec: _Recorder) -> None:
     size = (48, 64) if cfg.quick else (192, 256)
     transform = TopDownTrainTransform(input_size=size, seed=cfg.seed)
     rows = [dataset[i] for i in range(min(len(dataset), 8 if cfg.quick else 48))]
-    worker = measure(lambda: [transform.transform_example(row) for row in rows], repeats=max(2, cfg.repeats // 2),
-                     warmup=1)
+    worker = measure(
+        lambda: [transform.transform_example(row) for row in rows], repeats=max(2, cfg.repeats // 2), warmup=1
+    )
     worker_samples_per_s = len(rows) / worker["median"]
-    rec.add(5, "train/data_worker", _scaled(worker, 1 / len(rows)), note="per sample: decode + augment + crop + "
-            "targets", samples_per_s=worker_samples_per_s)
+    rec.add(
+        5,
+        "train/data_worker",
+        _scaled(worker, 1 / len(rows)),
+        note="per sample: decode + augment + crop + targets",
+        samples_per_s=worker_samples_per_s,
+    )
 
     batch = 2 if cfg.quick else cfg.train_batch
     samples = [transform.transform_example(rows[i % len(rows)]) for i in range(batch)]
@@ -725,14 +865,26 @@ def line_training(cfg: BenchConfig, rec: _Recorder) -> None:
 
     # At least 6 interleaved rounds: one step is 1-2 s and other processes share the machine; with 2 rounds the ratio
     # moved between 0.98 and 1.18 from run to run (6 rounds, same settings: 1.01 and 0.98).
-    result = measure_interleaved({"hfpose_rle": hfpose_step, "bare": bare_step},
-                                 repeats=2 if cfg.quick else max(6, cfg.repeats), warmup=1)
+    result = measure_interleaved(
+        {"hfpose_rle": hfpose_step, "bare": bare_step}, repeats=2 if cfg.quick else max(6, cfg.repeats), warmup=1
+    )
     for name, stats in result.items():
         rec.add(5, f"train/step/{name}/batch={batch}", stats, samples_per_s=batch / stats["median"])
-    rec.ratio(5, "train/step/hfpose÷bare", result["hfpose_rle"], result["bare"],
-              "train_step_vs_bare", note="RLE (ResNet-50 + linear + RealNVP RLE loss) vs ResNet-50 + linear + L1")
-    rec.ratio(5, "train/worker_samples_per_s÷step_samples_per_s", worker_samples_per_s,
-              batch / result["hfpose_rle"]["median"], "worker_vs_step_samples")
+    rec.ratio(
+        5,
+        "train/step/hfpose÷bare",
+        result["hfpose_rle"],
+        result["bare"],
+        "train_step_vs_bare",
+        note="RLE (ResNet-50 + linear + RealNVP RLE loss) vs ResNet-50 + linear + L1",
+    )
+    rec.ratio(
+        5,
+        "train/worker_samples_per_s÷step_samples_per_s",
+        worker_samples_per_s,
+        batch / result["hfpose_rle"]["median"],
+        "worker_vs_step_samples",
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ line 6
@@ -789,9 +941,19 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
             network_fn(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
             warmups[name] = time.perf_counter() - start
             backend = kwargs.get("backend", "inductor")
-            rec.add(6, f"bottomup/hrnet_w32/{name}/warmup/flip", unit="s", value=warmups[name], backend=backend,
-                    note="one-off: " + ("ONNX export + session + first run, every input size" if backend ==
-                                        "onnxruntime" else "compile + first run, per input size (batch 2)"))
+            rec.add(
+                6,
+                f"bottomup/hrnet_w32/{name}/warmup/flip",
+                unit="s",
+                value=warmups[name],
+                backend=backend,
+                note="one-off: "
+                + (
+                    "ONNX export + session + first run, every input size"
+                    if backend == "onnxruntime"
+                    else "compile + first run, per input size (batch 2)"
+                ),
+            )
             networks[name] = network_fn
     # Optimized without flip would compile a second graph (batch 1, about 45 s on one core) for a row without a
     # target: run it with `--bottomup-noflip-optimized`. Measured once: 0.66x one eager pass (docs/performance.md).
@@ -821,11 +983,16 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
             with torch.inference_mode():
                 outputs, flipped = network(name, inputs["pixel_values"], flip_test)
             t3 = time.perf_counter()
-            processor.post_process_pose_estimation(outputs, base_size=inputs.get("base_size"), scale=inputs["scale"],
-                                                   outputs_flipped=flipped)
+            processor.post_process_pose_estimation(
+                outputs, base_size=inputs.get("base_size"), scale=inputs["scale"], outputs_flipped=flipped
+            )
             t4 = time.perf_counter()
-            for key, value in (("decode", t1 - start), ("preprocess", t2 - t1), ("network", t3 - t2),
-                               ("grouping", t4 - t3)):
+            for key, value in (
+                ("decode", t1 - start),
+                ("preprocess", t2 - t1),
+                ("network", t3 - t2),
+                ("grouping", t4 - t3),
+            ):
                 times[key] += value
 
     def one_pass():
@@ -835,7 +1002,7 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
 
     fns = {"one_pass": one_pass}
     for name, flip in variants:
-        fns[f"{name}/{'flip' if flip else 'noflip'}"] = (lambda n=name, f=flip: run(n, f))
+        fns[f"{name}/{'flip' if flip else 'noflip'}"] = lambda n=name, f=flip: run(n, f)
     repeats = max(2, cfg.repeats // 2)
     result = measure_interleaved(fns, repeats=repeats, warmup=1)
     shape = str(tuple(inputs_cache[paths[0]]["pixel_values"].shape[-2:]))
@@ -843,31 +1010,63 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
         rec.add(6, f"bottomup/hrnet_w32/{name}/per_image", _scaled(stats, 1 / len(paths)), input=shape)
     for name, flip in variants:
         total = sum(splits[(name, flip)].values())
-        rec.add(6, f"bottomup/hrnet_w32/{name}/{'flip' if flip else 'noflip'}/split", unit="share",
-                **{k: round(v / total, 4) for k, v in splits[(name, flip)].items()})
+        rec.add(
+            6,
+            f"bottomup/hrnet_w32/{name}/{'flip' if flip else 'noflip'}/split",
+            unit="share",
+            **{k: round(v / total, 4) for k, v in splits[(name, flip)].items()},
+        )
     headline = "optimized" if cfg.compile else "eager"
     view = inputs_cache[paths[0]]["pixel_values"]
     floor_view = _record_floor(rec, 6, "bottomup/hrnet_w32/one_view", model_flops(model, view), cfg.quick)
-    rec.ratio(6, "bottomup/fp32_floor/flip÷one_pass", 2 * floor_view, result["one_pass"]["median"] / len(paths),
-              note="2 views x network FLOPs / fp32 matmul peak, in units of one eager pass")
+    rec.ratio(
+        6,
+        "bottomup/fp32_floor/flip÷one_pass",
+        2 * floor_view,
+        result["one_pass"]["median"] / len(paths),
+        note="2 views x network FLOPs / fp32 matmul peak, in units of one eager pass",
+    )
     for name, flip in variants:
         key = f"{name}/{'flip' if flip else 'noflip'}"
-        rec.ratio(6, f"bottomup/{key}÷one_pass", result[key], result["one_pass"],
-                  "bottomup_flip_vs_one_pass" if (name == headline and flip) else None)
+        rec.ratio(
+            6,
+            f"bottomup/{key}÷one_pass",
+            result[key],
+            result["one_pass"],
+            "bottomup_flip_vs_one_pass" if (name == headline and flip) else None,
+        )
     calls = 100
     for name, warmup in warmups.items():
         per_image = result[f"{name}/flip"]["median"] / len(paths)
-        rec.add(6, f"bottomup/hrnet_w32/{name}/flip/amortized_{calls}_images", unit="ms",
-                value=(per_image + warmup / calls) * 1e3,
-                note=f"median + flip warm-up / {calls} (one input size)")
-        rec.ratio(6, f"bottomup/{name}_amortized_{calls}/flip÷one_pass",
-                  per_image + warmup / calls, result["one_pass"]["median"] / len(paths))
+        rec.add(
+            6,
+            f"bottomup/hrnet_w32/{name}/flip/amortized_{calls}_images",
+            unit="ms",
+            value=(per_image + warmup / calls) * 1e3,
+            note=f"median + flip warm-up / {calls} (one input size)",
+        )
+        rec.ratio(
+            6,
+            f"bottomup/{name}_amortized_{calls}/flip÷one_pass",
+            per_image + warmup / calls,
+            result["one_pass"]["median"] / len(paths),
+        )
     share = splits[(headline, True)]["grouping"] / sum(splits[(headline, True)].values())
-    rec.ratio(4, "decode/ae_grouping/share_of_bottomup_flip", share, 1.0, "grouping_share",
-              note="aggregation + AE grouping + refinement, per image")
+    rec.ratio(
+        4,
+        "decode/ae_grouping/share_of_bottomup_flip",
+        share,
+        1.0,
+        "grouping_share",
+        note="aggregation + AE grouping + refinement, per image",
+    )
     runs = repeats + 1
-    rec.add(4, "decode/ae_grouping/per_image", unit="ms",
-            value=splits[(headline, True)]["grouping"] / runs / len(paths) * 1e3)
+    rec.add(
+        4,
+        "decode/ae_grouping/per_image",
+        unit="ms",
+        value=splits[(headline, True)]["grouping"] / runs / len(paths) * 1e3,
+    )
     return {}
 
 
@@ -918,23 +1117,39 @@ def memory_probe(variant: str, cfg: BenchConfig) -> dict:
     with torch.inference_mode():
         pipe(path, boxes=boxes, flip_test=True)
     peak = _read_status("VmHWM")
-    return {"rss_before_mib": before, "peak_mib": peak, "reset": reset,
-            "peak_increase_mib": (peak - before) if (peak and before and reset) else None}
+    return {
+        "rss_before_mib": before,
+        "peak_mib": peak,
+        "reset": reset,
+        "peak_increase_mib": (peak - before) if (peak and before and reset) else None,
+    }
 
 
 def line_memory(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> None:
     """Each variant in its own subprocess (same thread settings), so that earlier lines do not pollute the peak."""
     variants = ["eager"] + (["optimized"] if cfg.compile else [])
     for name in variants:
-        command = [sys.executable, str(Path(__file__).resolve()), "--memory-probe", name, "--config",
-                   json.dumps(asdict(cfg))]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--memory-probe",
+            name,
+            "--config",
+            json.dumps(asdict(cfg)),
+        ]
         completed = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
         if completed.returncode != 0:
             raise RuntimeError(f"memory probe {name} failed: {completed.stderr[-2000:]}")
         probe = json.loads(completed.stdout.strip().splitlines()[-1])
-        rec.add(7, f"memory/rle/{name}/32_persons_flip", unit="MiB", value=probe["peak_mib"],
-                rss_before_mib=probe["rss_before_mib"], peak_increase_mib=probe["peak_increase_mib"],
-                note="fresh process: peak RSS (VmHWM) during the call; rss_before = model + warm-up")
+        rec.add(
+            7,
+            f"memory/rle/{name}/32_persons_flip",
+            unit="MiB",
+            value=probe["peak_mib"],
+            rss_before_mib=probe["rss_before_mib"],
+            peak_increase_mib=probe["peak_increase_mib"],
+            note="fresh process: peak RSS (VmHWM) during the call; rss_before = model + warm-up",
+        )
 
 
 # --------------------------------------------------------------------------------------------------------- driver
@@ -951,10 +1166,15 @@ def run_worker(cfg: BenchConfig) -> list[dict]:
     records = _coco_records(cfg.data_root)
     floors: dict = {}
     started = time.perf_counter()
-    steps = {1: lambda: line_preprocessing(cfg, rec, records), 2: lambda: line_forward(cfg, rec, floors),
-             3: lambda: line_end_to_end(cfg, rec, records, floors), 4: lambda: line_decoding(cfg, rec, floors),
-             5: lambda: line_training(cfg, rec), 6: lambda: line_bottomup(cfg, rec, records),
-             7: lambda: line_memory(cfg, rec, records)}
+    steps = {
+        1: lambda: line_preprocessing(cfg, rec, records),
+        2: lambda: line_forward(cfg, rec, floors),
+        3: lambda: line_end_to_end(cfg, rec, records, floors),
+        4: lambda: line_decoding(cfg, rec, floors),
+        5: lambda: line_training(cfg, rec),
+        6: lambda: line_bottomup(cfg, rec, records),
+        7: lambda: line_memory(cfg, rec, records),
+    }
     for line in sorted(cfg.lines):
         start = time.perf_counter()
         try:
@@ -969,8 +1189,13 @@ def run_worker(cfg: BenchConfig) -> list[dict]:
 def _machine() -> dict:
     import torch
 
-    info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-            "cpus": os.cpu_count(), "processor": platform.processor()}
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor(),
+    }
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:
@@ -1004,8 +1229,12 @@ def format_table(rows: list[dict]) -> str:
     ratio_rows = [r for r in rows if r.get("unit") == "ratio"]
     threads = sorted({r["threads"] for r in rows})
     names = list(dict.fromkeys(r["name"] for r in ratio_rows))
-    lines = ["| line | ratio (hfpose ÷ peer) | " + " | ".join(f"{t} thread{'s' if t > 1 else ''}" for t in threads)
-             + " | target | met |", "|---|---|" + "---|" * len(threads) + "---|---|"]
+    lines = [
+        "| line | ratio (hfpose ÷ peer) | "
+        + " | ".join(f"{t} thread{'s' if t > 1 else ''}" for t in threads)
+        + " | target | met |",
+        "|---|---|" + "---|" * len(threads) + "---|---|",
+    ]
     for name in names:
         cells, target, met = [], "", []
         line = ""
@@ -1018,14 +1247,22 @@ def format_table(rows: list[dict]) -> str:
                     target = f"{'≤' if row['kind'] == 'max' else '≥'} {row['bound']}"
                     met.append("yes" if row["met"] else "NO")
         lines.append(f"| {line} | {name} | " + " | ".join(cells) + f" | {target} | {'/'.join(met)} |")
-    lines += ["", "| line | measurement | threads | median | min | max | unit | extra |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| line | measurement | threads | median | min | max | unit | extra |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if r.get("unit") == "ratio":
             continue
-        extra = {k: v for k, v in r.items() if k not in ("line", "name", "threads", "unit", "median", "min", "max", "n")}
+        extra = {
+            k: v for k, v in r.items() if k not in ("line", "name", "threads", "unit", "median", "min", "max", "n")
+        }
         extra_text = ", ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in extra.items())
-        lines.append(f"| {r['line']} | {r['name']} | {r['threads']} | {_fmt(r.get('median'), r['unit'])} | "
-                     f"{_fmt(r.get('min'), r['unit'])} | {_fmt(r.get('max'), r['unit'])} | {r['unit']} | {extra_text} |")
+        lines.append(
+            f"| {r['line']} | {r['name']} | {r['threads']} | {_fmt(r.get('median'), r['unit'])} | "
+            f"{_fmt(r.get('min'), r['unit'])} | {_fmt(r.get('max'), r['unit'])} | {r['unit']} | {extra_text} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -1036,26 +1273,45 @@ def run(output_dir: str | os.PathLike, threads: list[int], cfg: BenchConfig) -> 
     rows: list[dict] = []
     started = time.perf_counter()
     for count in threads:
-        env = dict(os.environ, OMP_NUM_THREADS=str(count), MKL_NUM_THREADS=str(count), OMP_WAIT_POLICY="PASSIVE",
-                   HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"))
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS=str(count),
+            MKL_NUM_THREADS=str(count),
+            OMP_WAIT_POLICY="PASSIVE",
+            HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "1"),
+        )
         worker_cfg = BenchConfig(**{**asdict(cfg), "threads": count})
         part = output_dir / f"rows_{count}thread.json"
-        command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--config", json.dumps(asdict(worker_cfg)),
-                   "--rows", str(part)]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            "--config",
+            json.dumps(asdict(worker_cfg)),
+            "--rows",
+            str(part),
+        ]
         print(f"# worker: {count} thread(s)", flush=True)
         completed = subprocess.run(command, env=env)
         if completed.returncode != 0:
             raise RuntimeError(f"benchmark worker ({count} threads) exited with {completed.returncode}")
         rows.extend(json.loads(part.read_text()))
         part.unlink()
-    report = {"machine": _machine(), "config": asdict(cfg), "threads": threads,
-              "environment": {"OMP_WAIT_POLICY": "PASSIVE", "thread counts run in separate subprocesses": True},
-              "wall_seconds": time.perf_counter() - started, "rows": rows}
+    report = {
+        "machine": _machine(),
+        "config": asdict(cfg),
+        "threads": threads,
+        "environment": {"OMP_WAIT_POLICY": "PASSIVE", "thread counts run in separate subprocesses": True},
+        "wall_seconds": time.perf_counter() - started,
+        "rows": rows,
+    }
     (output_dir / "results.json").write_text(json.dumps(report, indent=1))
     table = format_table(rows)
-    header = (f"# hfpose benchmark\n\nMachine: {report['machine'].get('cpu', report['machine']['processor'])}, "
-              f"{report['machine']['cpus']} CPUs; torch {report['machine']['torch']}; OMP_WAIT_POLICY=PASSIVE; "
-              f"total wall {report['wall_seconds']:.0f} s.\n\n")
+    header = (
+        f"# hfpose benchmark\n\nMachine: {report['machine'].get('cpu', report['machine']['processor'])}, "
+        f"{report['machine']['cpus']} CPUs; torch {report['machine']['torch']}; OMP_WAIT_POLICY=PASSIVE; "
+        f"total wall {report['wall_seconds']:.0f} s.\n\n"
+    )
     (output_dir / "results.md").write_text(header + table)
     print(header + table)
     return report
@@ -1071,8 +1327,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7])
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
     parser.add_argument("--quick", action="store_true", help="tiny models and sizes (smoke test; numbers meaningless)")
-    parser.add_argument("--bottomup-noflip-optimized", action="store_true",
-                        help="line 6: also time the compiled bottom-up network without flip (one more compile)")
+    parser.add_argument(
+        "--bottomup-noflip-optimized",
+        action="store_true",
+        help="line 6: also time the compiled bottom-up network without flip (one more compile)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--rows", help=argparse.SUPPRESS)
@@ -1092,9 +1351,15 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_worker(cfg)
         Path(args.rows).write_text(json.dumps(rows))
         return 0
-    cfg = BenchConfig(data_root=args.data_root, repeats=args.repeats, warmup=args.warmup, quick=args.quick,
-                      lines=args.lines, compile=not args.no_compile,
-                      bottomup_noflip_optimized=args.bottomup_noflip_optimized)
+    cfg = BenchConfig(
+        data_root=args.data_root,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        quick=args.quick,
+        lines=args.lines,
+        compile=not args.no_compile,
+        bottomup_noflip_optimized=args.bottomup_noflip_optimized,
+    )
     if args.quick:
         cfg.large_batch = 4
         cfg.e2e_repeats = 2

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """`hfpose convert` (see `hfpose convert --help`): an MMPose checkpoint into an hfpose model directory.
 
-    python scripts/convert_mmpose_checkpoint.py CHECKPOINT.pth --method rle --backbone resnet50 --dataset coco
-        --output DIR [--reference-npz OUTPUTS.npz]
+python scripts/convert_mmpose_checkpoint.py CHECKPOINT.pth --method rle --backbone resnet50 --dataset coco
+    --output DIR [--reference-npz OUTPUTS.npz]
 """
 
 import sys

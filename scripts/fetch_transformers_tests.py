@@ -51,22 +51,38 @@ def fetch(transformers_version: str, root: Path) -> Path:
         SystemExit: if pip cannot download the sdist or it holds none of the required files.
     """
     with tempfile.TemporaryDirectory() as download_dir:
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                   f"transformers=={transformers_version}", "--dest", download_dir]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"transformers=={transformers_version}",
+            "--dest",
+            download_dir,
+        ]
         result = subprocess.run(command, check=False, capture_output=True, text=True)
         archives = sorted(Path(download_dir).glob("transformers-*.tar.gz"))
         if result.returncode != 0 or not archives:
-            raise SystemExit(f"pip could not download the transformers {transformers_version} sdist "
-                             f"({' '.join(command)}):\n{result.stderr.strip()}")
+            raise SystemExit(
+                f"pip could not download the transformers {transformers_version} sdist "
+                f"({' '.join(command)}):\n{result.stderr.strip()}"
+            )
         prefix = f"transformers-{transformers_version}/tests/"
         target = root / PACKAGE
         target.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archives[0]) as archive:
-            members = [m for m in archive.getmembers()
-                       if m.isfile() and m.name.startswith(prefix) and "/" not in m.name[len(prefix):]]
+            members = [
+                m
+                for m in archive.getmembers()
+                if m.isfile() and m.name.startswith(prefix) and "/" not in m.name[len(prefix) :]
+            ]
             for member in members:
                 handle = archive.extractfile(member)
-                (target / member.name[len(prefix):]).write_bytes(handle.read())
+                (target / member.name[len(prefix) :]).write_bytes(handle.read())
     (target / "__init__.py").write_text(f'"""transformers {transformers_version} tests/ from its sdist."""\n')
     if not is_fetched(root):
         raise SystemExit(f"the transformers {transformers_version} sdist lacks one of {REQUIRED}")

@@ -51,7 +51,9 @@ def generate(output_dir: Path, manifest_dir: Path, quiet: bool = False) -> list[
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     golden = Path(os.environ.get("HFPOSE_GOLDEN", REPO / ".." / "shared" / "golden"))
-    parser.add_argument("--manifests", default=str(golden / "manifests"), help="folder of released-checkpoint manifests")
+    parser.add_argument(
+        "--manifests", default=str(golden / "manifests"), help="folder of released-checkpoint manifests"
+    )
     parser.add_argument("--output", default=str(REPO / "model_cards" / "generated"))
     args = parser.parse_args(argv)
     generate(Path(args.output), Path(args.manifests))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """`hfpose train` (see `hfpose train --help`): train from a shipped recipe name or a recipe YAML.
 
-    accelerate launch scripts/train.py rle-res50-coco-256x192 data_root=/data/coco [key=value ...]
+accelerate launch scripts/train.py rle-res50-coco-256x192 data_root=/data/coco [key=value ...]
 """
 
 import sys

@@ -51,8 +51,16 @@ def mpii_mini(data_dir) -> Path:
 # ------------------------------------------------------------------------------------------------ report header
 # A red run on someone else's machine should say what differs: library versions, the fixtures' OpenCV, and the CPU
 # kernels (ATen's vector ISA and the one oneDNN dispatches to, read from oneDNN's own verbose banner in-process).
-HEADER_PACKAGES = ("torch", "numpy", "opencv-python-headless", "opencv-python", "onnxruntime", "transformers",
-                   "pycocotools", "xtcocotools")
+HEADER_PACKAGES = (
+    "torch",
+    "numpy",
+    "opencv-python-headless",
+    "opencv-python",
+    "onnxruntime",
+    "transformers",
+    "pycocotools",
+    "xtcocotools",
+)
 
 
 def _distribution_version(name: str) -> str | None:
@@ -79,8 +87,9 @@ def onednn_isa() -> str:
         os.dup2(sink.fileno(), 1)
         try:
             with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
-                torch.mkldnn_convolution(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), None, [0, 0], [1, 1],
-                                         [1, 1], 1)
+                torch.mkldnn_convolution(
+                    torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3), None, [0, 0], [1, 1], [1, 1], 1
+                )
         except RuntimeError as error:  # a build without the op: say so instead of failing the session
             return f"unknown ({error})".splitlines()[0]
         finally:
@@ -97,16 +106,26 @@ def pytest_report_header(config):
     from golden_utils import fixture_opencv_version, installed_opencv_version
 
     versions = ", ".join(f"{name} {v}" for name in HEADER_PACKAGES if (v := _distribution_version(name)))
-    limits = ", ".join(f"{k}={os.environ[k]}" for k in ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
-                                                         "OMP_NUM_THREADS", "ONEDNN_DEFAULT_FPMATH_MODE")
-                       if k in os.environ) or "none"
+    limits = (
+        ", ".join(
+            f"{k}={os.environ[k]}"
+            for k in ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "OMP_NUM_THREADS", "ONEDNN_DEFAULT_FPMATH_MODE")
+            if k in os.environ
+        )
+        or "none"
+    )
     fixture_cv = fixture_opencv_version(GOLDEN_DIR) if GOLDEN_DIR.is_dir() else None
     installed_cv = installed_opencv_version()
-    pixels = ("fixture_pixels tests valid" if fixture_cv and installed_cv == fixture_cv
-              else "fixture_pixels tests expected to fail here (deselect with -m 'not fixture_pixels')")
+    pixels = (
+        "fixture_pixels tests valid"
+        if fixture_cv and installed_cv == fixture_cv
+        else "fixture_pixels tests expected to fail here (deselect with -m 'not fixture_pixels')"
+    )
     return [
         f"hfpose versions: {versions}",
-        (f"CPU kernels: ATen {torch.backends.cpu.get_cpu_capability()}, oneDNN {onednn_isa()}, "
-         f"threads {torch.get_num_threads()}; limits: {limits}"),
+        (
+            f"CPU kernels: ATen {torch.backends.cpu.get_cpu_capability()}, oneDNN {onednn_isa()}, "
+            f"threads {torch.get_num_threads()}; limits: {limits}"
+        ),
         f"golden fixtures' OpenCV {fixture_cv or 'unknown'} (provenance), installed {installed_cv}: {pixels}",
     ]

@@ -29,8 +29,16 @@ REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "outputs" / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 APT_COMMAND = "apt-get update && apt-get install -y chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NAMES = list(hfpose.COCO_KEYPOINTS.names)
 
 
@@ -41,13 +49,15 @@ def model_dir(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_app")
     RLEForPoseEstimation(config).save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=NAMES).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48}, flip_indices=config.flip_indices, keypoint_names=NAMES
+    ).save_pretrained(directory)
     return directory
 
 
@@ -153,11 +163,24 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
     clip = _write_clip(path, tmp_path / "clip.webm")
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "GRADIO_SERVER_NAME": "127.0.0.1", "TMPDIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost",
-           "no_proxy": "127.0.0.1,localhost"}
-    process = subprocess.Popen([sys.executable, "-m", "hfpose.cli", "app", str(model_dir), "--port", str(port)],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "TMPDIR": str(tmp_path),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hfpose.cli", "app", str(model_dir), "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     external = []
     try:
         _wait_for(url, process)
@@ -182,8 +205,9 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
                 page.locator("#boxes textarea").fill(json.dumps(boxes))
                 page.locator("#run").click()
                 page.locator("#drawn img").wait_for(timeout=60_000)
-                page.wait_for_function("document.querySelector('#persons').innerText.includes('\"keypoints\"')",
-                                       timeout=60_000)
+                page.wait_for_function(
+                    "document.querySelector('#persons').innerText.includes('\"keypoints\"')", timeout=60_000
+                )
                 text = page.locator("#persons").inner_text()
                 persons = json.loads("".join(text.split("\n")[1:]))  # first line: the label "Persons"
                 drawn_src = page.locator("#drawn img").get_attribute("src")
@@ -196,12 +220,14 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
                 page.locator("#video-input input[type=file]").set_input_files(str(clip))
                 page.locator("#video-boxes textarea").fill(json.dumps(boxes))
                 page.locator("#run-video").click()
-                page.wait_for_function("document.querySelector('#video-summary').innerText.includes('track_ids')",
-                                       timeout=120_000)
+                page.wait_for_function(
+                    "document.querySelector('#video-summary').innerText.includes('track_ids')", timeout=120_000
+                )
                 summary = json.loads("".join(page.locator("#video-summary").inner_text().split("\n")[1:]))
                 page.locator("#video-output video").wait_for(timeout=30_000)
-                page.wait_for_function("document.querySelector('#video-output video').readyState >= 1",
-                                       timeout=30_000)  # the browser decodes the annotated video's header
+                page.wait_for_function(
+                    "document.querySelector('#video-output video').readyState >= 1", timeout=30_000
+                )  # the browser decodes the annotated video's header
                 errors = page.locator(".toast-body").all_inner_texts()
                 page.screenshot(path=str(ARTIFACTS / "app_video_tab.png"), full_page=True)
             finally:
@@ -221,8 +247,11 @@ def test_demo_page_in_headless_chromium(model_dir, estimator, photo, tmp_path):
     image = np.asarray(Image.open(path).convert("RGB"))
     expected_drawn, expected = predict_image(estimator, image, json.dumps(boxes))
     for person, reference in zip(persons, expected):
-        np.testing.assert_allclose([[k["x"], k["y"], k["score"]] for k in person["keypoints"]],
-                                   [[k["x"], k["y"], k["score"]] for k in reference["keypoints"]], atol=1e-4)
+        np.testing.assert_allclose(
+            [[k["x"], k["y"], k["score"]] for k in person["keypoints"]],
+            [[k["x"], k["y"], k["score"]] for k in reference["keypoints"]],
+            atol=1e-4,
+        )
     assert shown.shape == image.shape
     assert np.abs(shown.astype(int) - expected_drawn.astype(int)).max() <= 1  # the skeleton image, as PNG
     assert (ARTIFACTS / "app_image_tab.png").stat().st_size > 10_000

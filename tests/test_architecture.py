@@ -17,7 +17,17 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Lowest first. A module may import its own layer and the layers below it (and the package root `hfpose`, whose
 # import registers the Auto classes). The same table is drawn in docs/architecture.md.
 LAYERS = (
-    ("core", ("hfpose.keypoints", "hfpose.geometry", "hfpose.image_io", "hfpose.visualization", "hfpose.progress", "hfpose.file_modes")),
+    (
+        "core",
+        (
+            "hfpose.keypoints",
+            "hfpose.geometry",
+            "hfpose.image_io",
+            "hfpose.visualization",
+            "hfpose.progress",
+            "hfpose.file_modes",
+        ),
+    ),
     ("codecs", ("hfpose.codecs",)),
     ("models", ("hfpose.models",)),
     (

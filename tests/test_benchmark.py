@@ -113,8 +113,16 @@ def test_boxes_for_cycles_and_jitters_deterministically(data_dir):
 
 def test_quick_worker_produces_every_line(data_dir, tmp_path):
     # Lines 1, 4, 5 and 7 with tiny settings and no torch.compile (the compiled path is tested in test_inference.py).
-    cfg = BenchConfig(data_root=str(data_dir), repeats=1, warmup=0, quick=True, lines=[1, 4, 5, 7], compile=False,
-                      methods=["rle"], e2e_methods=["rle"])
+    cfg = BenchConfig(
+        data_root=str(data_dir),
+        repeats=1,
+        warmup=0,
+        quick=True,
+        lines=[1, 4, 5, 7],
+        compile=False,
+        methods=["rle"],
+        e2e_methods=["rle"],
+    )
     rows = run_worker(cfg)
     assert not [r for r in rows if r["unit"] == "error"], [r for r in rows if r["unit"] == "error"]
     lines = {r["line"] for r in rows}
@@ -137,8 +145,16 @@ def test_quick_end_to_end_and_bottom_up_lines_measure_what_they_name(data_dir):
     assert _pipeline_for(model, _topdown_processor(model)).forward_model is model
     fast = cached_optimized("rle", quick=True)
     assert _pipeline_for(model, _topdown_processor(model), fast).forward_model is fast
-    cfg = BenchConfig(data_root=str(data_dir), repeats=1, warmup=0, quick=True, lines=[3, 6], compile=False,
-                      methods=["rle"], e2e_methods=["rle"])
+    cfg = BenchConfig(
+        data_root=str(data_dir),
+        repeats=1,
+        warmup=0,
+        quick=True,
+        lines=[3, 6],
+        compile=False,
+        methods=["rle"],
+        e2e_methods=["rle"],
+    )
     rows = run_worker(cfg)
     assert not [r for r in rows if r["unit"] == "error"], [r for r in rows if r["unit"] == "error"]
     ratios = {r["name"]: r for r in rows if r["unit"] == "ratio"}

@@ -27,13 +27,17 @@ def model_dir(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_cli")
     RLEForPoseEstimation(config).save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(directory)
     return directory
 
 
@@ -74,8 +78,7 @@ def test_console_script_is_installed():
 
 def test_predict_writes_json_and_picture_equal_to_the_pipeline(model_dir, val_image, tmp_path, capsys):
     path, boxes = val_image
-    status = main(["predict", str(model_dir), str(path), "--boxes", json.dumps(boxes), "--output-dir",
-                   str(tmp_path)])
+    status = main(["predict", str(model_dir), str(path), "--boxes", json.dumps(boxes), "--output-dir", str(tmp_path)])
     assert status == 0
     record = json.loads((tmp_path / f"{path.stem}.json").read_text())
     assert record["image"] == str(path) and len(record["persons"]) == len(boxes)
@@ -84,8 +87,11 @@ def test_predict_writes_json_and_picture_equal_to_the_pipeline(model_dir, val_im
         assert got["bbox"] == pytest.approx(want["bbox"])
         assert got["score"] == pytest.approx(want["score"], abs=1e-7)
         assert [k["label"] for k in got["keypoints"]] == [k["label"] for k in want["keypoints"]]
-        np.testing.assert_allclose([[k["x"], k["y"], k["score"]] for k in got["keypoints"]],
-                                   [[k["x"], k["y"], k["score"]] for k in want["keypoints"]], atol=1e-7)
+        np.testing.assert_allclose(
+            [[k["x"], k["y"], k["score"]] for k in got["keypoints"]],
+            [[k["x"], k["y"], k["score"]] for k in want["keypoints"]],
+            atol=1e-7,
+        )
     drawn = np.asarray(Image.open(tmp_path / f"{path.stem}_pose.png"))
     original = np.asarray(Image.open(path).convert("RGB"))
     assert drawn.shape == original.shape and (drawn != original).any()
@@ -95,14 +101,29 @@ def test_predict_writes_json_and_picture_equal_to_the_pipeline(model_dir, val_im
 def test_predict_with_boxes_file_threshold_and_no_flip(model_dir, val_image, tmp_path):
     path, boxes = val_image
     (tmp_path / "boxes.json").write_text(json.dumps({path.name: boxes[:1]}))
-    status = main(["predict", str(model_dir), str(path), "--boxes-file", str(tmp_path / "boxes.json"),
-                   "--output-dir", str(tmp_path / "out"), "--no-flip-test", "--threshold", "0.5", "--no-draw"])
+    status = main(
+        [
+            "predict",
+            str(model_dir),
+            str(path),
+            "--boxes-file",
+            str(tmp_path / "boxes.json"),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--no-flip-test",
+            "--threshold",
+            "0.5",
+            "--no-draw",
+        ]
+    )
     assert status == 0
     [person] = json.loads((tmp_path / "out" / f"{path.stem}.json").read_text())["persons"]
-    expected = pipeline("keypoint-detection", model=str(model_dir))(str(path), boxes=boxes[:1], flip_test=False,
-                                                                   threshold=0.5)[0]
-    assert [(k["label"], round(k["x"], 6)) for k in person["keypoints"]] == \
-        [(k["label"], round(k["x"], 6)) for k in expected["keypoints"]]
+    expected = pipeline("keypoint-detection", model=str(model_dir))(
+        str(path), boxes=boxes[:1], flip_test=False, threshold=0.5
+    )[0]
+    assert [(k["label"], round(k["x"], 6)) for k in person["keypoints"]] == [
+        (k["label"], round(k["x"], 6)) for k in expected["keypoints"]
+    ]
     assert len(person["keypoints"]) == 17
     assert all(k["visible"] == (k["score"] >= 0.5) for k in person["keypoints"])
     assert not (tmp_path / "out" / f"{path.stem}_pose.png").exists()
@@ -126,7 +147,7 @@ def test_export_subcommand(model_dir, tmp_path, capsys):
     assert main(["export", str(model_dir), str(tmp_path / "m.onnx")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("[1/2] tracing RLEForPoseEstimation at 48x64") and "[2/2] exported in " in out
-    result = json.loads(out[out.index("{"):])
+    result = json.loads(out[out.index("{") :])
     assert result["output_names"] == ["keypoints", "scores", "sigma"]
     assert max(result["max_abs_diff"].values()) <= 1e-4
 
@@ -148,6 +169,7 @@ def test_parser_knows_the_script_flags():
     parser = build_parser()
     args = parser.parse_args(["convert", "a.pth", "--method", "rle", "--output", "out"])
     assert (args.backbone, args.dataset, args.reference_npz) == ("resnet50", "coco", None)
-    args = parser.parse_args(["push", "dir", "--repo-id", "u/n", "--card-results", "a.json", "--card-results",
-                              "b.json", "--private"])
+    args = parser.parse_args(
+        ["push", "dir", "--repo-id", "u/n", "--card-results", "a.json", "--card-results", "b.json", "--private"]
+    )
     assert args.card_results == ["a.json", "b.json"] and args.private

@@ -45,8 +45,9 @@ MEASURED = {
 
 @pytest.fixture(scope="module")
 def backbone_state(golden_dir):
-    return torch.load(golden_dir / "models" / "resnet50_backbone_mmpose.pth", map_location="cpu",
-                      weights_only=True)["state_dict"]
+    return torch.load(golden_dir / "models" / "resnet50_backbone_mmpose.pth", map_location="cpu", weights_only=True)[
+        "state_dict"
+    ]
 
 
 def _head_file(golden, golden_dir):
@@ -73,11 +74,11 @@ def test_mmpose_input_to_keypoints_matches_mmpose(fixture, golden_dir, coco_mini
 
 @pytest.mark.golden
 @pytest.mark.fixture_pixels
-@pytest.mark.xfail(reason="MMPose's float32 backbone noise (~3e-4) amplified by the integral softmax; see MEASURED",
-                   strict=False)
+@pytest.mark.xfail(
+    reason="MMPose's float32 backbone noise (~3e-4) amplified by the integral softmax; see MEASURED", strict=False
+)
 @pytest.mark.parametrize("fixture", ["debias", "dsnt", "ipr"])
-def test_integral_chain_at_readme_tolerance_on_fixture_pixels(fixture, golden_dir, coco_mini, backbone_state,
-                                                              tmp_path):
+def test_integral_chain_at_readme_tolerance_on_fixture_pixels(fixture, golden_dir, coco_mini, backbone_state, tmp_path):
     _check_chain(fixture, README, golden_dir, coco_mini, backbone_state, tmp_path, "files")
 
 
@@ -111,8 +112,10 @@ def _run_chain(fixture, golden_dir, coco_mini, backbone_state, tmp_path, source)
         _MODELS[fixture] = _load_converted(fixture, golden_dir, backbone_state, tmp_path)
     golden, method, model, processor = _MODELS[fixture]
     images = [Image.open(coco_mini / "val2017" / str(name)) for name in golden["image_files"]]
-    boxes = [[golden["bboxes_xywh"][n].tolist() for n in np.flatnonzero(golden["image_index"] == i)]
-             for i in range(len(images))]
+    boxes = [
+        [golden["bboxes_xywh"][n].tolist() for n in np.flatnonzero(golden["image_index"] == i)]
+        for i in range(len(images))
+    ]
     inputs = processor(images=images, boxes=boxes, return_tensors="pt")
     if source == "mmpose_inputs":
         inputs["pixel_values"] = torch.from_numpy(np.asarray(golden["inputs"], np.float32))
@@ -143,9 +146,11 @@ def _load_converted(fixture, golden_dir, backbone_state, tmp_path):
     model = AutoModelForPoseEstimation.from_config(config)
     model.load_state_dict(convert_mmpose_state_dict(checkpoint, method, config), strict=True)
     model.eval()
-    processor = TopDownPoseImageProcessor(size={"height": height, "width": width},
-                                          flip_indices=[int(i) for i in golden["flip_indices"]],
-                                          keypoint_names=[config.id2label[i] for i in range(config.num_labels)])
+    processor = TopDownPoseImageProcessor(
+        size={"height": height, "width": width},
+        flip_indices=[int(i) for i in golden["flip_indices"]],
+        keypoint_names=[config.id2label[i] for i in range(config.num_labels)],
+    )
     # Save and reload both, as a user would after conversion.
     model.save_pretrained(tmp_path)
     processor.save_pretrained(tmp_path)

@@ -44,8 +44,11 @@ def test_center_scale_and_warp_matrix_match_mmpose(affine, variant):
 def test_standard_warp_hand_values():
     # A 100x200 region centred at (50, 100) onto a 10x20 canvas: x' = (x - 50) * 10 / 100 + 5.
     matrix = get_warp_matrix(np.array([50.0, 100.0]), np.array([100.0, 200.0]), 0.0, (10, 20))
-    np.testing.assert_allclose(warp_points(np.array([[0.0, 0.0], [50.0, 100.0], [100.0, 200.0]]), matrix),
-                               [[0, 0], [5, 10], [10, 20]], atol=1e-5)
+    np.testing.assert_allclose(
+        warp_points(np.array([[0.0, 0.0], [50.0, 100.0], [100.0, 200.0]]), matrix),
+        [[0, 0], [5, 10], [10, 20]],
+        atol=1e-5,
+    )
     inverse = get_warp_matrix(np.array([50.0, 100.0]), np.array([100.0, 200.0]), 0.0, (10, 20), inverse=True)
     np.testing.assert_allclose(warp_points(np.array([[5.0, 10.0]]), inverse), [[50, 100]], atol=1e-4)
 
@@ -53,8 +56,9 @@ def test_standard_warp_hand_values():
 def test_udp_warp_maps_first_and_last_pixel_centres():
     # UDP: the region [c - s/2, c + s/2] maps its ends to pixel centres 0 and w - 1.
     matrix = get_udp_warp_matrix(np.array([50.0, 100.0]), np.array([100.0, 200.0]), 0.0, (11, 21))
-    np.testing.assert_allclose(warp_points(np.array([[0.0, 0.0], [100.0, 200.0]]), matrix), [[0, 0], [10, 20]],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        warp_points(np.array([[0.0, 0.0], [100.0, 200.0]]), matrix), [[0, 0], [10, 20]], atol=1e-5
+    )
 
 
 def test_rotation_turns_about_the_centre():

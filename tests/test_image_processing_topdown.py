@@ -18,10 +18,16 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from golden_utils import (
+    PIXEL_FIXTURE,
+    fixture_opencv_version,
+    fixture_provenance,
+    installed_opencv_version,
+    load_golden,
+)
 from PIL import Image
 
 import hfpose  # noqa: F401  (registers the processor with AutoImageProcessor)
-from golden_utils import PIXEL_FIXTURE, fixture_opencv_version, fixture_provenance, installed_opencv_version, load_golden
 from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
 VARIANTS = ["in192x256_noudp", "in192x256_udp", "in256x256_noudp", "in256x256_udp"]
@@ -86,7 +92,8 @@ def test_installed_opencv_is_the_pixel_fixtures(golden_dir):
     fixture = fixture_opencv_version(golden_dir)
     assert installed_opencv_version() == fixture, (
         f"OpenCV {installed_opencv_version()} installed, the pixel fixture was made with {fixture}: the fixture_pixels "
-        f"tests compare with its bytes (use the locked .venv, or deselect them with -m 'not fixture_pixels')")
+        f"tests compare with its bytes (use the locked .venv, or deselect them with -m 'not fixture_pixels')"
+    )
 
 
 @pytest.mark.golden
@@ -106,8 +113,14 @@ def test_affine_crop_identical_to_golden_pixels(affine, variant):
 def _mmpose_warp(affine, i, variant, image):
     """`cv2.warpAffine` with MMPose's stored warp matrix, as MMPose's TopdownAffine calls it, on the installed cv2."""
     width, height = (int(v) for v in affine[f"img{i}_{variant}_input_size"])
-    return cv2.warpAffine(image, affine[f"img{i}_{variant}_warp_mat"], (width, height), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpAffine(
+        image,
+        affine[f"img{i}_{variant}_warp_mat"],
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
 
 
 @pytest.mark.golden
@@ -189,8 +202,9 @@ def test_inputs_from_image_files_equal_cv2_warp_within_one_grey_level_of_golden(
     for person, image_index in enumerate(z["image_index"]):
         rgb = np.ascontiguousarray(cv2.imread(str(files[image_index]), cv2.IMREAD_COLOR)[..., ::-1])
         matrix = get_warp_matrix(inputs["center"][person], inputs["scale"][person], 0.0, (width, height))
-        crop = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                              borderValue=0)
+        crop = cv2.warpAffine(
+            rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
         expected = ((crop / 255.0 - MEAN) / STD).astype(np.float32).transpose(2, 0, 1)
         np.testing.assert_allclose(inputs["pixel_values"][person], expected, rtol=0, atol=1e-6)
     one_level = (1.0 / (STD * 255.0))[None, :, None, None] + 1e-5
@@ -559,4 +573,6 @@ def test_four_channel_warp_gives_the_three_channel_bytes(coco_mini, use_udp):
             crop = processor.affine_crop(images[index], inputs["center"][person], inputs["scale"][person])
             assert crop.shape == (256, 192, 3)
             expected = np.stack([table[c][crop[..., c]] for c in range(3)])
-            np.testing.assert_array_equal(inputs["pixel_values"][person], expected, err_msg=f"trial {trial} crop {person}")
+            np.testing.assert_array_equal(
+                inputs["pixel_values"][person], expected, err_msg=f"trial {trial} crop {person}"
+            )

@@ -20,8 +20,13 @@ def _tiny(method="rle"):
     from transformers import ResNetConfig
 
     torch.manual_seed(0)
-    backbone = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1],
-                            layer_type="bottleneck", out_features=["stage4"])
+    backbone = ResNetConfig(
+        embedding_size=8,
+        hidden_sizes=[8, 16, 24, 32],
+        depths=[1, 1, 1, 1],
+        layer_type="bottleneck",
+        out_features=["stage4"],
+    )
     input_size = [48, 64] if method in ("rle", "deeppose") else [64, 64]
     config = AutoConfig.for_model(f"hfpose_{method}", backbone_config=backbone.to_dict(), input_size=input_size)
     return AutoModelForPoseEstimation.from_config(config).eval()
@@ -54,8 +59,10 @@ def test_concatenate_outputs_handles_tuples():
         heatmaps: tuple | None = None
         tags: torch.Tensor | None = None
 
-    parts = [Out(heatmaps=(torch.full((1, 2), float(i)), torch.full((1, 3), float(i))), tags=torch.full((1,), float(i)))
-             for i in range(3)]
+    parts = [
+        Out(heatmaps=(torch.full((1, 2), float(i)), torch.full((1, 3), float(i))), tags=torch.full((1,), float(i)))
+        for i in range(3)
+    ]
     joined = concatenate_outputs(parts)
     assert joined.tags.tolist() == [0.0, 1.0, 2.0]
     assert joined.heatmaps[1].shape == (3, 3) and joined.heatmaps[0][:, 0].tolist() == [0.0, 1.0, 2.0]
@@ -116,20 +123,29 @@ def test_compiled_tiny_model_matches_eager_and_stands_in_for_the_pipeline_model(
 
 @pytest.mark.slow
 @pytest.mark.golden
-@pytest.mark.parametrize("fixture", [
-    "rle",
-    "deeppose",
-    pytest.param("ipr", marks=pytest.mark.xfail(
-        reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral "
-               "models therefore stay eager (hfpose.inference.should_optimize)", strict=False)),
-])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "rle",
+        "deeppose",
+        pytest.param(
+            "ipr",
+            marks=pytest.mark.xfail(
+                reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral "
+                "models therefore stay eager (hfpose.inference.should_optimize)",
+                strict=False,
+            ),
+        ),
+    ],
+)
 @pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
 def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, tmp_path, monkeypatch, backend):
     """The golden image → keypoints chain of tests/test_end_to_end_golden.py with the compiled + frozen forward."""
     import test_end_to_end_golden as chain
 
-    backbone_state = torch.load(golden_dir / "models" / "resnet50_backbone_mmpose.pth", map_location="cpu",
-                                weights_only=True)["state_dict"]
+    backbone_state = torch.load(
+        golden_dir / "models" / "resnet50_backbone_mmpose.pth", map_location="cpu", weights_only=True
+    )["state_dict"]
     original = AutoModelForPoseEstimation.from_pretrained
 
     built = []
@@ -139,8 +155,9 @@ def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, 
         return built[-1]
 
     monkeypatch.setattr(chain.AutoModelForPoseEstimation, "from_pretrained", from_pretrained)
-    golden, inputs, raw, heatmaps, predicted, scores = chain._run_chain(fixture, golden_dir, coco_mini,
-                                                                        backbone_state, tmp_path)
+    golden, inputs, raw, heatmaps, predicted, scores = chain._run_chain(
+        fixture, golden_dir, coco_mini, backbone_state, tmp_path
+    )
     assert built and built[0].compile and built[0].stats.compiled_shapes, "the chain ran the compiled forward"
     tolerance = chain.MEASURED[fixture]
     count = golden["inputs"].shape[0]
@@ -150,8 +167,10 @@ def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, 
         np.testing.assert_allclose(heatmaps[:count], golden["head_heatmaps"], atol=tolerance["heatmaps"])
     np.testing.assert_allclose(predicted, golden["keypoints"], atol=tolerance["keypoints"])
     np.testing.assert_allclose(scores, golden["keypoint_scores"], atol=1e-4)
-    errors = {"keypoints_px": float(np.abs(predicted - golden["keypoints"]).max()),
-              "head_out": float(np.abs(raw[:count] - golden["head_out"]).max())}
+    errors = {
+        "keypoints_px": float(np.abs(predicted - golden["keypoints"]).max()),
+        "head_out": float(np.abs(raw[:count] - golden["head_out"]).max()),
+    }
     warnings.warn(f"{fixture} optimized vs golden: {errors}", stacklevel=1)
 
 
@@ -240,10 +259,17 @@ def test_onnxruntime_backend_serves_every_bottom_up_size_with_one_export():
     from hfpose.models.hrnet import HRNetConfig
 
     torch.manual_seed(0)
-    backbone = HRNetConfig(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
-                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+    backbone = HRNetConfig(
+        stem_channels=8,
+        stage1_channels=4,
+        stage1_num_blocks=1,
+        hidden_sizes=[4, 8, 16, 32],
+        num_modules=[1, 1, 1],
+        num_blocks=[1, 1, 1],
+    )
     model = AutoModelForPoseEstimation.from_config(
-        AutoConfig.for_model("hfpose_ae_higherhrnet", backbone_config=backbone)).eval()
+        AutoConfig.for_model("hfpose_ae_higherhrnet", backbone_config=backbone)
+    ).eval()
     fast = optimize_for_inference(model, batch_size=None, backend="onnxruntime")
     session = None
     for shape in [(2, 3, 128, 192), (2, 3, 160, 128), (1, 3, 96, 96)]:
@@ -356,8 +382,10 @@ def _bottom_up_stored_maps(golden_dir):
     def unflip(x):
         return x[:, flip].flip(3)
 
-    return ({"heatmaps": (heatmaps,), "tags": tags[..., 0]},
-            {"heatmaps": (unflip(heatmaps),), "tags": unflip(tags[..., 1])})
+    return (
+        {"heatmaps": (heatmaps,), "tags": tags[..., 0]},
+        {"heatmaps": (unflip(heatmaps),), "tags": unflip(tags[..., 1])},
+    )
 
 
 @pytest.mark.golden
@@ -377,14 +405,18 @@ def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend
     processor = BottomUpPoseImageProcessor()
     # 1. Grouping on MMPose's stored maps: same people, same order, preds within the README's 1e-3 image px.
     outputs, outputs_flipped = _bottom_up_stored_maps(golden_dir)
-    stored = processor.post_process_pose_estimation(outputs, base_size=torch.from_numpy(z["img0_base_size"][None]),
-                                                    scale=torch.from_numpy(z["img0_scale"][None]),
-                                                    outputs_flipped=outputs_flipped)[0]
+    stored = processor.post_process_pose_estimation(
+        outputs,
+        base_size=torch.from_numpy(z["img0_base_size"][None]),
+        scale=torch.from_numpy(z["img0_scale"][None]),
+        outputs_flipped=outputs_flipped,
+    )[0]
     assert len(stored) == len(expected)
     assert np.abs(np.stack([person["keypoints"] for person in stored]) - expected).max() <= 1e-3
 
-    checkpoint = torch.load(golden_dir / "bottomup029" / "weights" / "hrnet_w32_coco_512x512_udp_random.pth",
-                            weights_only=True)
+    checkpoint = torch.load(
+        golden_dir / "bottomup029" / "weights" / "hrnet_w32_coco_512x512_udp_random.pth", weights_only=True
+    )
     config = build_bottomup_config("ae_hrnet", "w32")
     model = AssociativeEmbeddingForPoseEstimation(config)
     model.load_state_dict(convert_bottomup(checkpoint, config), strict=True)
@@ -405,8 +437,7 @@ def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend
         errors[view] = float(np.abs(full[..., 1::4, 2::4] - z[f"{prefix}_s0_sub4"]).max())
         if f"{prefix}_s0_crop" in z.files:
             y0, x0 = z[f"{prefix}_s0_crop_yx0"]
-            np.testing.assert_allclose(full[..., y0 : y0 + 32, x0 : x0 + 32], z[f"{prefix}_s0_crop"], atol=1e-4,
-                                       rtol=0)
+            np.testing.assert_allclose(full[..., y0 : y0 + 32, x0 : x0 + 32], z[f"{prefix}_s0_crop"], atol=1e-4, rtol=0)
     # 2. The pipeline on the network's own maps: eager vs compiled (same graph, already compiled) people, and MMPose's.
     image = str(coco_mini / "val2017" / str(z["img0_file_name"]))
     eager = KeypointDetectionPipeline(model=model, image_processor=processor)
@@ -417,8 +448,11 @@ def test_optimized_bottom_up_keeps_golden_results(golden_dir, coco_mini, backend
     assert len(fast.stats.compiled_shapes) == 1, "the pipeline reused the compiled graph"
     errors["people"] = [len(found) for found in people]
     assert len(people[0]) == len(people[1]) == len(expected)
-    distances = {"eager": _match_people(people[0], expected), "optimized": _match_people(people[1], expected),
-                 "optimized_vs_eager": _match_people(people[1], people[0])}
+    distances = {
+        "eager": _match_people(people[0], expected),
+        "optimized": _match_people(people[1], expected),
+        "optimized_vs_eager": _match_people(people[1], people[0]),
+    }
     for name, distance in distances.items():
         errors[f"{name}_within_1e-3px"] = float((distance <= 1e-3).mean())
         errors[f"{name}_people_within_1px"] = float((distance.mean(-1) < 1.0).mean())
@@ -432,8 +466,9 @@ def test_transposed_conv_batchnorm_folding_is_exact():
     from hfpose.inference import fold_transposed_conv_batchnorm
 
     torch.manual_seed(0)
-    head = torch.nn.Sequential(torch.nn.ConvTranspose2d(8, 8, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(8),
-                               torch.nn.ReLU())
+    head = torch.nn.Sequential(
+        torch.nn.ConvTranspose2d(8, 8, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(8), torch.nn.ReLU()
+    )
     head[1].weight.data.uniform_(0.5, 2.0)
     head[1].bias.data.uniform_(-1, 1)
     head[1].running_mean.uniform_(-1, 1)

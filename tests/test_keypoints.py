@@ -17,13 +17,16 @@ from hfpose.keypoints import (
 )
 
 
-@pytest.mark.parametrize("names, pairs", [
-    (["nose", "left_eye", "right_eye"], ((1, 2),)),
-    (["head", "l_hand", "r_hand", "r_foot", "l_foot"], ((1, 2), (4, 3))),
-    (["wrist_right", "wrist_left", "neck"], ((1, 0),)),
-    (["Eye-Left", "Eye-Right", "knee_l", "knee_r"], ((0, 1), (2, 3))),
-    (["LEFT hand", "RIGHT hand", "tail"], ((0, 1),)),
-])
+@pytest.mark.parametrize(
+    "names, pairs",
+    [
+        (["nose", "left_eye", "right_eye"], ((1, 2),)),
+        (["head", "l_hand", "r_hand", "r_foot", "l_foot"], ((1, 2), (4, 3))),
+        (["wrist_right", "wrist_left", "neck"], ((1, 0),)),
+        (["Eye-Left", "Eye-Right", "knee_l", "knee_r"], ((0, 1), (2, 3))),
+        (["LEFT hand", "RIGHT hand", "tail"], ((0, 1),)),
+    ],
+)
 def test_infer_flip_pairs_name_forms(names, pairs):
     assert infer_flip_pairs(names) == pairs
 
@@ -53,8 +56,10 @@ def test_builtin_sets_round_trip_through_the_file_format(tmp_path, keypoint_set,
 
 def test_file_format_accepts_names_or_indices_and_infers_flips(tmp_path):
     path = tmp_path / "factory.yaml"
-    path.write_text("name: factory\nkeypoints: [a, left_b, right_b, c, d]\nskeleton: [[a, left_b], [3, 4]]\n"
-                    "joint_weights: [1, 2, 2, 1, 1]\n")
+    path.write_text(
+        "name: factory\nkeypoints: [a, left_b, right_b, c, d]\nskeleton: [[a, left_b], [3, 4]]\n"
+        "joint_weights: [1, 2, 2, 1, 1]\n"
+    )
     keypoint_set = load_keypoint_set(path)
     assert keypoint_set.flip_indices == [0, 2, 1, 3, 4]
     assert keypoint_set.skeleton == ((0, 1), (3, 4))
@@ -63,23 +68,29 @@ def test_file_format_accepts_names_or_indices_and_infers_flips(tmp_path):
     assert keypoint_set.grouping_order_or_default() == [0, 1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"keypoints": ["a", "a"]}, "unique"),
-    ({"keypoints": ["a", "b"], "skeleton": [["a", "z"]]}, "unknown keypoint name 'z'"),
-    ({"keypoints": ["a", "b"], "skeleton": [[0, 2]]}, r"skeleton\[0\].*outside range\(2\)"),
-    ({"keypoints": ["a", "b"], "sigmas": [0.1]}, "sigmas must be 2 positive"),
-    ({"keypoints": ["a", "b"], "flip_pairs": [["a", "b"], ["b", "a"]]}, "already in a flip pair"),
-    ({"keypoints": ["a"], "colour": "red"}, "unknown key"),
-    ({"names": ["a"]}, "unknown key"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"keypoints": ["a", "a"]}, "unique"),
+        ({"keypoints": ["a", "b"], "skeleton": [["a", "z"]]}, "unknown keypoint name 'z'"),
+        ({"keypoints": ["a", "b"], "skeleton": [[0, 2]]}, r"skeleton\[0\].*outside range\(2\)"),
+        ({"keypoints": ["a", "b"], "sigmas": [0.1]}, "sigmas must be 2 positive"),
+        ({"keypoints": ["a", "b"], "flip_pairs": [["a", "b"], ["b", "a"]]}, "already in a flip pair"),
+        ({"keypoints": ["a"], "colour": "red"}, "unknown key"),
+        ({"names": ["a"]}, "unknown key"),
+    ],
+)
 def test_bad_keypoint_set_is_a_one_line_error(values, message):
     with pytest.raises(ValueError, match=message):
         KeypointSet.from_dict(values)
 
 
 def _coco_json(names, skeleton_1based, **category):
-    return {"images": [], "annotations": [],
-            "categories": [{"id": 1, "name": "thing", "keypoints": names, "skeleton": skeleton_1based, **category}]}
+    return {
+        "images": [],
+        "annotations": [],
+        "categories": [{"id": 1, "name": "thing", "keypoints": names, "skeleton": skeleton_1based, **category}],
+    }
 
 
 def test_from_coco_json_reads_names_and_one_based_skeleton(tmp_path):

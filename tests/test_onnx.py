@@ -25,8 +25,9 @@ METHODS = {
 
 def tiny_model(model_type):
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = AutoConfig.for_model(model_type, backbone_config=backbone, **METHODS[model_type])
     return AutoModelForPoseEstimation.from_config(config).eval()
 
@@ -55,8 +56,11 @@ def test_export_matches_pytorch_with_dynamic_batch(model_type, tmp_path):
 def test_pipeline_runs_the_onnx_model_on_cpu(tmp_path, coco_mini):
     model = tiny_model("hfpose_rle")
     config = model.config
-    processor = TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                                          keypoint_names=[config.id2label[i] for i in range(17)])
+    processor = TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    )
     model.save_pretrained(tmp_path / "model")
     processor.save_pretrained(tmp_path / "model")
     export_onnx(tmp_path / "model", tmp_path / "model.onnx")
@@ -67,8 +71,9 @@ def test_pipeline_runs_the_onnx_model_on_cpu(tmp_path, coco_mini):
     boxes = [annotation["bbox"], [10.0, 10.0, 80.0, 150.0]]
 
     expected = pipeline("keypoint-detection", model=str(tmp_path / "model"))(path, boxes=boxes)
-    onnx_pipeline = KeypointDetectionPipeline(model=OnnxPoseModel(tmp_path / "model.onnx", config),
-                                              image_processor=processor)
+    onnx_pipeline = KeypointDetectionPipeline(
+        model=OnnxPoseModel(tmp_path / "model.onnx", config), image_processor=processor
+    )
     got = onnx_pipeline(path, boxes=boxes)  # flip test on: a batch of 4 crops through onnxruntime
     assert len(got) == 2
     for person_got, person_expected in zip(got, expected):
@@ -77,13 +82,14 @@ def test_pipeline_runs_the_onnx_model_on_cpu(tmp_path, coco_mini):
         xy_expected = np.array([[k["x"], k["y"]] for k in person_expected["keypoints"]])
         np.testing.assert_allclose(xy_got, xy_expected, atol=1e-3)  # image px; 1e-4 normalized x crop size
         assert [k["score"] for k in person_got["keypoints"]] == pytest.approx(
-            [k["score"] for k in person_expected["keypoints"]], abs=1e-5)
+            [k["score"] for k in person_expected["keypoints"]], abs=1e-5
+        )
 
 
 def test_bad_inputs(tmp_path):
-    from hfpose.models.associative_embedding import AssociativeEmbeddingConfig
-
     from transformers import ResNetBackbone, ResNetConfig
+
+    from hfpose.models.associative_embedding import AssociativeEmbeddingConfig
 
     with pytest.raises(ValueError, match="covers the hfpose pose models.*'resnet'"):
         export_onnx(ResNetBackbone(ResNetConfig(depths=[1, 1, 1, 1])), tmp_path / "x.onnx")
@@ -94,8 +100,14 @@ def test_bad_inputs(tmp_path):
         OnnxPoseModel(tmp_path / "missing.onnx")
 
 
-TINY_HRNET = dict(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
-                  num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+TINY_HRNET = dict(
+    stem_channels=8,
+    stage1_channels=4,
+    stage1_num_blocks=1,
+    hidden_sizes=[4, 8, 16, 32],
+    num_modules=[1, 1, 1],
+    num_blocks=[1, 1, 1],
+)
 
 
 @pytest.mark.parametrize("model_type", ["hfpose_ae_hrnet", "hfpose_ae_higherhrnet"])
@@ -109,7 +121,9 @@ def test_bottom_up_export_has_dynamic_batch_and_size(model_type, tmp_path):
     model = AutoModelForPoseEstimation.from_config(config).eval()
     result = export_onnx(model, tmp_path / "bu.onnx", batch_size=1)
     assert result["input_size"] == [128, 128]
-    expected_names = ["heatmaps.0", "heatmaps.1", "tags"] if model_type.endswith("higherhrnet") else ["heatmaps.0", "tags"]
+    expected_names = (
+        ["heatmaps.0", "heatmaps.1", "tags"] if model_type.endswith("higherhrnet") else ["heatmaps.0", "tags"]
+    )
     assert result["output_names"] == expected_names
     assert max(result["max_abs_diff"].values()) <= 1e-4
     runner = OnnxPoseModel(tmp_path / "bu.onnx")  # config from bu.config.json
@@ -134,6 +148,7 @@ def test_the_pipeline_runs_an_onnx_model_as_it_is(tmp_path, monkeypatch):
     runner = OnnxPoseModel(tmp_path / "m.onnx")
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     assert should_optimize(model) and not should_optimize(runner)
-    pipe = KeypointDetectionPipeline(model=runner, image_processor=TopDownPoseImageProcessor(size={"height": 64,
-                                                                                                  "width": 48}))
+    pipe = KeypointDetectionPipeline(
+        model=runner, image_processor=TopDownPoseImageProcessor(size={"height": 64, "width": 48})
+    )
     assert pipe.forward_model is runner

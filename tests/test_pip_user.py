@@ -24,16 +24,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from launch_utils import free_port
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"```(python|bash)\n(.*?)```", re.DOTALL)
 
 
 def run(command, cwd, env, timeout=300, check=True):
-    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
-                               check=False)
+    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if check:
         assert completed.returncode == 0, (command, completed.stdout[-2000:], completed.stderr[-4000:])
     return completed
@@ -57,8 +56,22 @@ def make_venv(root: Path, dependencies: Path, wheel: Path | None, env: dict) -> 
     (site / "locked-dependencies.pth").write_text(f"{dependencies}\n")
     python = root / "bin" / "python"
     if wheel is not None:
-        run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
-             str(wheel)], cwd=root.parent, env=env)
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "--no-deps",
+                "--no-index",
+                "-q",
+                str(wheel),
+            ],
+            cwd=root.parent,
+            env=env,
+        )
     return python
 
 
@@ -68,13 +81,36 @@ def user(tmp_path_factory, data_dir):
     `outputs/demo/model` (a tiny RLE model) and `../shared/data`."""
     root = tmp_path_factory.mktemp("pip_user")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "ACCELERATE_USE_CPU")}
-    env.update({"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE", "HFPOSE_OPTIMIZE": "0",
-                "PYTHONNOUSERSITE": "1", "HF_MODULES_CACHE": str(root / "modules"), "CUDA_VISIBLE_DEVICES": ""})
+    env.update(
+        {
+            "HF_HUB_OFFLINE": "1",
+            "OMP_NUM_THREADS": "1",
+            "OMP_WAIT_POLICY": "PASSIVE",
+            "HFPOSE_OPTIMIZE": "0",
+            "PYTHONNOUSERSITE": "1",
+            "HF_MODULES_CACHE": str(root / "modules"),
+            "CUDA_VISIBLE_DEVICES": "",
+        }
+    )
 
     # 1. the wheel, built without leaving build products in the checkout
     before = {p.name for p in REPO.iterdir()} | {p.name for p in (REPO / "src").iterdir()}
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "dist"),
-         str(REPO)], cwd=root, env=env)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(root / "dist"),
+            str(REPO),
+        ],
+        cwd=root,
+        env=env,
+    )
     after = {p.name for p in REPO.iterdir()} | {p.name for p in (REPO / "src").iterdir()}
     assert not {name for name in after - before if name == "build" or name.endswith(".egg-info")}, after - before
     [wheel] = (root / "dist").glob("hfpose-*.whl")
@@ -92,13 +128,19 @@ def user(tmp_path_factory, data_dir):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    config = RLEConfig(backbone_config=resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32],
-                                                              embedding_size=8, layer_type="basic"),
-                       input_size=[48, 64])
+    config = RLEConfig(
+        backbone_config=resnet_backbone_config(
+            50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+        ),
+        input_size=[48, 64],
+    )
     model_dir = scratch / "outputs" / "demo" / "model"
     RLEForPoseEstimation(config).save_pretrained(model_dir)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(model_dir)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(model_dir)
     return scratch, env, with_hfpose, without_hfpose
 
 
@@ -140,11 +182,34 @@ def test_readme_snippets_and_recipes(user):
 def test_train_a_shipped_recipe_with_two_cpu_processes(user, coco_mini):
     scratch, env, python, _ = user
     output_dir = scratch / "ddp"
-    command = [str(python), "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-               free_port(), "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
-               f"output_dir={output_dir}", "epochs=1", "batch_size=16", "input_size=[48,64]", "num_workers=0",
-               "val_interval=1", "checkpoint_interval=1"]
+    command = [
+        str(python),
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        free_port(),
+        "-m",
+        "hfpose.cli",
+        "train",
+        "demo-rle-tiny-coco-mini",
+        f"data_root={coco_mini}",
+        f"output_dir={output_dir}",
+        "epochs=1",
+        "batch_size=16",
+        "input_size=[48,64]",
+        "num_workers=0",
+        "val_interval=1",
+        "checkpoint_interval=1",
+    ]
     completed = run(command, scratch, {**env, "ACCELERATE_USE_CPU": "1"}, timeout=400)
     processes = json.loads((output_dir / "processes.json").read_text())
     assert processes["num_processes"] == 2
@@ -163,8 +228,23 @@ def test_train_a_shipped_recipe_with_two_cpu_processes(user, coco_mini):
 
 def test_demo_runs_from_the_wheel(user, coco_mini):
     scratch, env, python, _ = user
-    run([str(python.parent / "hfpose"), "demo", "--data-root", str(coco_mini), "--output-dir", "demo-run",
-         "epochs=1", "input_size=[48,64]", "val_interval=1", "num_workers=0"], scratch, env, timeout=400)
+    run(
+        [
+            str(python.parent / "hfpose"),
+            "demo",
+            "--data-root",
+            str(coco_mini),
+            "--output-dir",
+            "demo-run",
+            "epochs=1",
+            "input_size=[48,64]",
+            "val_interval=1",
+            "num_workers=0",
+        ],
+        scratch,
+        env,
+        timeout=400,
+    )
     metrics = json.loads((scratch / "demo-run" / "metrics.json").read_text())
     assert metrics["optimizer_steps"] >= 1 and 0.0 <= metrics["AP"] <= 1.0
     assert (scratch / "demo-run" / "prediction.png").stat().st_size > 1000
@@ -177,8 +257,11 @@ def test_predict_on_an_exif_rotated_photo(user):
     exif = Image.Exif()
     exif[0x0112] = 6  # stored landscape, shown rotated 90 degrees clockwise
     Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1))).save(scratch / "portrait.jpg", exif=exif.tobytes())
-    run([str(python.parent / "hfpose"), "predict", "outputs/demo/model", "portrait.jpg", "--output-dir", "pred"],
-        scratch, env)
+    run(
+        [str(python.parent / "hfpose"), "predict", "outputs/demo/model", "portrait.jpg", "--output-dir", "pred"],
+        scratch,
+        env,
+    )
     [person] = json.loads((scratch / "pred" / "portrait.json").read_text())["persons"]
     assert person["bbox"] == [0.0, 0.0, 64.0, 96.0] and len(person["keypoints"]) == 17
     assert np.asarray(Image.open(scratch / "pred" / "portrait_pose.png")).shape == (96, 64, 3)
@@ -186,8 +269,19 @@ def test_predict_on_an_exif_rotated_photo(user):
 
 def test_remote_code_pipeline_in_a_venv_without_hfpose(user, coco_mini):
     scratch, env, python, bare = user
-    run([str(python.parent / "hfpose"), "push", "outputs/demo/model", "--repo-id", "someone/tiny-rle", "--dry-run",
-         "repo"], scratch, env)
+    run(
+        [
+            str(python.parent / "hfpose"),
+            "push",
+            "outputs/demo/model",
+            "--repo-id",
+            "someone/tiny-rle",
+            "--dry-run",
+            "repo",
+        ],
+        scratch,
+        env,
+    )
     assert "opencv-python-headless" in (scratch / "repo" / "requirements.txt").read_text()
     image = str(min((coco_mini / "val2017").glob("*.jpg")))
     script = textwrap.dedent(f"""
@@ -202,8 +296,10 @@ def test_remote_code_pipeline_in_a_venv_without_hfpose(user, coco_mini):
     from transformers import pipeline
 
     [expected] = pipeline("keypoint-detection", model=str(scratch / "outputs" / "demo" / "model"))(
-        image, boxes=[[20.0, 30.0, 120.0, 260.0]])
+        image, boxes=[[20.0, 30.0, 120.0, 260.0]]
+    )
     [got] = result["persons"]
-    np.testing.assert_allclose([[k["x"], k["y"]] for k in got["keypoints"]],
-                               [[k["x"], k["y"]] for k in expected["keypoints"]], atol=1e-5)
+    np.testing.assert_allclose(
+        [[k["x"], k["y"]] for k in got["keypoints"]], [[k["x"], k["y"]] for k in expected["keypoints"]], atol=1e-5
+    )
     shutil.rmtree(scratch / "repo")

@@ -49,13 +49,19 @@ def scratch(tmp_path_factory, data_dir, golden_dir):
     (root / "shared" / "data").symlink_to(data_dir)
     (root / "shared" / "golden").symlink_to(golden_dir)
     torch.manual_seed(0)
-    config = RLEConfig(backbone_config=resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32],
-                                                              embedding_size=8, layer_type="basic"),
-                       input_size=[48, 64])
+    config = RLEConfig(
+        backbone_config=resnet_backbone_config(
+            50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+        ),
+        input_size=[48, 64],
+    )
     model_dir = repo / "outputs" / "demo" / "model"
     RLEForPoseEstimation(config).save_pretrained(model_dir)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(model_dir)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(model_dir)
     return repo
 
 
@@ -70,8 +76,9 @@ def test_readme_block_runs(scratch, index):
     language, code = readme_blocks()[index]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     if language == "python":
-        completed = subprocess.run([sys.executable, "-c", code], cwd=scratch, env=env, capture_output=True, text=True,
-                                   timeout=300)
+        completed = subprocess.run(
+            [sys.executable, "-c", code], cwd=scratch, env=env, capture_output=True, text=True, timeout=300
+        )
         assert completed.returncode == 0, completed.stderr[-3000:]
         assert completed.stdout.strip(), "every README python example prints what it shows"
         return
@@ -81,8 +88,12 @@ def test_readme_block_runs(scratch, index):
     assert all(any(s in c for s in NOT_RUN_HERE) for c in skipped), f"README command neither run nor excused: {skipped}"
     for command in runnable:
         command = command.split("#")[0].strip()
-        command = (command.replace("python ", f"{sys.executable} ", 1) if command.startswith("python ")
-                   else command.replace("hfpose ", f"{sys.executable} -m hfpose.cli ", 1))
-        completed = subprocess.run(command, shell=True, cwd=scratch, env=env, capture_output=True, text=True,
-                                   timeout=600)
+        command = (
+            command.replace("python ", f"{sys.executable} ", 1)
+            if command.startswith("python ")
+            else command.replace("hfpose ", f"{sys.executable} -m hfpose.cli ", 1)
+        )
+        completed = subprocess.run(
+            command, shell=True, cwd=scratch, env=env, capture_output=True, text=True, timeout=600
+        )
         assert completed.returncode == 0, completed.stderr[-3000:]

@@ -17,8 +17,20 @@ from pathlib import Path
 
 from setuptools import build_meta as _setuptools
 
-_SKIP = {".git", ".venv", ".venv-latest", "outputs", "build", "dist", "__pycache__", ".pytest_cache", ".hypothesis",
-         ".ruff_cache", ".whl", ".gl"}
+_SKIP = {
+    ".git",
+    ".venv",
+    ".venv-latest",
+    "outputs",
+    "build",
+    "dist",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    ".whl",
+    ".gl",
+}
 
 # Editable hooks: in place (the editable finder must point at this checkout).
 build_editable = _setuptools.build_editable

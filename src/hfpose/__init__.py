@@ -20,8 +20,8 @@ register_topdown_image_processor(method.config_class for method in pose_methods(
 register_bottomup_image_processor(method.config_class for method in pose_methods().values() if method.bottom_up)
 register_pipeline()
 
-from .video import VideoKeypointDetection  # noqa: E402
 from .pipelines.installed_task import serve_installed_pipeline  # noqa: E402
+from .video import VideoKeypointDetection  # noqa: E402
 
 serve_installed_pipeline()  # remote-code repos' "keypoint-detection" task runs the installed hfpose when imported
 

@@ -44,7 +44,9 @@ def load_estimator(model: str, trust_remote_code: bool = False):
         import_module("hfpose")  # registers the task
     except ImportError:
         if not trust_remote_code:
-            raise ValueError(f"hfpose is not installed: load {model!r} with trust_remote_code=True (its remote code)")
+            raise ValueError(
+                f"hfpose is not installed: load {model!r} with trust_remote_code=True (its remote code)"
+            ) from None
         return pipeline(model=model, trust_remote_code=trust_remote_code)  # the caller's explicit opt-in
     return pipeline("keypoint-detection", model=model)
 
@@ -123,13 +125,20 @@ def predict_image(estimator, image, boxes_text: str | None = None, threshold: fl
         points = np.array([[by_label[n]["x"], by_label[n]["y"]] if n in by_label else [np.nan, np.nan] for n in names])
         scores = np.array([by_label[n]["score"] if n in by_label else 0.0 for n in names])
         arrays.append({"keypoints": points, "scores": scores, "bbox": person["bbox"]})
-    drawn = draw_keypoints(np.ascontiguousarray(image, dtype=np.uint8), arrays, skeleton=skeleton,
-                           keypoint_threshold=threshold)
+    drawn = draw_keypoints(
+        np.ascontiguousarray(image, dtype=np.uint8), arrays, skeleton=skeleton, keypoint_threshold=threshold
+    )
     return drawn, persons
 
 
-def predict_video(estimator, video_path: str | None, boxes_text: str | None = None, smoothing: bool = True,
-                  max_frames: int | None = 300, output_dir: str | None = None):
+def predict_video(
+    estimator,
+    video_path: str | None,
+    boxes_text: str | None = None,
+    smoothing: bool = True,
+    max_frames: int | None = 300,
+    output_dir: str | None = None,
+):
     """Estimate, track and draw the poses of a video (`hfpose.video.VideoKeypointDetection`).
 
     Args:
@@ -155,8 +164,13 @@ def predict_video(estimator, video_path: str | None, boxes_text: str | None = No
     output_dir = Path(output_dir or tempfile.mkdtemp(prefix="hfpose_app_"))
     stem = Path(video_path).stem
     video = VideoKeypointDetection(estimator, smoothing=smoothing)
-    summary = video.run(video_path, output=output_dir / f"{stem}_pose.webm", jsonl=output_dir / f"{stem}.jsonl",
-                        boxes=None if boxes is None else (lambda index: boxes), max_frames=max_frames)
+    summary = video.run(
+        video_path,
+        output=output_dir / f"{stem}_pose.webm",
+        jsonl=output_dir / f"{stem}.jsonl",
+        boxes=None if boxes is None else (lambda index: boxes),
+        max_frames=max_frames,
+    )
     return summary["output"], summary["jsonl"], summary
 
 
@@ -194,19 +208,21 @@ def build_demo(model, trust_remote_code: bool = False, title: str | None = None)
         return output, jsonl, {key: value for key, value in summary.items() if key not in ("output", "jsonl")}
 
     with gr.Blocks(title=title or f"Pose estimation: {name}", analytics_enabled=False) as demo:
-        gr.Markdown(f"# Pose estimation\n`{name}` ({type(estimator.model).__name__}, {len(names)} keypoints). "
-                    "Boxes are COCO `[x, y, w, h]` in image pixels, one per person; leave empty for the whole image.")
+        gr.Markdown(
+            f"# Pose estimation\n`{name}` ({type(estimator.model).__name__}, {len(names)} keypoints). "
+            "Boxes are COCO `[x, y, w, h]` in image pixels, one per person; leave empty for the whole image."
+        )
         with gr.Tab("Image"):
             with gr.Row():
                 with gr.Column():
                     image = gr.Image(type="numpy", label="Image", elem_id="image-input")
-                    boxes = gr.Textbox(label="Person boxes (optional)", placeholder="[[50, 30, 120, 300]]",
-                                       elem_id="boxes")
+                    boxes = gr.Textbox(
+                        label="Person boxes (optional)", placeholder="[[50, 30, 120, 300]]", elem_id="boxes"
+                    )
                     threshold = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Keypoint score threshold")
                     run = gr.Button("Estimate poses", variant="primary", elem_id="run")
                 with gr.Column():
-                    drawn = gr.Image(type="numpy", format="png", label="Skeletons", elem_id="drawn",
-                                     interactive=False)
+                    drawn = gr.Image(type="numpy", format="png", label="Skeletons", elem_id="drawn", interactive=False)
                     persons = gr.JSON(label="Persons", elem_id="persons", open=True)
             run.click(run_image, inputs=[image, boxes, threshold], outputs=[drawn, persons], api_name="predict")
         with gr.Tab("Video"):
@@ -220,8 +236,12 @@ def build_demo(model, trust_remote_code: bool = False, title: str | None = None)
                     video_output = gr.Video(label="Annotated video", elem_id="video-output", interactive=False)
                     video_jsonl = gr.File(label="Per-frame JSON lines", elem_id="video-jsonl")
                     summary = gr.JSON(label="Summary", elem_id="video-summary")
-            run_video_button.click(run_video, inputs=[video, video_boxes, smoothing],
-                                   outputs=[video_output, video_jsonl, summary], api_name="predict_video")
+            run_video_button.click(
+                run_video,
+                inputs=[video, video_boxes, smoothing],
+                outputs=[video_output, video_jsonl, summary],
+                api_name="predict_video",
+            )
     return demo
 
 

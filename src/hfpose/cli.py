@@ -32,39 +32,49 @@ examples:
 """
 
 _SUBCOMMAND_EXAMPLES = {
-    "predict": "example:\n  hfpose predict MODEL_DIR photo.jpg --boxes \"[[50, 30, 120, 300]]\" --output-dir out/\n"
-               "writes out/photo.json (persons: bbox, score, keypoints with label/x/y/score in image pixels)\n"
-               "and out/photo_pose.png (skeletons drawn on the photo)",
+    "predict": 'example:\n  hfpose predict MODEL_DIR photo.jpg --boxes "[[50, 30, 120, 300]]" --output-dir out/\n'
+    "writes out/photo.json (persons: bbox, score, keypoints with label/x/y/score in image pixels)\n"
+    "and out/photo_pose.png (skeletons drawn on the photo)",
     "train": "example:\n  hfpose train rle-res50-coco-256x192 data_root=/data/coco pretrained_backbone=null\n"
-             "multi-GPU: accelerate launch -m hfpose.cli train RECIPE ...\n"
-             "2 CPU processes: ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 --num_machines 1 "
-             "--mixed_precision no --dynamo_backend no -m hfpose.cli train RECIPE ...",
+    "multi-GPU: accelerate launch -m hfpose.cli train RECIPE ...\n"
+    "2 CPU processes: ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 --num_machines 1 "
+    "--mixed_precision no --dynamo_backend no -m hfpose.cli train RECIPE ...",
     "recipes": "example:\n  hfpose recipes   # then: hfpose train NAME data_root=... key=value",
     "demo": "example:\n  hfpose demo --data-root ../shared/data/coco-mini --output-dir outputs/demo",
     "evaluate": "example:\n  hfpose evaluate MODEL_DIR --data-root /data/coco --bbox-file dets.json --output eval.json",
     "convert": "example:\n  hfpose convert td-reg_res50_rle.pth --method rle --backbone resnet50 --dataset coco "
-               "--output DIR --reference-npz rle_outputs.npz",
+    "--output DIR --reference-npz rle_outputs.npz",
     "push": "example:\n  hfpose push MODEL_DIR --repo-id USER/NAME --card-results MODEL_DIR/eval_val2017.json "
-            "--checkpoint-url https://download.openmmlab.com/...pth --verified-atol 1e-4",
+    "--checkpoint-url https://download.openmmlab.com/...pth --verified-atol 1e-4",
     "export": "example:\n  hfpose export MODEL_DIR model.onnx   # dynamic batch, checked against PyTorch (1e-4)",
 }
 _SUBCOMMAND_EXAMPLES["predict"] += (
     "\nvideo (or a webcam index such as 0): hfpose predict MODEL_DIR walk.mp4 --output walk_pose.mp4 --smooth\n"
-    "writes walk_pose.mp4 (skeletons and track ids drawn) and walk_pose.jsonl (one line per frame)")
-_SUBCOMMAND_EXAMPLES["app"] = ("example:\n  hfpose app MODEL_DIR --port 7860   # serves the demo page on "
-                               "http://127.0.0.1:7860")
+    "writes walk_pose.mp4 (skeletons and track ids drawn) and walk_pose.jsonl (one line per frame)"
+)
+_SUBCOMMAND_EXAMPLES["app"] = (
+    "example:\n  hfpose app MODEL_DIR --port 7860   # serves the demo page on http://127.0.0.1:7860"
+)
 
 
 def _subparser(subparsers, name: str, help_text: str):
-    return subparsers.add_parser(name, help=help_text, description=help_text, epilog=_SUBCOMMAND_EXAMPLES[name],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    return subparsers.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=_SUBCOMMAND_EXAMPLES[name],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of `hfpose` (one subparser per subcommand)."""
-    parser = argparse.ArgumentParser(prog="hfpose", description="hfpose: human pose estimation with MMPose-faithful "
-                                     "models in the Hugging Face ecosystem.", epilog=_EXAMPLES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="hfpose",
+        description="hfpose: human pose estimation with MMPose-faithful models in the Hugging Face ecosystem.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"hfpose {__version__}")
@@ -73,17 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
     predict = _subparser(subparsers, "predict", "estimate poses in images; write JSON and a drawn picture per image")
     predict.add_argument("model", help="model directory (save_pretrained) or Hub repo id")
     predict.add_argument("images", nargs="+", help="image files, or one video file / webcam index")
-    predict.add_argument("--boxes", default=None,
-                         help='JSON list of COCO [x, y, w, h] person boxes (image px) for every image, e.g. '
-                              '"[[50, 30, 120, 300]]"; default: the whole image (top-down models)')
-    predict.add_argument("--boxes-file", default=None,
-                         help="JSON file: {image file name: [[x, y, w, h], ...]} (top-down models)")
+    predict.add_argument(
+        "--boxes",
+        default=None,
+        help="JSON list of COCO [x, y, w, h] person boxes (image px) for every image, e.g. "
+        '"[[50, 30, 120, 300]]"; default: the whole image (top-down models)',
+    )
+    predict.add_argument(
+        "--boxes-file", default=None, help="JSON file: {image file name: [[x, y, w, h], ...]} (top-down models)"
+    )
     predict.add_argument("--output-dir", default="predictions")
     predict.add_argument("--onnx", default=None, help="run this exported .onnx with onnxruntime instead of PyTorch")
     predict.add_argument("--no-flip-test", action="store_true")
-    predict.add_argument("--threshold", type=float, default=None,
-                         help='mark keypoints scoring below it "visible": false (all K stay in the JSON, in joint '
-                              'order) and do not draw them')
+    predict.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help='mark keypoints scoring below it "visible": false (all K stay in the JSON, in joint '
+        "order) and do not draw them",
+    )
     predict.add_argument("--draw-threshold", type=float, default=0.0, help="keypoint score needed to be drawn")
     predict.add_argument("--no-draw", action="store_true", help="JSON only")
     _add_video_arguments(predict)
@@ -96,14 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     _subparser(subparsers, "recipes", "list the training recipes shipped with hfpose and MMPose's results for them")
 
     demo = _subparser(subparsers, "demo", "train a tiny RLE model on coco-mini, evaluate COCO AP, draw a prediction")
-    demo.add_argument("--data-root", default=None,
-                      help="COCO-layout folder (coco-mini); default $HFPOSE_DATA/coco-mini")
+    demo.add_argument(
+        "--data-root", default=None, help="COCO-layout folder (coco-mini); default $HFPOSE_DATA/coco-mini"
+    )
     demo.add_argument("--output-dir", default="outputs/demo")
     demo.add_argument("--recipe", default=None, help="recipe name or YAML (default demo-rle-tiny-coco-mini)")
     demo.add_argument("overrides", nargs="*", help="key=value recipe overrides")
 
-    evaluate = _subparser(subparsers, "evaluate", "COCO OKS AP/AR of a saved top-down model (MMPose's rescoring, "
-                                                  "OKS-NMS)")
+    evaluate = _subparser(
+        subparsers, "evaluate", "COCO OKS AP/AR of a saved top-down model (MMPose's rescoring, OKS-NMS)"
+    )
     evaluate.add_argument("model_dir")
     evaluate.add_argument("--data-root", required=True, help="COCO layout: annotations/person_keypoints_<split>.json")
     evaluate.add_argument("--split", default="val2017")
@@ -125,25 +145,40 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--output", required=True)
     convert.add_argument("--reference-npz", default=None, help="MMPose outputs to check the conversion against")
 
-    push = _subparser(subparsers, "push", "publish a model directory to the Hugging Face Hub (weights, configs, "
-                                          "card, remote code)")
+    push = _subparser(
+        subparsers, "push", "publish a model directory to the Hugging Face Hub (weights, configs, card, remote code)"
+    )
     push.add_argument("model_dir")
     push.add_argument("--repo-id", required=True, help="USER/NAME")
     push.add_argument("--private", action="store_true")
-    push.add_argument("--card-results", action="append", default=None,
-                      help="evaluation JSON for the card (scripts/evaluate.py output); repeatable")
+    push.add_argument(
+        "--card-results",
+        action="append",
+        default=None,
+        help="evaluation JSON for the card (scripts/evaluate.py output); repeatable",
+    )
     push.add_argument("--checkpoint-url", default=None, help="URL of the MMPose checkpoint the weights came from")
     push.add_argument("--mmpose-config", default=None, help="MMPose config of that checkpoint")
-    push.add_argument("--verified-atol", type=float, default=None,
-                      help="tolerance the conversion was verified to against MMPose's outputs")
+    push.add_argument(
+        "--verified-atol",
+        type=float,
+        default=None,
+        help="tolerance the conversion was verified to against MMPose's outputs",
+    )
     push.add_argument("--recipe", default=None, help="training recipe (trained models)")
     push.add_argument("--no-remote-code", action="store_true", help="do not upload trust_remote_code files")
     push.add_argument("--token", default=None)
-    push.add_argument("--dry-run", default=None, metavar="DIR",
-                      help="write the repository's files into DIR instead of pushing (with --space, the Space's "
-                           "into DIR-space)")
-    push.add_argument("--space", action="store_true",
-                      help="also publish the demo page as a Gradio Space beside the model (USER/NAME-demo)")
+    push.add_argument(
+        "--dry-run",
+        default=None,
+        metavar="DIR",
+        help="write the repository's files into DIR instead of pushing (with --space, the Space's into DIR-space)",
+    )
+    push.add_argument(
+        "--space",
+        action="store_true",
+        help="also publish the demo page as a Gradio Space beside the model (USER/NAME-demo)",
+    )
     push.add_argument("--space-id", default=None, help="the Space's repo id (default: REPO_ID-demo)")
 
     export = _subparser(subparsers, "export", "export a top-down model to ONNX (dynamic batch)")
@@ -158,14 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_video_arguments(predict) -> None:
     """`hfpose predict MODEL VIDEO` options (hfpose.video.VideoKeypointDetection)."""
     video = predict.add_argument_group("video or webcam input (a .mp4/.avi/... file, or a webcam index such as 0)")
-    video.add_argument("--output", default=None,
-                       help="annotated video (.mp4/.m4v/.mov: mp4v, .avi: MJPG, .webm: VP8); "
-                            "default OUTPUT_DIR/<stem>_pose.mp4")
+    video.add_argument(
+        "--output",
+        default=None,
+        help="annotated video (.mp4/.m4v/.mov: mp4v, .avi: MJPG, .webm: VP8); default OUTPUT_DIR/<stem>_pose.mp4",
+    )
     video.add_argument("--jsonl", default=None, help="JSON lines, one per frame; default: --output with .jsonl")
     video.add_argument("--tracking", choices=["iou", "oks"], default="iou", help="track matching (MMPose's greedy)")
     video.add_argument("--tracking-threshold", type=float, default=0.3)
-    video.add_argument("--smooth", action="store_true", help="One-Euro smoothing (min_cutoff 1 Hz, beta 0.05, "
-                                                             "d_cutoff 1 Hz, at the video's frame rate)")
+    video.add_argument(
+        "--smooth",
+        action="store_true",
+        help="One-Euro smoothing (min_cutoff 1 Hz, beta 0.05, d_cutoff 1 Hz, at the video's frame rate)",
+    )
     video.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     video.add_argument("--frame-rate", type=float, default=None, help="frames per second to assume")
 
@@ -252,10 +292,16 @@ def run_predict(args) -> int:
             from .visualization import draw_keypoints
 
             # K entries in joint order; one marked "visible": False (below --threshold) is not drawn.
-            arrays = [{"keypoints": np.array([[k["x"], k["y"]] if k.get("visible", True) else [np.nan, np.nan]
-                                              for k in person["keypoints"]]).reshape(-1, 2),
-                       "scores": np.array([k["score"] for k in person["keypoints"]]), "bbox": person["bbox"]}
-                      for person in persons]
+            arrays = [
+                {
+                    "keypoints": np.array(
+                        [[k["x"], k["y"]] if k.get("visible", True) else [np.nan, np.nan] for k in person["keypoints"]]
+                    ).reshape(-1, 2),
+                    "scores": np.array([k["score"] for k in person["keypoints"]]),
+                    "bbox": person["bbox"],
+                }
+                for person in persons
+            ]
             image = load_rgb_image(str(image_path), 0)  # EXIF-oriented: the frame the keypoints are in
             drawn = draw_keypoints(image, arrays, skeleton=skeleton, keypoint_threshold=args.draw_threshold)
             Image.fromarray(drawn).save(output_dir / f"{stem}_pose.png")
@@ -288,16 +334,34 @@ def run_predict_video(args) -> int:
     open_video(source)[0].release()  # a bad path / unreadable file / closed webcam fails before the model loads
     stem = f"webcam{source}" if str(source).isdigit() else Path(source).stem
     output = None if args.no_draw else Path(args.output or Path(args.output_dir) / f"{stem}_pose.mp4")
-    jsonl = Path(args.jsonl) if args.jsonl else (output.with_suffix(".jsonl") if output is not None
-                                                 else Path(args.output_dir) / f"{stem}.jsonl")
+    jsonl = (
+        Path(args.jsonl)
+        if args.jsonl
+        else (output.with_suffix(".jsonl") if output is not None else Path(args.output_dir) / f"{stem}.jsonl")
+    )
     kwargs = {"flip_test": False} if args.no_flip_test else {}
-    video = VideoKeypointDetection(_load_model_or_fail(_load_estimator, args), tracking=args.tracking,
-                                   tracking_threshold=args.tracking_threshold, smoothing=args.smooth,
-                                   frame_rate=args.frame_rate, threshold=args.threshold, **kwargs)
-    summary = video.run(source, output=output, jsonl=jsonl, boxes=_video_boxes(args), max_frames=args.max_frames,
-                        progress=True, draw_threshold=args.draw_threshold)
-    print(f"{source}: {summary['frames']} frame(s), {len(summary['track_ids'])} track(s) -> "
-          + ", ".join(str(p) for p in (summary["output"], summary["jsonl"]) if p))
+    video = VideoKeypointDetection(
+        _load_model_or_fail(_load_estimator, args),
+        tracking=args.tracking,
+        tracking_threshold=args.tracking_threshold,
+        smoothing=args.smooth,
+        frame_rate=args.frame_rate,
+        threshold=args.threshold,
+        **kwargs,
+    )
+    summary = video.run(
+        source,
+        output=output,
+        jsonl=jsonl,
+        boxes=_video_boxes(args),
+        max_frames=args.max_frames,
+        progress=True,
+        draw_threshold=args.draw_threshold,
+    )
+    print(
+        f"{source}: {summary['frames']} frame(s), {len(summary['track_ids'])} track(s) -> "
+        + ", ".join(str(p) for p in (summary["output"], summary["jsonl"]) if p)
+    )
     return 0
 
 
@@ -367,17 +431,25 @@ def run_evaluate(args) -> int:
     from .training.evaluation_loop import evaluate_saved_model
 
     report = evaluate_saved_model(
-        args.model_dir, args.data_root, split=args.split, ann_file=args.ann_file, bbox_file=args.bbox_file,
-        flip_test=not args.no_flip_test, score_mode=args.score_mode, nms_mode=args.nms_mode,
+        args.model_dir,
+        args.data_root,
+        split=args.split,
+        ann_file=args.ann_file,
+        bbox_file=args.bbox_file,
+        flip_test=not args.no_flip_test,
+        score_mode=args.score_mode,
+        nms_mode=args.nms_mode,
         batch_size=args.batch_size,
     )
     if report is None:  # not the main process
         return 0
     print(format_stats_table(report["stats"]))
-    report["command"] = " ".join(["hfpose", "evaluate", str(args.model_dir), "--data-root", str(args.data_root)]
-                                 + (["--split", args.split] if args.split != "val2017" else [])
-                                 + (["--bbox-file", args.bbox_file] if args.bbox_file else [])
-                                 + (["--no-flip-test"] if args.no_flip_test else []))
+    report["command"] = " ".join(
+        ["hfpose", "evaluate", str(args.model_dir), "--data-root", str(args.data_root)]
+        + (["--split", args.split] if args.split != "val2017" else [])
+        + (["--bbox-file", args.bbox_file] if args.bbox_file else [])
+        + (["--no-flip-test"] if args.no_flip_test else [])
+    )
     output = Path(args.output or Path(args.model_dir) / f"eval_{args.split}.json")
     output.write_text(json.dumps(report, indent=2))
     print(f"wrote {output}")
@@ -392,10 +464,12 @@ def run_convert(args) -> int:
     from .progress import step_line
 
     check = f", checking against {args.reference_npz}" if args.reference_npz else ""
-    started = step_line(1, 2, f"reading {args.checkpoint} and converting it ({args.method}, {args.backbone}, "
-                              f"{args.dataset}){check}")
-    model = convert_mmpose_checkpoint(args.checkpoint, args.method, args.backbone, args.dataset, args.output,
-                                      reference_npz=args.reference_npz)
+    started = step_line(
+        1, 2, f"reading {args.checkpoint} and converting it ({args.method}, {args.backbone}, {args.dataset}){check}"
+    )
+    model = convert_mmpose_checkpoint(
+        args.checkpoint, args.method, args.backbone, args.dataset, args.output, reference_npz=args.reference_npz
+    )
     honour_umask(args.output)
     step_line(2, 2, f"converted and saved in {time.time() - started:.1f} s")
     print(f"saved {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters) to {args.output}")
@@ -405,8 +479,11 @@ def run_convert(args) -> int:
 def _push_source(args) -> dict | None:
     if args.checkpoint_url or args.mmpose_config or args.verified_atol is not None:
         source = {"type": "mmpose"}
-        for key, value in (("checkpoint_url", args.checkpoint_url), ("mmpose_config", args.mmpose_config),
-                           ("verified_atol", args.verified_atol)):
+        for key, value in (
+            ("checkpoint_url", args.checkpoint_url),
+            ("mmpose_config", args.mmpose_config),
+            ("verified_atol", args.verified_atol),
+        ):
             if value is not None:
                 source[key] = value
         return source
@@ -420,11 +497,18 @@ def run_push(args) -> int:
 
     source = _push_source(args)
     if args.space and args.no_remote_code:
-        raise ValueError("--space needs the remote code (the Space loads the model without hfpose); drop "
-                         "--no-remote-code")
+        raise ValueError(
+            "--space needs the remote code (the Space loads the model without hfpose); drop --no-remote-code"
+        )
     if args.dry_run:
-        files = prepare_upload(args.model_dir, args.dry_run, args.repo_id, card_results=args.card_results,
-                               source=source, remote_code=not args.no_remote_code)
+        files = prepare_upload(
+            args.model_dir,
+            args.dry_run,
+            args.repo_id,
+            card_results=args.card_results,
+            source=source,
+            remote_code=not args.no_remote_code,
+        )
         print("\n".join(files))
         if args.space:
             from .hub.space import write_space
@@ -432,8 +516,15 @@ def run_push(args) -> int:
             space_dir = Path(f"{Path(args.dry_run)}-space")
             print("\n".join(str(space_dir / name) for name in write_space(space_dir, args.repo_id)))
         return 0
-    info = push_to_hub(args.model_dir, args.repo_id, private=args.private, card_results=args.card_results,
-                       source=source, remote_code=not args.no_remote_code, token=args.token)
+    info = push_to_hub(
+        args.model_dir,
+        args.repo_id,
+        private=args.private,
+        card_results=args.card_results,
+        source=source,
+        remote_code=not args.no_remote_code,
+        token=args.token,
+    )
     print(f"pushed {args.model_dir} to {getattr(info, 'commit_url', args.repo_id)}")
     if args.space:
         from .hub.space import push_space
@@ -451,8 +542,16 @@ def run_export(args) -> int:
     return 0
 
 
-_RUNNERS = {"predict": run_predict, "train": run_train, "evaluate": run_evaluate, "convert": run_convert,
-            "push": run_push, "export": run_export, "recipes": run_recipes, "demo": run_demo}
+_RUNNERS = {
+    "predict": run_predict,
+    "train": run_train,
+    "evaluate": run_evaluate,
+    "convert": run_convert,
+    "push": run_push,
+    "export": run_export,
+    "recipes": run_recipes,
+    "demo": run_demo,
+}
 _RUNNERS["app"] = run_app
 
 

@@ -62,8 +62,10 @@ def draw_prediction(model_dir: Path, data_root: Path, output: Path) -> dict:
     image = load_rgb_image(str(record["path"]), 0)  # EXIF-oriented, the frame the keypoints are in
     skeleton = estimator.model.config.skeleton
     as_arrays = [  # the pipeline's per-keypoint dicts (K, in joint order) -> (K, 2) keypoints and (K,) scores
-        {"keypoints": np.array([[k["x"], k["y"]] for k in p["keypoints"]]),
-         "scores": np.array([k["score"] for k in p["keypoints"]])}
+        {
+            "keypoints": np.array([[k["x"], k["y"]] for k in p["keypoints"]]),
+            "scores": np.array([k["score"] for k in p["keypoints"]]),
+        }
         for p in persons
     ]
     drawn = draw_keypoints(image, as_arrays, skeleton=skeleton, keypoint_threshold=0.0)
@@ -71,8 +73,12 @@ def draw_prediction(model_dir: Path, data_root: Path, output: Path) -> dict:
     return {"image": record["path"].name, "num_persons": len(persons)}
 
 
-def run_demo(data_root: str | Path, output_dir: str | Path = "outputs/demo", recipe: str = DEMO_RECIPE,
-             overrides: list[str] | None = None) -> dict:
+def run_demo(
+    data_root: str | Path,
+    output_dir: str | Path = "outputs/demo",
+    recipe: str = DEMO_RECIPE,
+    overrides: list[str] | None = None,
+) -> dict:
     """Train, evaluate and draw; returns the metrics written to ``<output_dir>/metrics.json``.
 
     Args:
@@ -89,16 +95,23 @@ def run_demo(data_root: str | Path, output_dir: str | Path = "outputs/demo", rec
 
     data_root, output_dir = Path(data_root), Path(output_dir)
     if not (data_root / "annotations" / "person_keypoints_train2017.json").is_file():
-        raise FileNotFoundError(f"no COCO annotations under {data_root} (annotations/person_keypoints_train2017.json); "
-                                "give the coco-mini folder with --data-root or HFPOSE_DATA")
-    recipe = TrainingRecipe.from_yaml(resolve_recipe(recipe), [f"data_root={data_root}", f"output_dir={output_dir}",
-                                                               *(overrides or [])])
+        raise FileNotFoundError(
+            f"no COCO annotations under {data_root} (annotations/person_keypoints_train2017.json); "
+            "give the coco-mini folder with --data-root or HFPOSE_DATA"
+        )
+    recipe = TrainingRecipe.from_yaml(
+        resolve_recipe(recipe), [f"data_root={data_root}", f"output_dir={output_dir}", *(overrides or [])]
+    )
     start = time.time()
     result = train(recipe)  # resumes from <output_dir>/checkpoints if an earlier run was interrupted
     train_seconds = time.time() - start
     plot_loss(output_dir / "history.jsonl", output_dir / "loss_curve.png")
     shown = draw_prediction(result.model_dir, data_root, output_dir / "prediction.png")
-    metrics = {**result.metrics, "train_seconds": round(train_seconds, 1), "optimizer_steps": result.global_step,
-               "prediction_image": shown}
+    metrics = {
+        **result.metrics,
+        "train_seconds": round(train_seconds, 1),
+        "optimizer_steps": result.global_step,
+        "prediction_image": shown,
+    }
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics

@@ -127,7 +127,9 @@ def fix_aspect_ratio(scale: np.ndarray, aspect_ratio: float) -> np.ndarray:
     scale = np.asarray(scale, dtype=np.float32)
     w, h = scale[..., 0:1], scale[..., 1:2]
     aspect_ratio = np.float32(aspect_ratio)
-    return np.where(w > h * aspect_ratio, np.concatenate([w, w / aspect_ratio], -1), np.concatenate([h * aspect_ratio, h], -1)).astype(np.float32)
+    return np.where(
+        w > h * aspect_ratio, np.concatenate([w, w / aspect_ratio], -1), np.concatenate([h * aspect_ratio, h], -1)
+    ).astype(np.float32)
 
 
 def _rotate(point: np.ndarray, angle_rad: float) -> np.ndarray:

@@ -110,8 +110,10 @@ def _open_image_file(path, index: int) -> Image.Image:
             return ImageOps.exif_transpose(opened)
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         if path.suffix.lower() in VIDEO_SUFFIXES:
-            raise ValueError(f"images[{index}]: {str(path)!r} is a video, not an image; run it with "
-                             "hfpose.VideoKeypointDetection (or `hfpose predict MODEL VIDEO --output out.mp4`)") from None
+            raise ValueError(
+                f"images[{index}]: {str(path)!r} is a video, not an image; run it with "
+                "hfpose.VideoKeypointDetection (or `hfpose predict MODEL VIDEO --output out.mp4`)"
+            ) from None
         raise ValueError(f"images[{index}]: cannot decode image file {str(path)!r}: {error}") from None
 
 
@@ -132,8 +134,10 @@ def _download_image(url: str, index: int) -> Image.Image:
     except Exception as error:  # httpx / requests / PIL errors: all mean "no image from this URL"
         reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
         hint = " (HF_HUB_OFFLINE is set)" if offline else ""
-        raise ValueError(f"images[{index}]: cannot download {url!r}{hint}: {type(error).__name__}: {reason}; check "
-                         "the network, or download the image and pass its file path") from None
+        raise ValueError(
+            f"images[{index}]: cannot download {url!r}{hint}: {type(error).__name__}: {reason}; check "
+            "the network, or download the image and pass its file path"
+        ) from None
 
 
 def _to_rgb(array: np.ndarray, index: int, input_data_format=None) -> np.ndarray:
@@ -174,7 +178,7 @@ def _to_8bit_range(array: np.ndarray, index: int) -> np.ndarray:
                 f"images[{index}] is a float image with values in [{array.min()}, {array.max()}]; float images must "
                 "lie in [0, 1] (pass 0-255 images as uint8)"
             )
-        return (array.astype(np.float32) * np.float32(255))
+        return array.astype(np.float32) * np.float32(255)
     if np.issubdtype(array.dtype, np.integer):
         if array.min() < 0 or array.max() > 255:
             raise ValueError(

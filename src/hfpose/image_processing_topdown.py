@@ -40,9 +40,6 @@ from transformers.processing_utils import ImagesKwargs, Unpack
 
 from .codecs.flip import flip_coordinates
 from .codecs.regression_label import RegressionLabel
-from .image_io import _is_torch, _to_numpy
-from .image_io import as_image_list as _as_image_list
-from .image_io import load_rgb_image as _load_image
 from .geometry import (
     bbox_xywh_to_xyxy,
     bbox_xyxy_to_center_scale,
@@ -52,6 +49,9 @@ from .geometry import (
     input_to_image,
     validate_boxes_xywh,
 )
+from .image_io import _is_torch, _to_numpy
+from .image_io import as_image_list as _as_image_list
+from .image_io import load_rgb_image as _load_image
 
 __all__ = ["TopDownPoseImageProcessor", "TopDownPoseImageProcessorKwargs", "register"]
 
@@ -189,8 +189,9 @@ class TopDownPoseImageProcessor(PilBackend):
                 1-4 and the last axis is not); uint8 is used as is, uint16 is scaled to 8 bit as
                 ``round(x * 255 / 65535)``, floats must lie in ``[0, 1]`` (multiplied by 255, not quantized), other
                 integer arrays must lie in ``[0, 255]``. Grayscale becomes RGB (channel repeated), RGBA/LA lose
-                alpha (no compositing); with ``do_convert_rgb=False`` a non-RGB image raises instead. Paths and http(s) URLs are decoded with PIL, EXIF orientation applied (as
-                OpenCV's ``imread`` does). A 4-D array is a batch of images.
+                alpha (no compositing); with ``do_convert_rgb=False`` a non-RGB image raises instead. Paths and
+                http(s) URLs are decoded with PIL, EXIF orientation applied (as OpenCV's ``imread`` does). A 4-D
+                array is a batch of images.
             boxes (`list[list[list[float]]]` or `np.ndarray`, *optional*):
                 Per image a ``(num_boxes, 4)`` array-like of COCO ``[x, y, w, h]`` boxes in image pixels (a single
                 image also accepts its ``(num_boxes, 4)`` directly). ``None`` (or ``None`` for one image) uses the
@@ -285,7 +286,9 @@ class TopDownPoseImageProcessor(PilBackend):
                     if result is not target:  # OpenCV allocated a new array instead of writing in place
                         target[...] = result.reshape(target.shape)
         else:
-            crops = [self.affine_crop(image, center, scale, use_udp=use_udp, size=size) for image, center, scale in jobs]
+            crops = [
+                self.affine_crop(image, center, scale, use_udp=use_udp, size=size) for image, center, scale in jobs
+            ]
             if crops:
                 pixels = np.stack(crops).astype(np.float64).transpose(0, 3, 1, 2)
             else:
@@ -511,8 +514,12 @@ def _crop_footprint(center: np.ndarray, scale: np.ndarray, image: np.ndarray) ->
     def clip(value: float, limit: int) -> int:
         return min(max(int(value), 0), limit)
 
-    return (clip(math.floor(low_x), width), clip(math.floor(low_y), height),
-            clip(math.ceil(high_x) + 1, width), clip(math.ceil(high_y) + 1, height))
+    return (
+        clip(math.floor(low_x), width),
+        clip(math.floor(low_y), height),
+        clip(math.ceil(high_x) + 1, width),
+        clip(math.ceil(high_y) + 1, height),
+    )
 
 
 def _four_channel_copy(image: np.ndarray, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -547,7 +554,9 @@ def _normalization_table(do_rescale, rescale_factor, do_normalize, image_mean, i
     IEEE operations do not depend on the array they run on), at a fraction of its cost: no float64 image is made.
     """
     key = (
-        bool(do_rescale), float(rescale_factor) if do_rescale else None, bool(do_normalize),
+        bool(do_rescale),
+        float(rescale_factor) if do_rescale else None,
+        bool(do_normalize),
         tuple(np.ravel(np.asarray(image_mean, dtype=np.float64)).tolist()) if do_normalize else None,
         tuple(np.ravel(np.asarray(image_std, dtype=np.float64)).tolist()) if do_normalize else None,
     )
@@ -560,7 +569,6 @@ def _normalization_table(do_rescale, rescale_factor, do_normalize, image_mean, i
             _TABLE_CACHE.clear()
         _TABLE_CACHE[key] = table
     return table
-
 
 
 def _get_field(outputs, name: str):
@@ -654,8 +662,10 @@ def _check_float32(boxes32: np.ndarray, boxes, name: str) -> np.ndarray:
     bad = ~np.isfinite(boxes32).all(axis=-1) | (boxes32[:, 2] <= 0) | (boxes32[:, 3] <= 0)
     if bad.any():
         j = int(np.argmax(bad))
-        raise ValueError(f"{name}[{j}] = {np.asarray(boxes, dtype=np.float64).reshape(-1, 4)[j].tolist()} does not fit "
-                         "in float32 (a value beyond 3.4e38, or a width or height that rounds to 0)")
+        raise ValueError(
+            f"{name}[{j}] = {np.asarray(boxes, dtype=np.float64).reshape(-1, 4)[j].tolist()} does not fit "
+            "in float32 (a value beyond 3.4e38, or a width or height that rounds to 0)"
+        )
     return boxes32
 
 
@@ -677,8 +687,10 @@ def _check_crops(center: np.ndarray, scale: np.ndarray, names: list[str]) -> Non
     bad = ~(np.isfinite(center).all(axis=-1) & np.isfinite(scale).all(axis=-1) & (scale > 0).all(axis=-1))
     if bad.any():
         p = int(np.argmax(bad))
-        raise ValueError(f"{names[p]} gives the crop center {center[p].tolist()} and size {scale[p].tolist()}: the box is "
-                         "too small or too large for a float32 crop")
+        raise ValueError(
+            f"{names[p]} gives the crop center {center[p].tolist()} and size {scale[p].tolist()}: the box is "
+            "too small or too large for a float32 crop"
+        )
 
 
 def _check_boxes_inside(boxes: np.ndarray, image_size: tuple[int, int], image_index: int) -> None:

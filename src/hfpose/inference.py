@@ -51,8 +51,16 @@ from dataclasses import dataclass, field
 import torch
 import torch._inductor.config  # noqa: F401  (the `freezing` switch)
 
-__all__ = ["BACKENDS", "OptimizedPoseModel", "optimize_for_inference", "concatenate_outputs", "should_optimize",
-           "onnxruntime_available", "default_options", "fold_transposed_conv_batchnorm"]
+__all__ = [
+    "BACKENDS",
+    "OptimizedPoseModel",
+    "optimize_for_inference",
+    "concatenate_outputs",
+    "should_optimize",
+    "onnxruntime_available",
+    "default_options",
+    "fold_transposed_conv_batchnorm",
+]
 
 # Environment switch read by `should_optimize`: "0" / "false" / "no" / "off" turn the compiled path off (test suites,
 # one-shot scripts for which the compile warm-up would not pay off).
@@ -233,9 +241,17 @@ class OptimizedPoseModel:
         ImportError: ``backend="onnxruntime"`` without onnx / onnxruntime installed.
     """
 
-    def __init__(self, model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
-                 freezing: bool = True, mode: str | None = None, max_shapes: int | None = 8,
-                 backend: str = "inductor"):
+    def __init__(
+        self,
+        model,
+        compile: bool = True,
+        batch_size: int | None = 4,
+        channels_last: bool = False,
+        freezing: bool = True,
+        mode: str | None = None,
+        max_shapes: int | None = 8,
+        backend: str = "inductor",
+    ):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
         if max_shapes is not None and (not isinstance(max_shapes, int) or max_shapes < 1):
@@ -269,7 +285,7 @@ class OptimizedPoseModel:
             raise AttributeError(name)
         return getattr(self.model, name)
 
-    def eval(self) -> "OptimizedPoseModel":
+    def eval(self) -> OptimizedPoseModel:
         """Already in eval mode; returns the wrapper itself (so ``model.eval()`` chains keep the fast path)."""
         self.model.eval()
         return self
@@ -322,8 +338,11 @@ class OptimizedPoseModel:
                 try:
                     self._build_session(pixel_values)
                 except Exception as error:  # noqa: BLE001 - export or session failure: fall back to eager once
-                    warnings.warn(f"ONNX export / onnxruntime failed ({type(error).__name__}: {error}); running the "
-                                  "eager model", RuntimeWarning, stacklevel=3)
+                    warnings.warn(
+                        f"ONNX export / onnxruntime failed ({type(error).__name__}: {error}); running the eager model",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
                     self.compile = False
                     return self.model(pixel_values=pixel_values)
             return self._onnxruntime(pixel_values)
@@ -337,8 +356,11 @@ class OptimizedPoseModel:
         try:
             output = self._compiled(pixel_values)
         except Exception as error:  # noqa: BLE001 - any compiler failure: fall back to eager once
-            warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); running the eager model",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"torch.compile failed ({type(error).__name__}: {error}); running the eager model",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             self.compile = False
             self._forward = self.model
             return self.model(pixel_values=pixel_values)
@@ -380,14 +402,23 @@ class OptimizedPoseModel:
             return concatenate_outputs([self._run(pixel_values[i : i + n]) for i, n in starts])
 
     def __repr__(self) -> str:
-        return (f"OptimizedPoseModel({type(self.model).__name__}, backend={self.backend!r}, compile={self.compile}, "
-                f"freezing={self.freezing}, "
-                f"batch_size={self.batch_size}, channels_last={self.channels_last}, mode={self.mode!r})")
+        return (
+            f"OptimizedPoseModel({type(self.model).__name__}, backend={self.backend!r}, compile={self.compile}, "
+            f"freezing={self.freezing}, "
+            f"batch_size={self.batch_size}, channels_last={self.channels_last}, mode={self.mode!r})"
+        )
 
 
-def optimize_for_inference(model, compile: bool = True, batch_size: int | None = 4, channels_last: bool = False,
-                           freezing: bool = True, mode: str | None = None,
-                           max_shapes: int | None = 8, backend: str = "inductor") -> OptimizedPoseModel:
+def optimize_for_inference(
+    model,
+    compile: bool = True,
+    batch_size: int | None = 4,
+    channels_last: bool = False,
+    freezing: bool = True,
+    mode: str | None = None,
+    max_shapes: int | None = 8,
+    backend: str = "inductor",
+) -> OptimizedPoseModel:
     """The fastest CPU inference path measured on this project's reference machine (see ``docs/performance.md``).
 
     Defaults: ``torch.compile`` (Inductor, ``dynamic=False``) with ``freezing=True``, chunks of 4 images per forward
@@ -415,5 +446,13 @@ def optimize_for_inference(model, compile: bool = True, batch_size: int | None =
     """
     if isinstance(model, OptimizedPoseModel):
         return model
-    return OptimizedPoseModel(model, compile=compile, batch_size=batch_size, channels_last=channels_last,
-                              freezing=freezing, mode=mode, max_shapes=max_shapes, backend=backend)
+    return OptimizedPoseModel(
+        model,
+        compile=compile,
+        batch_size=batch_size,
+        channels_last=channels_last,
+        freezing=freezing,
+        mode=mode,
+        max_shapes=max_shapes,
+        backend=backend,
+    )

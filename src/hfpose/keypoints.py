@@ -83,8 +83,10 @@ class KeypointSet:
         for i, (a, b) in enumerate(pairs):
             for k in (a, b):
                 if k in seen or a == b:
-                    raise ValueError(f"flip_pairs[{i}]={[a, b]}: keypoint {names[k]!r} is already in a flip pair "
-                                     f"or pairs with itself")
+                    raise ValueError(
+                        f"flip_pairs[{i}]={[a, b]}: keypoint {names[k]!r} is already in a flip pair "
+                        f"or pairs with itself"
+                    )
                 seen[k] = i
         links = tuple(_index_pair(p, names, "skeleton", i) for i, p in enumerate(self.skeleton))
         object.__setattr__(self, "names", names)
@@ -95,14 +97,18 @@ class KeypointSet:
             if value is not None:
                 value = tuple(float(v) for v in value)
                 if len(value) != num or not all(np.isfinite(v) and v > 0 for v in value):
-                    raise ValueError(f"keypoint set {self.name!r}: {attr} must be {num} positive numbers (one per "
-                                     f"keypoint), got {list(value)}")
+                    raise ValueError(
+                        f"keypoint set {self.name!r}: {attr} must be {num} positive numbers (one per "
+                        f"keypoint), got {list(value)}"
+                    )
                 object.__setattr__(self, attr, value)
         if self.grouping_order is not None:
             order = tuple(int(v) for v in self.grouping_order)
             if sorted(order) != list(range(num)):
-                raise ValueError(f"keypoint set {self.name!r}: grouping_order must be a permutation of range({num}), "
-                                 f"got {list(order)}")
+                raise ValueError(
+                    f"keypoint set {self.name!r}: grouping_order must be a permutation of range({num}), "
+                    f"got {list(order)}"
+                )
             object.__setattr__(self, "grouping_order", order)
 
     @property
@@ -156,13 +162,13 @@ class KeypointSet:
     def to_dict(self) -> dict:
         """The keypoint-set file format (names in place of indices, so the file reads on its own)::
 
-            name: my_set
-            keypoints: [nose, left_eye, right_eye]
-            flip_pairs: [[left_eye, right_eye]]
-            skeleton: [[nose, left_eye], [nose, right_eye]]
-            sigmas: [0.026, 0.025, 0.025]     # optional
-            joint_weights: [1.0, 1.0, 1.0]    # optional
-            grouping_order: [0, 1, 2]         # optional (bottom-up)
+        name: my_set
+        keypoints: [nose, left_eye, right_eye]
+        flip_pairs: [[left_eye, right_eye]]
+        skeleton: [[nose, left_eye], [nose, right_eye]]
+        sigmas: [0.026, 0.025, 0.025]     # optional
+        joint_weights: [1.0, 1.0, 1.0]    # optional
+        grouping_order: [0, 1, 2]         # optional (bottom-up)
         """
         out = {
             "name": self.name,
@@ -233,15 +239,23 @@ class KeypointSet:
         try:
             values = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
         except (yaml.YAMLError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: {error}") \
-                from None
+            raise ValueError(
+                f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: {error}"
+            ) from None
         if isinstance(values, dict) and "categories" in values:
             return cls.from_coco(values, source=str(path))
         return cls.from_dict(values, source=str(path))
 
     @classmethod
-    def from_coco(cls, annotations, category_id: int | None = None, flip_pairs=None, sigmas=None, name=None,
-                  source: str | None = None) -> KeypointSet:
+    def from_coco(
+        cls,
+        annotations,
+        category_id: int | None = None,
+        flip_pairs=None,
+        sigmas=None,
+        name=None,
+        source: str | None = None,
+    ) -> KeypointSet:
         """The keypoint set of a COCO-format annotation file: ``categories[].keypoints`` (names) and
         ``categories[].skeleton`` (1-based links, as the COCO format stores them; converted to 0-based).
 
@@ -268,17 +282,21 @@ class KeypointSet:
             categories = [c for c in categories if c.get("id") == category_id]
         if len(categories) != 1:
             found = [c.get("id") for c in categories]
-            raise ValueError(f"{source}: expected one category with 'keypoints'"
-                             f"{'' if category_id is None else f' and id {category_id}'}, found {found}; "
-                             "pass category_id to choose one")
+            raise ValueError(
+                f"{source}: expected one category with 'keypoints'"
+                f"{'' if category_id is None else f' and id {category_id}'}, found {found}; "
+                "pass category_id to choose one"
+            )
         category = categories[0]
         names = tuple(str(n) for n in category["keypoints"])
         skeleton = []
         for index, link in enumerate(category.get("skeleton") or []):
             a, b = (int(v) for v in link)
             if not (1 <= a <= len(names) and 1 <= b <= len(names)):
-                raise ValueError(f"{source}: categories skeleton[{index}]={[a, b]} is outside 1..{len(names)} "
-                                 "(COCO skeleton links are 1-based)")
+                raise ValueError(
+                    f"{source}: categories skeleton[{index}]={[a, b]} is outside 1..{len(names)} "
+                    "(COCO skeleton links are 1-based)"
+                )
             skeleton.append((a - 1, b - 1))
         if sigmas is None:
             sigmas = category.get("sigmas")
@@ -291,9 +309,14 @@ class KeypointSet:
                 flip_pairs = infer_flip_pairs(names)
             except ValueError as error:
                 raise ValueError(f"{source}: {error}") from None
-        return cls(name=str(name or category.get("name") or "custom"), names=names,
-                   flip_pairs=tuple(tuple(p) for p in flip_pairs), skeleton=tuple(skeleton), sigmas=sigmas,
-                   grouping_order=COCO_KEYPOINTS.grouping_order if names == COCO_KEYPOINTS.names else None)
+        return cls(
+            name=str(name or category.get("name") or "custom"),
+            names=names,
+            flip_pairs=tuple(tuple(p) for p in flip_pairs),
+            skeleton=tuple(skeleton),
+            sigmas=sigmas,
+            grouping_order=COCO_KEYPOINTS.grouping_order if names == COCO_KEYPOINTS.names else None,
+        )
 
 
 def _index_pair(pair, names: tuple[str, ...], what: str, index: int) -> tuple[int, int]:
@@ -338,12 +361,46 @@ COCO_KEYPOINTS = KeypointSet(
     ),
     flip_pairs=((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)),
     skeleton=(
-        (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8),
-        (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+        (15, 13),
+        (13, 11),
+        (16, 14),
+        (14, 12),
+        (11, 12),
+        (5, 11),
+        (6, 12),
+        (5, 6),
+        (5, 7),
+        (6, 8),
+        (7, 9),
+        (8, 10),
+        (1, 2),
+        (0, 1),
+        (0, 2),
+        (1, 3),
+        (2, 4),
+        (3, 5),
+        (4, 6),
     ),  # fmt: skip
     # COCO keypoint evaluation constants (cocoapi `COCOeval.Params.kpt_oks_sigmas`).
-    sigmas=(0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087,
-            0.087, 0.089, 0.089),  # fmt: skip
+    sigmas=(
+        0.026,
+        0.025,
+        0.025,
+        0.035,
+        0.035,
+        0.079,
+        0.079,
+        0.072,
+        0.072,
+        0.062,
+        0.062,
+        0.107,
+        0.107,
+        0.087,
+        0.087,
+        0.089,
+        0.089,
+    ),  # fmt: skip
     grouping_order=(0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16),
 )
 
@@ -369,8 +426,21 @@ MPII_KEYPOINTS = KeypointSet(
     ),
     flip_pairs=((0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)),
     skeleton=(
-        (0, 1), (1, 2), (2, 6), (6, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 9), (8, 12), (12, 11), (11, 10),
-        (8, 13), (13, 14), (14, 15),
+        (0, 1),
+        (1, 2),
+        (2, 6),
+        (6, 3),
+        (3, 4),
+        (4, 5),
+        (6, 7),
+        (7, 8),
+        (8, 9),
+        (8, 12),
+        (12, 11),
+        (11, 10),
+        (8, 13),
+        (13, 14),
+        (14, 15),
     ),  # fmt: skip
 )
 
@@ -430,8 +500,10 @@ def infer_flip_pairs(names) -> tuple[tuple[int, int], ...]:
         if partner is None:
             continue
         if partner not in position:
-            raise ValueError(f"keypoint {name!r} has no mirror keypoint {partner!r} among {names}; give flip_pairs "
-                             "(or flip_indices) explicitly")
+            raise ValueError(
+                f"keypoint {name!r} has no mirror keypoint {partner!r} among {names}; give flip_pairs "
+                "(or flip_indices) explicitly"
+            )
         if _is_left(name):
             pairs.append((index, position[partner]))
     return tuple(pairs)
@@ -468,7 +540,10 @@ def warn_default_sigmas(name: str, num_keypoints: int) -> None:
     logger.warning(
         "keypoint set %r has no OKS sigmas: using %s for all %d keypoints; the AP is then not comparable to published "
         "numbers (give 'sigmas' in the keypoint-set file, or evaluate with PCK)",
-        name, DEFAULT_OKS_SIGMA, num_keypoints)
+        name,
+        DEFAULT_OKS_SIGMA,
+        num_keypoints,
+    )
 
 
 def load_keypoint_set(spec) -> KeypointSet:

@@ -42,8 +42,16 @@ from .models import method_of, pose_methods
 from .onnx_export import _pick, export_network, flat_output_names, unflatten_outputs
 from .progress import step_line
 
-__all__ = ["ONNX_OUTPUT_NAMES", "OnnxPoseEstimatorOutput", "OnnxPoseModel", "export_network", "export_onnx",
-           "flat_output_names", "onnx_output_names", "unflatten_outputs"]
+__all__ = [
+    "ONNX_OUTPUT_NAMES",
+    "OnnxPoseEstimatorOutput",
+    "OnnxPoseModel",
+    "export_network",
+    "export_onnx",
+    "flat_output_names",
+    "onnx_output_names",
+    "unflatten_outputs",
+]
 
 ONNX_OUTPUT_NAMES = ("keypoints", "scores", "sigma")
 
@@ -89,8 +97,15 @@ def onnx_output_names(model: nn.Module) -> tuple[str, ...]:
     return method_of(model_type).onnx_output_names
 
 
-def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, batch_size: int = 2,
-                check: bool = True, atol: float = 1e-4, verbose: bool = False) -> dict:
+def export_onnx(
+    model_or_dir,
+    output_path: str | Path,
+    opset_version: int = 17,
+    batch_size: int = 2,
+    check: bool = True,
+    atol: float = 1e-4,
+    verbose: bool = False,
+) -> dict:
     """Export an hfpose network to ONNX: top-down models with a dynamic batch axis, bottom-up models with dynamic
     batch, height and width (see the module docstring for the inputs and outputs).
 
@@ -136,8 +151,9 @@ def export_onnx(model_or_dir, output_path: str | Path, opset_version: int = 17, 
     model.config.to_json_file(str(_config_path(output_path)))
     result = {"path": str(output_path), "output_names": list(names), "input_size": [width, height]}
     if check:
-        started = step_line(2, 2, f"exported in {time.time() - started:.1f} s; checking onnxruntime against PyTorch",
-                            verbose)
+        started = step_line(
+            2, 2, f"exported in {time.time() - started:.1f} s; checking onnxruntime against PyTorch", verbose
+        )
         pixel_values = torch.randn(batch_size + 1, 3, height, width + (64 if bottom_up else 0), generator=generator)
         if bottom_up:
             pixel_values = pixel_values[..., : height - 32, :]  # a different height too

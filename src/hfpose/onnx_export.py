@@ -43,8 +43,12 @@ def unflatten_outputs(output_class, names, values):
             fields.setdefault(key, {})[int(index)] = value
         else:
             fields[key] = value
-    return output_class(**{key: tuple(value[i] for i in sorted(value)) if isinstance(value, dict) else value
-                           for key, value in fields.items()})
+    return output_class(
+        **{
+            key: tuple(value[i] for i in sorted(value)) if isinstance(value, dict) else value
+            for key, value in fields.items()
+        }
+    )
 
 
 class _FlatWrapper(nn.Module):
@@ -60,8 +64,14 @@ class _FlatWrapper(nn.Module):
         return tuple(_pick(outputs, name) for name in self.names)
 
 
-def export_network(model: nn.Module, example: torch.Tensor, f, opset_version: int = 17,
-                   dynamic_spatial: bool | None = None, names: list[str] | None = None) -> tuple[list[str], type]:
+def export_network(
+    model: nn.Module,
+    example: torch.Tensor,
+    f,
+    opset_version: int = 17,
+    dynamic_spatial: bool | None = None,
+    names: list[str] | None = None,
+) -> tuple[list[str], type]:
     """Export ``model``'s network (eval mode, no pre/post-processing) to ONNX with the TorchScript-based exporter.
 
     Args:
@@ -93,6 +103,14 @@ def export_network(model: nn.Module, example: torch.Tensor, f, opset_version: in
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer warnings
         # The wrapper must be in eval mode too: the exporter restores the wrapper's own mode afterwards, recursively.
-        torch.onnx.export(_FlatWrapper(model, names).eval(), (example,), f, input_names=["pixel_values"],
-                          output_names=names, dynamic_axes=dynamic_axes, opset_version=opset_version, dynamo=False)
+        torch.onnx.export(
+            _FlatWrapper(model, names).eval(),
+            (example,),
+            f,
+            input_names=["pixel_values"],
+            output_names=names,
+            dynamic_axes=dynamic_axes,
+            opset_version=opset_version,
+            dynamo=False,
+        )
     return names, type(reference)

@@ -100,8 +100,9 @@ class EpochReporter:
                 self._batches.append(int(pixel_values.shape[0]) if pixel_values is not None else 0)
                 yield batch
 
-        return progress_bar(counted(), desc=f"epoch {epoch + 1}/{self.epochs}", enabled=self.enabled, total=total,
-                            leave=False)
+        return progress_bar(
+            counted(), desc=f"epoch {epoch + 1}/{self.epochs}", enabled=self.enabled, total=total, leave=False
+        )
 
     def line(self, history: list[dict], metrics: dict | None = None) -> str:
         """The text of the line for the epoch last started with `bar` from the loop's ``history`` records (``epoch``,
@@ -109,14 +110,19 @@ class EpochReporter:
         ``"PCKh@0.5"``)."""
         epoch = self._epoch
         seconds = max(time.time() - self._start, 1e-9)
-        losses = [r["loss"] for r in history if r.get("epoch") == epoch and r.get("loss") is not None
-                  and math.isfinite(r["loss"])]
+        losses = [
+            r["loss"]
+            for r in history
+            if r.get("epoch") == epoch and r.get("loss") is not None and math.isfinite(r["loss"])
+        ]
         lrs = [r["lr"] for r in history if r.get("epoch") == epoch and r.get("lr") is not None]
         samples = sum(self._batches) * self.num_processes  # every process sees an equal share of each step
-        parts = [f"epoch {epoch + 1}/{self.epochs}",
-                 f"loss {sum(losses) / len(losses):.4f}" if losses else "loss -",
-                 f"lr {lrs[-1]:.2e}" if lrs else "lr -",
-                 f"{samples / seconds:.1f} samples/s"]
+        parts = [
+            f"epoch {epoch + 1}/{self.epochs}",
+            f"loss {sum(losses) / len(losses):.4f}" if losses else "loss -",
+            f"lr {lrs[-1]:.2e}" if lrs else "lr -",
+            f"{samples / seconds:.1f} samples/s",
+        ]
         metrics = metrics or {}
         for name in ("AP", "PCKh@0.5", "PCKh"):
             if isinstance(metrics.get(name), (int, float)):

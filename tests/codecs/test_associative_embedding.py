@@ -416,7 +416,9 @@ def test_heatmap_to_image_matches_get_group_preds(golden, image):
     z = golden["resize"]
     scale = z[f"img{image}_scale"]
     start = f"img{image}_hm"
-    sizes = [key[len(start) :].split("_")[0] for key in z.files if key.startswith(start) and key.endswith("_heatmap_size")]
+    sizes = [
+        key[len(start) :].split("_")[0] for key in z.files if key.startswith(start) and key.endswith("_heatmap_size")
+    ]
     assert len(sizes) == 2  # stride 4 and stride 2
     for size in sizes:
         prefix = f"img{image}_hm{size}_"

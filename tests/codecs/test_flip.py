@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-
 from golden_utils import load_golden
+
 from hfpose.codecs import flip_bbox, flip_coordinates, flip_heatmaps, flip_keypoints
 
 ATOL = 1e-5  # golden README, transforms/flip.npz: "exact (atol 1e-5 px)"

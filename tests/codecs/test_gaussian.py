@@ -7,8 +7,8 @@ golden cases compare with MMPose 1.3.2 (`codecs/udp_heatmap.npz`, blur step) and
 
 import numpy as np
 import pytest
-
 from golden_utils import load_golden
+
 from hfpose.codecs.gaussian import (
     gaussian_blur_heatmaps,
     generate_msra_heatmaps,

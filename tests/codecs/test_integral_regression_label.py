@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from golden_utils import load_golden
+
 from hfpose.codecs import IntegralRegressionLabel
 
 OFFSETS = np.arange(-6, 7)

@@ -5,8 +5,8 @@ Tolerance (golden README): labels and decoded keypoints rtol 1e-6 (atol 1e-4 px)
 
 import numpy as np
 import pytest
-
 from golden_utils import load_golden
+
 from hfpose.codecs import RegressionLabel
 
 

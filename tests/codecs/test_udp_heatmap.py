@@ -5,10 +5,10 @@ import json
 
 import numpy as np
 import pytest
+from golden_utils import load_golden
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden_utils import load_golden
 from hfpose.codecs import UDPHeatmap, get_heatmap_maximum
 
 VARIANTS = ["in192x256", "in256x256"]

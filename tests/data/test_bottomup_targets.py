@@ -51,10 +51,16 @@ def _transform(golden, variant):
     target = next(step for step in params[f"pipeline_{variant}"] if step["type"] == "BottomUpGenerateTarget")
     normalize = next(step for step in params[f"pipeline_{variant}"] if step["type"] == "NormalizeTensor")
     return BottomUpTrainTransform(
-        input_size=data_cfg["image_size"], heatmap_sizes=data_cfg["heatmap_size"], sigma=target["sigma"],
-        max_num_people=target["max_num_people"], rot_factor=affine["rot_factor"],
-        scale_factor=tuple(affine["scale_factor"]), trans_factor=affine["trans_factor"], flip_prob=flip["flip_prob"],
-        image_mean=normalize["mean"], image_std=normalize["std"],
+        input_size=data_cfg["image_size"],
+        heatmap_sizes=data_cfg["heatmap_size"],
+        sigma=target["sigma"],
+        max_num_people=target["max_num_people"],
+        rot_factor=affine["rot_factor"],
+        scale_factor=tuple(affine["scale_factor"]),
+        trans_factor=affine["trans_factor"],
+        flip_prob=flip["flip_prob"],
+        image_mean=normalize["mean"],
+        image_std=normalize["std"],
     )
 
 
@@ -88,8 +94,9 @@ def test_training_targets_match_mmpose_029(golden, bottomup_rows, variant, image
     assert out["pixel_values"].shape == tuple(golden[prefix + "input_shape"])
     assert hashlib.sha256(out["pixel_values"].tobytes()).hexdigest() == str(golden[prefix + "input_sha256"])
     for level, side in enumerate(transform.heatmap_sizes):
-        np.testing.assert_allclose(out["target_heatmaps"][level], golden[prefix + f"target_heatmaps_{side}"],
-                                   rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            out["target_heatmaps"][level], golden[prefix + f"target_heatmaps_{side}"], rtol=0, atol=1e-6
+        )
         np.testing.assert_array_equal(out["target_masks"][level], golden[prefix + f"target_mask_{side}"])
         np.testing.assert_array_equal(out["joints"][level], golden[prefix + f"target_joints_{side}"])
         assert out["joints"][level].dtype == np.int64
@@ -103,14 +110,16 @@ def test_fixed_point_warp_reproduces_opencv4(golden, bottomup_rows):
         for i in range(2):
             prefix = f"{variant}_img{i}_"
             row = _row(bottomup_rows, golden[f"img{i}_file_name"])
-            warped = fixed_point_warp_affine(load_image(row["image_path"]), golden[prefix + "warp_mat_image_to_512"],
-                                             (512, 512))
+            warped = fixed_point_warp_affine(
+                load_image(row["image_path"]), golden[prefix + "warp_mat_image_to_512"], (512, 512)
+            )
             np.testing.assert_array_equal(warped, golden[prefix + "affine_rgb"])
             mask = (golden[f"img{i}_mask_image"] * 255).astype(np.uint8)
             for side in (128, 256):
                 warped_mask = fixed_point_warp_affine(mask, golden[prefix + f"warp_mat_image_to_{side}"], (side, side))
-                np.testing.assert_array_equal((warped_mask / 255 > 0.5).astype(np.float32),
-                                              golden[prefix + f"affine_mask_{side}"])
+                np.testing.assert_array_equal(
+                    (warped_mask / 255 > 0.5).astype(np.float32), golden[prefix + f"affine_mask_{side}"]
+                )
 
 
 def test_fixed_point_warp_is_close_to_any_opencv():

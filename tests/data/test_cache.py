@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hfpose.data import load_coco_keypoints
-from hfpose.data.cache import cached_dataset, load_coco_cached
+from hfpose.data.cache import cached_dataset
 
 
 def _counting_build(ann_file, counter_file):
@@ -16,6 +16,7 @@ def _counting_build(ann_file, counter_file):
         with open(counter_file, "a") as handle:
             handle.write("x")
         return load_coco_keypoints(ann_file.parent.parent, split="val2017", ann_file=ann_file)
+
     return build
 
 

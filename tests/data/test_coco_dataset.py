@@ -5,11 +5,10 @@ import shutil
 
 import numpy as np
 import pytest
+from golden_utils import load_golden
 
 from hfpose.data import load_coco_keypoints
 from hfpose.data.coco import coco_image_features, coco_topdown_features
-
-from golden_utils import load_golden
 
 
 def _json(coco_mini, split="val2017"):
@@ -90,8 +89,9 @@ def test_clipping_matches_golden_topdown_affine(val_topdown, golden_dir):
         row = val_topdown[index[int(golden[f"img{i}_ann_id"])]]
         np.testing.assert_allclose(row["bbox"], golden[f"img{i}_coco_bbox_xywh"], rtol=1e-6)
         np.testing.assert_array_equal(np.float32(row["bbox_xyxy"]), golden[f"img{i}_bbox_xyxy"][0])
-        np.testing.assert_allclose(np.float32(row["bbox_scale"]) * np.float32(1.25), golden[f"img{i}_bbox_scale"][0],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            np.float32(row["bbox_scale"]) * np.float32(1.25), golden[f"img{i}_bbox_scale"][0], rtol=1e-6
+        )
         np.testing.assert_allclose(row["bbox_center"], golden[f"img{i}_bbox_center"][0], rtol=1e-6)
         np.testing.assert_array_equal(np.array(row["keypoints"])[:, :2], golden[f"img{i}_keypoints"][0])
         visible = np.minimum(1, np.array(row["keypoints"])[:, 2])
@@ -139,8 +139,16 @@ def _mini_dataset(tmp_path, bbox=(10.0, 10.0, 20.0, 30.0), width=64, height=48, 
     (root / "val" / "a.jpg").write_bytes(b"not decoded at load time")
     keypoints = [15, 20, 2] * 17
     image = {"id": 1, "file_name": "a.jpg", "width": width, "height": height}
-    ann = {"id": 7, "image_id": 1, "bbox": list(bbox), "keypoints": keypoints, "num_keypoints": 17, "area": 600.0,
-           "iscrowd": 0, "category_id": 1}
+    ann = {
+        "id": 7,
+        "image_id": 1,
+        "bbox": list(bbox),
+        "keypoints": keypoints,
+        "num_keypoints": 17,
+        "area": 600.0,
+        "iscrowd": 0,
+        "category_id": 1,
+    }
     image.update(overrides.pop("image", {}))
     ann.update(overrides.pop("ann", {}))
     for key in overrides.pop("drop_ann", []):
@@ -176,8 +184,10 @@ def test_minimal_dataset_loads(tmp_path):
         ({"image": {"file_name": "C:\\x.jpg"}}, r"image id 1 .*is an absolute path"),
         ({"image": {"file_name": "missing.jpg"}}, r"image id 1: image file 'missing.jpg' not found"),
         ({"image": {"width": 0}}, r"image id 1 .*width must be >= 1"),
-        ({"extra_anns": [{"id": 7, "image_id": 1, "bbox": [0, 0, 1, 1], "keypoints": [0] * 51}]},
-         r"annotation id 7 .*appears more than once"),
+        (
+            {"extra_anns": [{"id": 7, "image_id": 1, "bbox": [0, 0, 1, 1], "keypoints": [0] * 51}]},
+            r"annotation id 7 .*appears more than once",
+        ),
     ],
 )
 def test_bad_annotations_raise_naming_the_record(tmp_path, overrides, match):
@@ -214,12 +224,35 @@ def test_bad_json_and_mode(tmp_path, coco_mini):
 
 def test_crowd_and_empty_people_are_not_topdown_rows(tmp_path):
     extra = [
-        {"id": 8, "image_id": 1, "bbox": [1, 1, 5, 5], "keypoints": [0] * 51, "num_keypoints": 0, "area": 25,
-         "iscrowd": 0, "segmentation": [[1, 1, 6, 1, 6, 6]]},
-        {"id": 9, "image_id": 1, "bbox": [1, 1, 5, 5], "keypoints": [3, 3, 2] * 17, "num_keypoints": 17, "area": 25,
-         "iscrowd": 1, "segmentation": {"counts": [0, 4], "size": [48, 64]}},
-        {"id": 10, "image_id": 1, "bbox": [70, 1, 5, 5], "keypoints": [3, 3, 2] * 17, "num_keypoints": 17,
-         "area": 25, "iscrowd": 0},  # clipped to zero width: the box starts right of the image
+        {
+            "id": 8,
+            "image_id": 1,
+            "bbox": [1, 1, 5, 5],
+            "keypoints": [0] * 51,
+            "num_keypoints": 0,
+            "area": 25,
+            "iscrowd": 0,
+            "segmentation": [[1, 1, 6, 1, 6, 6]],
+        },
+        {
+            "id": 9,
+            "image_id": 1,
+            "bbox": [1, 1, 5, 5],
+            "keypoints": [3, 3, 2] * 17,
+            "num_keypoints": 17,
+            "area": 25,
+            "iscrowd": 1,
+            "segmentation": {"counts": [0, 4], "size": [48, 64]},
+        },
+        {
+            "id": 10,
+            "image_id": 1,
+            "bbox": [70, 1, 5, 5],
+            "keypoints": [3, 3, 2] * 17,
+            "num_keypoints": 17,
+            "area": 25,
+            "iscrowd": 0,
+        },  # clipped to zero width: the box starts right of the image
     ]
     root = _mini_dataset(tmp_path, extra_anns=extra)
     assert load_coco_keypoints(root, split="val")["ann_id"] == [7]

@@ -8,9 +8,13 @@ import pytest
 
 from hfpose.keypoints import KeypointSet
 
-SET5 = KeypointSet(name="torso5", names=("head", "left_shoulder", "right_shoulder", "left_hip", "right_hip"),
-                   flip_pairs=((1, 2), (3, 4)), skeleton=((0, 1), (0, 2), (1, 3), (2, 4), (3, 4)),
-                   sigmas=(0.05, 0.08, 0.08, 0.1, 0.1))
+SET5 = KeypointSet(
+    name="torso5",
+    names=("head", "left_shoulder", "right_shoulder", "left_hip", "right_hip"),
+    flip_pairs=((1, 2), (3, 4)),
+    skeleton=((0, 1), (0, 2), (1, 3), (2, 4), (3, 4)),
+    sigmas=(0.05, 0.08, 0.08, 0.1, 0.1),
+)
 PICK = [0, 5, 6, 11, 12]
 
 
@@ -25,8 +29,11 @@ def _rows(coco_mini, split, limit=None):
         people.setdefault(ann["image_id"], {"bbox": [], "keypoints": []})
         people[ann["image_id"]]["bbox"].append([float(v) for v in ann["bbox"]])
         people[ann["image_id"]]["keypoints"].append(keypoints.tolist())
-    rows = [(image["id"], str(coco_mini / split / image["file_name"]), people[image["id"]])
-            for image in data["images"] if image["id"] in people]
+    rows = [
+        (image["id"], str(coco_mini / split / image["file_name"]), people[image["id"]])
+        for image in data["images"]
+        if image["id"] in people
+    ]
     return rows[:limit]
 
 
@@ -36,8 +43,10 @@ def _arrow_dataset(coco_mini, split, tmp_path, limit=None):
     from hfpose.data.hf_datasets import keypoint_dataset_features
 
     rows = _rows(coco_mini, split, limit)
-    dataset = Dataset.from_dict({"image_id": [r[0] for r in rows], "image": [r[1] for r in rows],
-                                 "objects": [r[2] for r in rows]}, features=keypoint_dataset_features(5))
+    dataset = Dataset.from_dict(
+        {"image_id": [r[0] for r in rows], "image": [r[1] for r in rows], "objects": [r[2] for r in rows]},
+        features=keypoint_dataset_features(5),
+    )
     path = tmp_path / f"arrow_{split}"
     dataset.save_to_disk(str(path))
     return path
@@ -49,8 +58,9 @@ def _imagefolder(coco_mini, split, tmp_path, limit=None):
     with open(folder / "metadata.jsonl", "w") as handle:
         for image_id, path, objects in _rows(coco_mini, split, limit):
             os.symlink(path, folder / os.path.basename(path))
-            handle.write(json.dumps({"file_name": os.path.basename(path), "image_id": image_id,
-                                     "objects": objects}) + "\n")
+            handle.write(
+                json.dumps({"file_name": os.path.basename(path), "image_id": image_id, "objects": objects}) + "\n"
+            )
     return folder.parent
 
 
@@ -88,8 +98,9 @@ def test_bad_rows_are_named(tmp_path):
     from PIL import Image
 
     Image.fromarray(image).save(tmp_path / "a.png")
-    bad = Dataset.from_dict({"image": [str(tmp_path / "a.png")],
-                             "objects": [{"bbox": [[0, 0, 4, 4]], "keypoints": [[[1, 1]]]}]})
+    bad = Dataset.from_dict(
+        {"image": [str(tmp_path / "a.png")], "objects": [{"bbox": [[0, 0, 4, 4]], "keypoints": [[[1, 1]]]}]}
+    )
     from datasets import Image as ImageFeature
 
     bad = bad.cast_column("image", ImageFeature())
@@ -104,14 +115,33 @@ def test_rle_trains_and_evaluates_from_datasets(tmp_path, coco_mini):
     from hfpose.training import TrainingRecipe, train
 
     SET5.save(tmp_path / "torso5.yaml")
-    tiny = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
-            "layer_type": "basic", "out_features": ["stage4"]}
-    recipe = {"method": "rle", "backbone": "custom", "model": {"backbone_config": tiny}, "data_root": str(tmp_path),
-              "train_dataset": str(_arrow_dataset(coco_mini, "train2017", tmp_path)),
-              "val_dataset": str(_imagefolder(coco_mini, "val2017", tmp_path)),
-              "keypoint_set": str(tmp_path / "torso5.yaml"), "bbox_file": None, "input_size": [48, 64],
-              "auto_scale_lr": False, "epochs": 1, "batch_size": 16, "warmup_iters": 2, "num_workers": 0,
-              "val_interval": 1, "score_mode": "bbox_rle", "output_dir": str(tmp_path / "run")}
+    tiny = {
+        "model_type": "resnet",
+        "embedding_size": 8,
+        "hidden_sizes": [8, 16, 16, 32],
+        "depths": [1, 1, 1, 1],
+        "layer_type": "basic",
+        "out_features": ["stage4"],
+    }
+    recipe = {
+        "method": "rle",
+        "backbone": "custom",
+        "model": {"backbone_config": tiny},
+        "data_root": str(tmp_path),
+        "train_dataset": str(_arrow_dataset(coco_mini, "train2017", tmp_path)),
+        "val_dataset": str(_imagefolder(coco_mini, "val2017", tmp_path)),
+        "keypoint_set": str(tmp_path / "torso5.yaml"),
+        "bbox_file": None,
+        "input_size": [48, 64],
+        "auto_scale_lr": False,
+        "epochs": 1,
+        "batch_size": 16,
+        "warmup_iters": 2,
+        "num_workers": 0,
+        "val_interval": 1,
+        "score_mode": "bbox_rle",
+        "output_dir": str(tmp_path / "run"),
+    }
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     result = train(TrainingRecipe.from_yaml(tmp_path / "recipe.yaml"))
     config = AutoConfig.from_pretrained(result.model_dir)

@@ -29,10 +29,14 @@ def test_rows_features_and_box_convention(mpii, mpii_mini):
         # scale x 200 px, centre moved down by 15 * s, then 1-based -> 0-based
         size = ann["scale"] * 200
         np.testing.assert_allclose(row["bbox_scale"], [size, size], rtol=1e-6)
-        np.testing.assert_allclose(row["bbox_center"], [ann["center"][0] - 1, ann["center"][1] + 15 * ann["scale"] - 1],
-                                   rtol=1e-6)
-        np.testing.assert_allclose(row["bbox_xyxy"], np.r_[np.array(row["bbox_center"]) - size / 2,
-                                                           np.array(row["bbox_center"]) + size / 2], rtol=1e-5)
+        np.testing.assert_allclose(
+            row["bbox_center"], [ann["center"][0] - 1, ann["center"][1] + 15 * ann["scale"] - 1], rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            row["bbox_xyxy"],
+            np.r_[np.array(row["bbox_center"]) - size / 2, np.array(row["bbox_center"]) + size / 2],
+            rtol=1e-5,
+        )
         np.testing.assert_allclose(row["bbox"][2:], [size, size], rtol=1e-5)
         assert row["width"] > 0 and row["height"] > 0
 
@@ -70,8 +74,13 @@ def _write(tmp_path, anns):
 
 
 def _person(**overrides):
-    person = {"image": "000000001.jpg", "joints": [[5.0, 5.0]] * 16, "joints_vis": [1] * 16, "center": [10, 10],
-              "scale": 0.5}
+    person = {
+        "image": "000000001.jpg",
+        "joints": [[5.0, 5.0]] * 16,
+        "joints_vis": [1] * 16,
+        "center": [10, 10],
+        "scale": 0.5,
+    }
     person.update(overrides)
     return person
 

@@ -122,8 +122,14 @@ def _check_eval_crop(affine_golden, coco_rows, variant, portable):
         np.testing.assert_allclose(out["scale"], affine_golden[prefix + "input_scale"], rtol=1e-6)
         if portable:
             source = np.ascontiguousarray(affine_golden[f"img{i}_source_bgr"][..., ::-1])
-            crop = cv2.warpAffine(source, affine_golden[prefix + "warp_mat"], tuple(int(v) for v in input_size),
-                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            crop = cv2.warpAffine(
+                source,
+                affine_golden[prefix + "warp_mat"],
+                tuple(int(v) for v in input_size),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            )
             expected = normalize_image(crop)
         else:
             expected = normalize_image(affine_golden[prefix + "warped_bgr"][..., ::-1])
@@ -156,8 +162,11 @@ def _check_eval_network_input(golden_dir, coco_rows, method, portable):
     transform = TopDownEvalTransform(input_size=input_size)
     for person, image_index in enumerate(golden["image_index"]):
         image_id = int(golden["image_ids"][image_index])
-        candidates = [i for i, (iid, box) in enumerate(zip(coco_rows["image_id"], coco_rows["bbox"]))
-                      if iid == image_id and np.allclose(box, golden["bboxes_xywh"][person], atol=1e-3)]
+        candidates = [
+            i
+            for i, (iid, box) in enumerate(zip(coco_rows["image_id"], coco_rows["bbox"]))
+            if iid == image_id and np.allclose(box, golden["bboxes_xywh"][person], atol=1e-3)
+        ]
         assert len(candidates) == 1
         row = coco_rows[candidates[0]]
         # the fixture fed MMPose the unclipped xyxy of the GT box (x + w in float32); crop exactly that box
@@ -168,8 +177,14 @@ def _check_eval_network_input(golden_dir, coco_rows, method, portable):
             np.testing.assert_allclose(out["pixel_values"], golden["inputs"][person], rtol=0, atol=1e-6)
             continue
         matrix = get_warp_matrix(out["center"], out["scale"], 0.0, input_size)
-        crop = cv2.warpAffine(load_image(row["image_path"]), matrix, input_size, flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        crop = cv2.warpAffine(
+            load_image(row["image_path"]),
+            matrix,
+            input_size,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
         np.testing.assert_array_equal(out["pixel_values"], normalize_image(crop))
         _assert_crops_close(out["pixel_values"], golden["inputs"][person])
 
@@ -246,8 +261,9 @@ def test_flip_swaps_left_and_right(coco_rows):
     crop = cv2.warpAffine(mirrored, matrix, (192, 256), flags=cv2.INTER_LINEAR)
     np.testing.assert_array_equal(flipped["pixel_values"], normalize_image(crop))
     # flipping twice is the identity
-    twice, twice_visible = flip_keypoints(*flip_keypoints(keypoints[None, :, :2], visible[None], (width, 10), indices),
-                                          (width, 10), indices)
+    twice, twice_visible = flip_keypoints(
+        *flip_keypoints(keypoints[None, :, :2], visible[None], (width, 10), indices), (width, 10), indices
+    )
     np.testing.assert_array_equal(twice[0], keypoints[:, :2])
     np.testing.assert_array_equal(twice_visible[0], visible)
 
@@ -270,8 +286,9 @@ def test_label_weight_rules(coco_rows):
 
 
 def test_half_body_box_rule():
-    transform = TopDownTrainTransform(seed=0, half_body_prob=1.0, upper_prioritized_prob=1.0,
-                                      half_body_min_total_keypoints=5)
+    transform = TopDownTrainTransform(
+        seed=0, half_body_prob=1.0, upper_prioritized_prob=1.0, half_body_min_total_keypoints=5
+    )
     keypoints = np.random.default_rng(0).uniform(0, 100, (17, 2)).astype(np.float32)
     visible = np.ones(17, np.float32)
     center0, scale0 = np.array([50, 50], np.float32), np.array([10, 10], np.float32)
@@ -343,8 +360,9 @@ def test_seed_determinism_and_worker_reseeding(coco_rows, monkeypatch):
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a["pixel_values"], b["pixel_values"])
         np.testing.assert_array_equal(a["labels"], b["labels"])
-    assert any(not np.array_equal(a["center"], c["center"]) or a["rotation"] != c["rotation"]
-               for a, c in zip(first, other))
+    assert any(
+        not np.array_equal(a["center"], c["center"]) or a["rotation"] != c["rotation"] for a, c in zip(first, other)
+    )
 
     import torch.utils.data
 

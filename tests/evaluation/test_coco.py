@@ -6,8 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 from golden_utils import load_golden
+
 from hfpose.evaluation.coco import (
     COCO_STAT_NAMES,
     CocoKeypointEvaluator,
@@ -384,15 +384,22 @@ def _xtcocotools_stats(ann_file, results, use_area=True):
         from xtcocotools.coco import COCO
         from xtcocotools.cocoeval import COCOeval
     except ValueError as error:  # "numpy.dtype size changed": a wheel built against numpy 1.x
-        pytest.fail(f"xtcocotools does not load with numpy {np.__version__} ({error}); it has no numpy-2 wheels: "
-                    "reinstall it from source (pip install --no-binary xtcocotools --no-build-isolation xtcocotools)")
+        pytest.fail(
+            f"xtcocotools does not load with numpy {np.__version__} ({error}); it has no numpy-2 wheels: "
+            "reinstall it from source (pip install --no-binary xtcocotools --no-build-isolation xtcocotools)"
+        )
 
     from hfpose.keypoints import COCO_KEYPOINTS
 
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO(str(ann_file))
-        coco_eval = COCOeval(coco, coco.loadRes(copy.deepcopy(results)), "keypoints",
-                             np.asarray(COCO_KEYPOINTS.sigmas), use_area=use_area)
+        coco_eval = COCOeval(
+            coco,
+            coco.loadRes(copy.deepcopy(results)),
+            "keypoints",
+            np.asarray(COCO_KEYPOINTS.sigmas),
+            use_area=use_area,
+        )
         coco_eval.params.useSegm = None
         coco_eval.evaluate()
         coco_eval.accumulate()
@@ -407,14 +414,24 @@ def _ground_truth_as_predictions(ann_file):
     records = []
     for annotation in data["annotations"]:
         keypoints = np.asarray(annotation["keypoints"], np.float32).reshape(-1, 3)
-        records.append({"image_id": annotation["image_id"], "id": annotation["id"], "keypoints": keypoints[:, :2],
-                        "keypoint_scores": keypoints[:, 2], "bbox_score": 1.0, "area": annotation["area"],
-                        "bbox": annotation["bbox"]})
+        records.append(
+            {
+                "image_id": annotation["image_id"],
+                "id": annotation["id"],
+                "keypoints": keypoints[:, :2],
+                "keypoint_scores": keypoints[:, 2],
+                "bbox_score": 1.0,
+                "area": annotation["area"],
+                "bbox": annotation["bbox"],
+            }
+        )
     return records
 
 
-@pytest.mark.parametrize("score_mode, nms_mode", [("bbox", "none"), ("bbox_keypoint", "oks_nms"),
-                                                  ("bbox_rle", "none"), ("bbox_rle", "oks_nms")])
+@pytest.mark.parametrize(
+    "score_mode, nms_mode",
+    [("bbox", "none"), ("bbox_keypoint", "oks_nms"), ("bbox_rle", "none"), ("bbox_rle", "oks_nms")],
+)
 def test_ground_truth_as_predictions_scores_one(ann_file, score_mode, nms_mode):
     """MMPose's unit test (CocoMetric, GT as predictions): 1.0 on every stat. With pycocotools alone the people
     without keypoints (all scores 0) stay as tied false positives: AP 0.894 with `bbox`/`bbox_rle` on coco-mini."""
@@ -457,8 +474,9 @@ def _noisy_predictions(ann_file, seed=0):
     return records
 
 
-@pytest.mark.parametrize("score_mode, nms_mode", [("bbox", "none"), ("bbox_rle", "oks_nms"),
-                                                  ("bbox_keypoint", "oks_nms")])
+@pytest.mark.parametrize(
+    "score_mode, nms_mode", [("bbox", "none"), ("bbox_rle", "oks_nms"), ("bbox_keypoint", "oks_nms")]
+)
 @pytest.mark.parametrize("use_area", [True, False])
 def test_stats_equal_xtcocotools_on_awkward_ground_truth(awkward_ann_file, score_mode, nms_mode, use_area):
     evaluator = CocoKeypointEvaluator(awkward_ann_file, score_mode=score_mode, nms_mode=nms_mode, use_area=use_area)
@@ -466,8 +484,7 @@ def test_stats_equal_xtcocotools_on_awkward_ground_truth(awkward_ann_file, score
     stats = _stats_array(evaluator.compute())
     results = evaluator.results()
     assert any(max(r["keypoints"][2::3]) == 0 for r in results)  # the case xtcocotools drops is present
-    np.testing.assert_allclose(stats, _xtcocotools_stats(awkward_ann_file, results, use_area), rtol=0,
-                               atol=STATS_ATOL)
+    np.testing.assert_allclose(stats, _xtcocotools_stats(awkward_ann_file, results, use_area), rtol=0, atol=STATS_ATOL)
 
 
 def _plain_pycocotools(ann_file, results):

@@ -32,21 +32,32 @@ def noisy_predictions(coco_mini):
             continue
         points = np.asarray(annotation["keypoints"], dtype=np.float64).reshape(17, 3)
         size = np.sqrt(annotation["area"])
-        predictions.append({
-            "image_id": annotation["image_id"], "id": annotation["id"],
-            "keypoints": (points[:, :2] + rng.normal(0, 0.05 * size, (17, 2))).tolist(),
-            "keypoint_scores": rng.uniform(0.1, 1.0, 17).astype(np.float32).tolist(),
-            "bbox_score": 1.0, "area": float(annotation["bbox"][2] * annotation["bbox"][3] * 1.5625),
-            "bbox": [float(v) for v in annotation["bbox"]],
-        })
+        predictions.append(
+            {
+                "image_id": annotation["image_id"],
+                "id": annotation["id"],
+                "keypoints": (points[:, :2] + rng.normal(0, 0.05 * size, (17, 2))).tolist(),
+                "keypoint_scores": rng.uniform(0.1, 1.0, 17).astype(np.float32).tolist(),
+                "bbox_score": 1.0,
+                "area": float(annotation["bbox"][2] * annotation["bbox"][3] * 1.5625),
+                "bbox": [float(v) for v in annotation["bbox"]],
+            }
+        )
     return ann_file, predictions
 
 
 def test_metric_info(coco_metric):
     assert METRIC_NAMES == ("coco_keypoint_ap", "pckh")
     assert "OKS" in coco_metric.description and "@inproceedings{lin2014microsoft" in coco_metric.citation
-    assert set(coco_metric.features["predictions"]) == {"image_id", "id", "keypoints", "keypoint_scores",
-                                                        "bbox_score", "area", "bbox"}
+    assert set(coco_metric.features["predictions"]) == {
+        "image_id",
+        "id",
+        "keypoints",
+        "keypoint_scores",
+        "bbox_score",
+        "area",
+        "bbox",
+    }
     pckh = evaluate.load(metric_path("pckh"))
     assert "head" in pckh.description and "andriluka" in pckh.citation
     assert set(pckh.features) == {"predictions", "references", "visible", "head_size"}
@@ -56,9 +67,16 @@ def test_metric_info(coco_metric):
 def test_coco_metric_equals_the_evaluator(coco_metric, noisy_predictions, score_mode):
     ann_file, predictions = noisy_predictions
     evaluator = CocoKeypointEvaluator(str(ann_file), score_mode=score_mode)
-    evaluator.add([{**p, "keypoints": np.asarray(p["keypoints"]), "keypoint_scores": np.asarray(p["keypoint_scores"],
-                                                                                                 np.float32)}
-                   for p in predictions])
+    evaluator.add(
+        [
+            {
+                **p,
+                "keypoints": np.asarray(p["keypoints"]),
+                "keypoint_scores": np.asarray(p["keypoint_scores"], np.float32),
+            }
+            for p in predictions
+        ]
+    )
     expected = evaluator.compute()
     assert 0.2 < expected["AP"] < 1.0  # the comparison is not between zeros
     # in two batches, as an evaluation loop would add them
@@ -78,19 +96,34 @@ def test_coco_metric_equals_scripts_evaluate(coco_metric, coco_mini, tmp_path):
     from hfpose.training.evaluation_loop import coco_eval_images, predict_topdown
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     RLEForPoseEstimation(config).save_pretrained(tmp_path / "model")
-    processor = TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                                          keypoint_names=[config.id2label[i] for i in range(17)])
+    processor = TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    )
     processor.save_pretrained(tmp_path / "model")
 
     spec = importlib.util.spec_from_file_location("evaluate_script", REPO / "scripts" / "evaluate.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    assert script.main([str(tmp_path / "model"), "--data-root", str(coco_mini), "--no-flip-test",
-                        "--output", str(tmp_path / "eval.json")]) == 0
+    assert (
+        script.main(
+            [
+                str(tmp_path / "model"),
+                "--data-root",
+                str(coco_mini),
+                "--no-flip-test",
+                "--output",
+                str(tmp_path / "eval.json"),
+            ]
+        )
+        == 0
+    )
     expected = json.loads((tmp_path / "eval.json").read_text())
 
     ann_file = coco_mini / "annotations" / "person_keypoints_val2017.json"
@@ -109,8 +142,9 @@ def test_pckh_metric_equals_compute_pckh():
     visible = (rng.uniform(size=(12, 16)) > 0.2).astype(np.float32)
     head = rng.uniform(20, 40, 12)
     metric = evaluate.load(metric_path("pckh"))
-    got = metric.compute(predictions=pred.tolist(), references=gt.tolist(), visible=visible.tolist(),
-                         head_size=head.tolist())
+    got = metric.compute(
+        predictions=pred.tolist(), references=gt.tolist(), visible=visible.tolist(), head_size=head.tolist()
+    )
     expected = compute_pckh(pred, gt, visible, head)
     assert 0 < expected["PCK@0.1"] < expected["PCK"] < 100
     assert got == pytest.approx(expected, abs=1e-9)
@@ -118,8 +152,18 @@ def test_pckh_metric_equals_compute_pckh():
 
 def test_bad_inputs(coco_metric):
     with pytest.raises(ValueError, match="ann_file"):
-        coco_metric.compute(predictions=[{"image_id": 1, "id": 1, "keypoints": [[0.0, 0.0]] * 17,
-                                          "keypoint_scores": [1.0] * 17, "bbox_score": 1.0, "area": 1.0,
-                                          "bbox": []}])
+        coco_metric.compute(
+            predictions=[
+                {
+                    "image_id": 1,
+                    "id": 1,
+                    "keypoints": [[0.0, 0.0]] * 17,
+                    "keypoint_scores": [1.0] * 17,
+                    "bbox_score": 1.0,
+                    "area": 1.0,
+                    "bbox": [],
+                }
+            ]
+        )
     with pytest.raises(ValueError, match="unknown hfpose metric"):
         metric_path("oks")

@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 import pytest
+from golden_utils import load_golden
 
 from hfpose.evaluation.coco import rescore_instances
 from hfpose.evaluation.nms import oks_iou, oks_matrix, oks_nms
 from hfpose.keypoints import COCO_KEYPOINTS
-from golden_utils import load_golden
 
 
 def test_oks_hand_computed():

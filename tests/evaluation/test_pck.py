@@ -56,8 +56,10 @@ def test_pck_metrics_use_the_larger_box_side(case):
 
 
 def test_matching_by_annotation_id_and_shape_errors():
-    annotations = [{"id": 7, "image_id": 1, "bbox": [0, 0, 10, 20], "keypoints": [1, 1, 2, 5, 5, 0]},
-                   {"id": 8, "image_id": 1, "bbox": [0, 0, 10, 20], "keypoints": [2, 2, 2, 3, 3, 1]}]
+    annotations = [
+        {"id": 7, "image_id": 1, "bbox": [0, 0, 10, 20], "keypoints": [1, 1, 2, 5, 5, 0]},
+        {"id": 8, "image_id": 1, "bbox": [0, 0, 10, 20], "keypoints": [2, 2, 2, 3, 3, 1]},
+    ]
     predictions = [{"id": 8, "keypoints": [[2, 3], [3, 3]]}]
     pred, gt, mask, boxes = match_predictions_to_annotations(predictions, annotations)
     assert pred.shape == (1, 2, 2) and mask.tolist() == [[True, True]] and boxes.tolist() == [[0, 0, 10, 20]]

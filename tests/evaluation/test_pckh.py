@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from golden_utils import load_golden
+
 from hfpose.evaluation.pckh import (
     PCKH_STAT_NAMES,
     compute_pckh,

@@ -7,19 +7,26 @@ import pytest
 import torch
 
 import hfpose  # noqa: F401
-from hfpose.hub.convert_mmpose import BOTTOMUP_CHECKPOINTS, build_bottomup_config, convert_bottomup
-from hfpose.hub.convert_mmpose import convert_mmpose_state_dict
+from hfpose.hub.convert_mmpose import (
+    BOTTOMUP_CHECKPOINTS,
+    build_bottomup_config,
+    convert_bottomup,
+    convert_mmpose_state_dict,
+)
 from hfpose.models.associative_embedding import AssociativeEmbeddingConfig, AssociativeEmbeddingForPoseEstimation
 from hfpose.models.higherhrnet import HigherHRNetForPoseEstimation
 from hfpose.models.hrnet import HRNetConfig
+
 
 def synthetic_checkpoint(entries) -> dict:
     """`{'meta', 'state_dict'}` with the manifest's keys and shapes; float tensor i is float16 (as the golden weight
     files; conversion must cast to float32) filled with (i mod 7) / 4."""
     state_dict = {}
     for i, (key, shape, dtype) in enumerate(entries):
-        state_dict[key] = torch.full(tuple(shape), (i % 7) / 4, dtype=torch.float16) if dtype == "float32" else (
-            torch.full(tuple(shape), i % 5, dtype=getattr(torch, dtype))
+        state_dict[key] = (
+            torch.full(tuple(shape), (i % 7) / 4, dtype=torch.float16)
+            if dtype == "float32"
+            else (torch.full(tuple(shape), i % 5, dtype=getattr(torch, dtype)))
         )
     return {"meta": {"note": "synthetic"}, "state_dict": state_dict}
 

@@ -10,13 +10,12 @@ import json
 import pytest
 import torch
 
-from hfpose.hub.convert_mmpose import convert_integral_head
-from hfpose.models.ipr.convert_mmpose_ipr import check_linspaces
-from hfpose.hub.convert_mmpose import convert_mmpose_state_dict
+from hfpose.hub.convert_mmpose import convert_integral_head, convert_mmpose_state_dict
 from hfpose.models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
 from hfpose.models.deeppose import DeepPoseConfig
 from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
 from hfpose.models.ipr import IPRConfig, IPRForPoseEstimation
+from hfpose.models.ipr.convert_mmpose_ipr import check_linspaces
 
 MANIFESTS = {
     "ipr_res50_8xb64-210e_coco-256x256.json": ("ipr", IPRConfig, IPRForPoseEstimation),

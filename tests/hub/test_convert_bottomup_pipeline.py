@@ -22,9 +22,22 @@ def test_converted_hrnet_w32_pipeline_matches_mmpose_people(golden_dir, coco_min
     output = tmp_path / "hrnet_w32"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     completed = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "convert_mmpose_checkpoint.py"), str(checkpoint), "--method",
-         "ae_hrnet", "--backbone", "w32", "--output", str(output)], env=env, capture_output=True, text=True,
-        timeout=600)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "convert_mmpose_checkpoint.py"),
+            str(checkpoint),
+            "--method",
+            "ae_hrnet",
+            "--backbone",
+            "w32",
+            "--output",
+            str(output),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert (output / "preprocessor_config.json").is_file() and (output / "model.safetensors").is_file()
 

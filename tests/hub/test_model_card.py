@@ -35,8 +35,10 @@ BOTTOMUP_TABLE = {  # AP, AP50, AP75, AR, AR50
     "associative_embedding_higherhrnet_w32_coco_512x512_udp": (0.674, 0.868, 0.722, 0.716, 0.890),
     "associative_embedding_higherhrnet_w48_coco_512x512_udp": (0.688, 0.871, 0.742, 0.731, 0.891),
 }
-EXPECTED = {**TOPDOWN_TABLE, **{name: dict(zip(("AP", "AP .5", "AP .75", "AR", "AR .5"), values))
-                                 for name, values in BOTTOMUP_TABLE.items()}}
+EXPECTED = {
+    **TOPDOWN_TABLE,
+    **{name: dict(zip(("AP", "AP .5", "AP .75", "AR", "AR .5"), values)) for name, values in BOTTOMUP_TABLE.items()},
+}
 
 
 def test_reference_results_equal_the_issue_tables():
@@ -100,45 +102,67 @@ def _tiny_config():
     from hfpose.models.backbones import resnet_backbone_config
     from hfpose.models.rle import RLEConfig
 
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     return RLEConfig(backbone_config=backbone, input_size=[48, 64])
 
 
 def test_measured_results_are_labelled_with_their_command(tmp_path):
     config = _tiny_config()
     config.save_pretrained(tmp_path / "tiny")
-    stats = {"AP": 0.123456, "AP .5": 0.5, "AP .75": 0.25, "AP (M)": 0.1, "AP (L)": 0.2, "AR": 0.3, "AR .5": 0.6,
-             "AR .75": 0.35, "AR (M)": 0.15, "AR (L)": 0.4}
+    stats = {
+        "AP": 0.123456,
+        "AP .5": 0.5,
+        "AP .75": 0.25,
+        "AP (M)": 0.1,
+        "AP (L)": 0.2,
+        "AR": 0.3,
+        "AR .5": 0.6,
+        "AR .75": 0.35,
+        "AR (M)": 0.15,
+        "AR (L)": 0.4,
+    }
     evaluation = {"model_dir": "tiny", "split": "val2017", "bbox_file": None, "flip_test": True, "stats": stats}
     (tmp_path / "eval.json").write_text(json.dumps(evaluation))
     reported = {"reported_by": "MMPose", "dataset": "coco", "metrics": {"AP": 0.706}}
-    card = make_model_card(tmp_path / "tiny", results=[tmp_path / "eval.json", reported],
-                           source={"type": "trained", "recipe": "configs/demo/rle_tiny_coco-mini.yaml"},
-                           repo_id="someone/tiny-rle")
+    card = make_model_card(
+        tmp_path / "tiny",
+        results=[tmp_path / "eval.json", reported],
+        source={"type": "trained", "recipe": "configs/demo/rle_tiny_coco-mini.yaml"},
+        repo_id="someone/tiny-rle",
+    )
     card.save(tmp_path / "README.md")
     loaded = ModelCard.load(tmp_path / "README.md")
     assert "measured by hfpose with `python scripts/evaluate.py tiny --data-root DATA_ROOT`" in loaded.text
     assert "reported by MMPose" in loaded.text
     # the five card metrics of the measured set (rounded to 4 decimals), then the reported one
     assert [(r.metric_name, r.metric_value) for r in loaded.data.eval_results] == [
-        ("AP", 0.1235), ("AP .5", 0.5), ("AP .75", 0.25), ("AR", 0.3), ("AR .5", 0.6), ("AP", 0.706)]
+        ("AP", 0.1235),
+        ("AP .5", 0.5),
+        ("AP .75", 0.25),
+        ("AR", 0.3),
+        ("AR .5", 0.6),
+        ("AP", 0.706),
+    ]
     assert all(r.source_name is None for r in loaded.data.eval_results)  # no URL given, so no source entry
     assert "Trained with hfpose" in loaded.text and "configs/demo/rle_tiny_coco-mini.yaml" in loaded.text
     assert 'model="someone/tiny-rle"' in loaded.text and "boxes=" in loaded.text
 
 
 def test_pckh_results_are_converted_from_percent():
-    [result] = normalize_results({"stats": {"PCK": 86.1, "PCK@0.1": 30.0, "Head PCK": 95.0}, "model_dir": "m",
-                                  "split": "val"})
+    [result] = normalize_results(
+        {"stats": {"PCK": 86.1, "PCK@0.1": 30.0, "Head PCK": 95.0}, "model_dir": "m", "split": "val"}
+    )
     assert result.dataset == "mpii"
     assert result.metrics == pytest.approx({"PCKh@0.5": 0.861, "PCKh@0.1": 0.30}, abs=1e-12)
 
 
 def test_converted_source_records_file_url_and_tolerance(tmp_path):
     url = "https://example.org/checkpoints/td-reg_res50_rle-abc.pth"
-    card = make_model_card(_tiny_config(), name="tiny",
-                           source={"type": "mmpose", "checkpoint_url": url, "verified_atol": 1e-4})
+    card = make_model_card(
+        _tiny_config(), name="tiny", source={"type": "mmpose", "checkpoint_url": url, "verified_atol": 1e-4}
+    )
     assert "original file: `td-reg_res50_rle-abc.pth`" in card.text
     assert f"- URL: {url}" in card.text
     assert "within an absolute tolerance of 0.0001" in card.text

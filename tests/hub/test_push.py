@@ -11,8 +11,12 @@ from huggingface_hub import HfApi, ModelCard
 from hfpose.cli import main as cli_main
 from hfpose.hub.push import HubOfflineError, collect_model_files, push_to_hub
 
-REMOTE_CODE_ENTRIES = {"configuration_hfpose.py", "modeling_hfpose.py", "image_processing_hfpose.py",
-                       "pipeline_hfpose.py"}
+REMOTE_CODE_ENTRIES = {
+    "configuration_hfpose.py",
+    "modeling_hfpose.py",
+    "image_processing_hfpose.py",
+    "pipeline_hfpose.py",
+}
 
 
 @pytest.fixture(scope="module")
@@ -22,16 +26,28 @@ def model_dir(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_push")
     RLEForPoseEstimation(config).save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(directory)
-    (directory / "eval_val2017.json").write_text(json.dumps({
-        "model_dir": str(directory), "split": "val2017", "bbox_file": None, "flip_test": True,
-        "stats": {"AP": 0.0123, "AP .5": 0.05, "AP .75": 0.001, "AR": 0.02, "AR .5": 0.07}}))
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(directory)
+    (directory / "eval_val2017.json").write_text(
+        json.dumps(
+            {
+                "model_dir": str(directory),
+                "split": "val2017",
+                "bbox_file": None,
+                "flip_test": True,
+                "stats": {"AP": 0.0123, "AP .5": 0.05, "AP .75": 0.001, "AR": 0.02, "AR .5": 0.07},
+            }
+        )
+    )
     (directory / "checkpoints").mkdir()
     (directory / "checkpoints" / "junk.bin").write_bytes(b"not for the hub")
     return directory
@@ -69,30 +85,48 @@ def fake_hub(monkeypatch):
 
 
 def test_push_uploads_exactly_the_model_files_card_and_remote_code(model_dir, fake_hub):
-    source = {"type": "mmpose", "checkpoint_url": "https://example.org/rle/td-reg_res50_rle-d37efd64.pth",
-              "verified_atol": 1e-4}
-    push_to_hub(model_dir, "someone/tiny-rle", private=True, card_results=model_dir / "eval_val2017.json",
-                source=source)
+    source = {
+        "type": "mmpose",
+        "checkpoint_url": "https://example.org/rle/td-reg_res50_rle-d37efd64.pth",
+        "verified_atol": 1e-4,
+    }
+    push_to_hub(
+        model_dir, "someone/tiny-rle", private=True, card_results=model_dir / "eval_val2017.json", source=source
+    )
     assert fake_hub.repos == [("someone/tiny-rle", {"private": True, "exist_ok": True, "repo_type": "model"})]
     [commit] = fake_hub.commits
     files = set(commit["files"])
     bundled = {name for name in files if name.startswith("hfpose_") and name.endswith(".py")}
-    assert files == {"model.safetensors", "config.json", "preprocessor_config.json", "README.md", "requirements.txt"} \
-        | REMOTE_CODE_ENTRIES | bundled
+    assert (
+        files
+        == {"model.safetensors", "config.json", "preprocessor_config.json", "README.md", "requirements.txt"}
+        | REMOTE_CODE_ENTRIES
+        | bundled
+    )
     assert "hfpose_requirements.py" in bundled
     assert b"opencv-python-headless" in commit["files"]["requirements.txt"]
-    assert {"hfpose_models_rle_modeling_rle.py", "hfpose_image_processing_topdown.py",
-            "hfpose_pipelines_keypoint_detection.py"} <= bundled
+    assert {
+        "hfpose_models_rle_modeling_rle.py",
+        "hfpose_image_processing_topdown.py",
+        "hfpose_pipelines_keypoint_detection.py",
+    } <= bundled
     assert commit["files"]["model.safetensors"] == (model_dir / "model.safetensors").read_bytes()
     config = json.loads(commit["files"]["config.json"])
-    assert config["auto_map"] == {"AutoConfig": "configuration_hfpose.RLEConfig",
-                                  "AutoModelForPoseEstimation": "modeling_hfpose.RLEForPoseEstimation"}
+    assert config["auto_map"] == {
+        "AutoConfig": "configuration_hfpose.RLEConfig",
+        "AutoModelForPoseEstimation": "modeling_hfpose.RLEForPoseEstimation",
+    }
     card_path = model_dir.parent / "pushed_README.md"
     card_path.write_bytes(commit["files"]["README.md"])
     card = ModelCard.load(card_path)
     assert card.data.library_name == "hfpose" and card.data.pipeline_tag == "keypoint-detection"
     assert [(r.metric_name, r.metric_value) for r in card.data.eval_results] == [
-        ("AP", 0.0123), ("AP .5", 0.05), ("AP .75", 0.001), ("AR", 0.02), ("AR .5", 0.07)]
+        ("AP", 0.0123),
+        ("AP .5", 0.05),
+        ("AP .75", 0.001),
+        ("AR", 0.02),
+        ("AR .5", 0.07),
+    ]
     assert "measured by hfpose with `python scripts/evaluate.py" in card.text
     assert "original file: `td-reg_res50_rle-d37efd64.pth`" in card.text
     assert "within an absolute tolerance of 0.0001" in card.text
@@ -107,8 +141,12 @@ def test_push_uploads_exactly_the_model_files_card_and_remote_code(model_dir, fa
 def test_push_without_remote_code_and_cli_script(model_dir, fake_hub, capsys):
     status = cli_main(["push", str(model_dir), "--repo-id", "someone/tiny", "--no-remote-code"])
     assert status == 0
-    assert set(fake_hub.commits[0]["files"]) == {"model.safetensors", "config.json", "preprocessor_config.json",
-                                                 "README.md"}
+    assert set(fake_hub.commits[0]["files"]) == {
+        "model.safetensors",
+        "config.json",
+        "preprocessor_config.json",
+        "README.md",
+    }
     assert "pushed" in capsys.readouterr().out
 
 
@@ -136,7 +174,9 @@ def test_model_and_processor_push_to_hub_work_as_in_transformers(model_dir, fake
     AutoModelForPoseEstimation.from_pretrained(model_dir).push_to_hub("someone/tiny")
     AutoImageProcessor.from_pretrained(model_dir).push_to_hub("someone/tiny")
     assert [set(c["files"]) for c in fake_hub.commits] == [
-        {"README.md", "model.safetensors", "config.json"}, {"README.md", "preprocessor_config.json"}]
+        {"README.md", "model.safetensors", "config.json"},
+        {"README.md", "preprocessor_config.json"},
+    ]
     pushed = json.loads(fake_hub.commits[0]["files"]["config.json"])
     assert pushed["model_type"] == "hfpose_rle" and pushed["input_size"] == [48, 64]
 

@@ -62,17 +62,30 @@ def run_clean(repo: Path, request: dict, tmp_path: Path) -> dict:
     request_file, output_file, script = tmp_path / "request.json", tmp_path / "result.json", tmp_path / "load.py"
     request_file.write_text(json.dumps(request))
     script.write_text(CLEAN_LOADER)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"),
-           "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
-    completed = subprocess.run([sys.executable, str(script), str(repo), str(request_file), str(output_file)],
-                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_MODULES_CACHE": str(tmp_path / "modules"),
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": "",
+    }
+    completed = subprocess.run(
+        [sys.executable, str(script), str(repo), str(request_file), str(output_file)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(output_file.read_text())
 
 
 def _keypoint_arrays(persons):
-    return (np.array([[[k["x"], k["y"]] for k in p["keypoints"]] for p in persons]),
-            np.array([[k["score"] for k in p["keypoints"]] for p in persons]))
+    return (
+        np.array([[[k["x"], k["y"]] for k in p["keypoints"]] for p in persons]),
+        np.array([[k["score"] for k in p["keypoints"]] for p in persons]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +95,17 @@ def tiny_dir(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_remote")
     RLEForPoseEstimation(config).save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(directory)
     return directory
 
 
@@ -114,12 +131,14 @@ def test_remote_code_loads_without_hfpose(tiny_dir, tmp_path, coco_mini):
     repo = tmp_path / "repo"
     shutil.copytree(tiny_dir, repo)
     written = write_remote_code(repo)
-    assert {"configuration_hfpose.py", "modeling_hfpose.py", "image_processing_hfpose.py",
-            "pipeline_hfpose.py"} <= set(written)
+    assert {"configuration_hfpose.py", "modeling_hfpose.py", "image_processing_hfpose.py", "pipeline_hfpose.py"} <= set(
+        written
+    )
     config = json.loads((repo / "config.json").read_text())
     assert config["custom_pipelines"][REMOTE_PIPELINE_TASK]["impl"] == "pipeline_hfpose.KeypointDetectionPipeline"
     assert json.loads((repo / "preprocessor_config.json").read_text())["auto_map"] == {
-        "AutoImageProcessor": "image_processing_hfpose.TopDownPoseImageProcessor"}
+        "AutoImageProcessor": "image_processing_hfpose.TopDownPoseImageProcessor"
+    }
 
     image = str(sorted((coco_mini / "val2017").glob("*.jpg"))[0])
     boxes = [[20.0, 30.0, 120.0, 260.0], [5.0, 5.0, 60.0, 90.0]]
@@ -134,8 +153,9 @@ def test_remote_code_loads_without_hfpose(tiny_dir, tmp_path, coco_mini):
     packages = [line for line in requirements if line and not line.startswith("#")]
     assert {"Pillow", "numpy", "opencv-python-headless", "torch"} <= {p.split(">")[0].split("=")[0] for p in packages}
     assert not any(p.startswith("scipy") for p in packages)  # top-down code does not import it
-    assert "# optional: onnxruntime" in "\n".join(requirements) + "\n" or any("onnxruntime" in line
-                                                                           for line in requirements)
+    assert "# optional: onnxruntime" in "\n".join(requirements) + "\n" or any(
+        "onnxruntime" in line for line in requirements
+    )
     assert not any(p.startswith(("pycocotools", "datasets", "accelerate")) for p in packages)  # not bundled
 
     # With hfpose installed and imported, the same repo runs the installed pipeline without trust_remote_code.
@@ -157,8 +177,9 @@ def test_missing_package_is_named_by_its_pip_name(tiny_dir, tmp_path):
     shutil.copytree(tiny_dir, repo)
     write_remote_code(repo)
     result = run_clean(repo, {"images": [], "hide_modules": ["cv2"]}, tmp_path)
-    assert result["import_error"].startswith("this model's code needs opencv-python-headless: pip install "
-                                             "opencv-python-headless")
+    assert result["import_error"].startswith(
+        "this model's code needs opencv-python-headless: pip install opencv-python-headless"
+    )
     assert "requirements.txt" in result["import_error"] and "\n" not in result["import_error"]
 
 
@@ -195,17 +216,23 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
     for name in ("resnet50_backbone_mmpose.pth", "rle_head_mmpose.pth"):
         state_dict.update(torch.load(models / name, map_location="cpu", weights_only=True)["state_dict"])
     checkpoint = tmp_path / "td-reg_res50_rle_golden.pth"
-    torch.save({"meta": {}, "state_dict": {k: v.float() for k, v in state_dict.items() if k != "_metadata"}},
-               checkpoint)
+    torch.save(
+        {"meta": {}, "state_dict": {k: v.float() for k, v in state_dict.items() if k != "_metadata"}}, checkpoint
+    )
     reference = np.load(models / "rle_outputs.npz")
     model_dir = tmp_path / "converted"
-    convert_mmpose_checkpoint(checkpoint, "rle", "resnet50", "coco", model_dir,
-                              reference_npz=models / "rle_outputs.npz")  # raises beyond atol 1e-4
+    convert_mmpose_checkpoint(
+        checkpoint, "rle", "resnet50", "coco", model_dir, reference_npz=models / "rle_outputs.npz"
+    )  # raises beyond atol 1e-4
 
     # 1. card: provenance + MMPose's reported number
     manifest = json.loads((golden_dir / "manifests" / "td-reg_res50_rle-8xb64-210e_coco-256x192.json").read_text())
-    source = {"type": "mmpose", "checkpoint_url": manifest["released_url"], "verified_atol": 1e-4,
-              "verified_against": "MMPose's outputs on golden models/rle_outputs.npz"}
+    source = {
+        "type": "mmpose",
+        "checkpoint_url": manifest["released_url"],
+        "verified_atol": 1e-4,
+        "verified_against": "MMPose's outputs on golden models/rle_outputs.npz",
+    }
     row = find_reference("td-reg_res50_rle-8xb64-210e_coco-256x192")
     card = make_model_card(model_dir, results=row, source=source, repo_id="someone/rle-res50")
     card.save(tmp_path / "card.md")
@@ -218,11 +245,24 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     pushed = {}
     monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **k: mock.MagicMock(repo_id=repo_id))
-    monkeypatch.setattr(HfApi, "create_commit", lambda self, repo_id, operations, **k: pushed.update(
-        {op.path_in_repo: Path(op.path_or_fileobj).stat().st_size for op in operations}))
+    monkeypatch.setattr(
+        HfApi,
+        "create_commit",
+        lambda self, repo_id, operations, **k: pushed.update(
+            {op.path_in_repo: Path(op.path_or_fileobj).stat().st_size for op in operations}
+        ),
+    )
     push_to_hub(model_dir, "someone/rle-res50", card_results=row, source=source)
-    assert {"model.safetensors", "config.json", "preprocessor_config.json", "README.md", "configuration_hfpose.py",
-            "modeling_hfpose.py", "image_processing_hfpose.py", "pipeline_hfpose.py"} <= set(pushed)
+    assert {
+        "model.safetensors",
+        "config.json",
+        "preprocessor_config.json",
+        "README.md",
+        "configuration_hfpose.py",
+        "modeling_hfpose.py",
+        "image_processing_hfpose.py",
+        "pipeline_hfpose.py",
+    } <= set(pushed)
     assert pushed["model.safetensors"] == (model_dir / "model.safetensors").stat().st_size
 
     # 3. the staged repository loads in a subprocess without hfpose and reproduces MMPose
@@ -233,8 +273,7 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
     np.save(tmp_path / "inputs.npy", np.concatenate([inputs, inputs[..., ::-1]]))  # MMPose's input and its mirror
     images, index = [str(coco_mini / "val2017" / f) for f in reference["image_files"]], reference["image_index"]
     boxes = [reference["bboxes_xywh"][index == i].tolist() for i in range(len(images))]
-    result = run_clean(repo, {"inputs_npy": str(tmp_path / "inputs.npy"), "images": list(zip(images, boxes))},
-                       tmp_path)
+    result = run_clean(repo, {"inputs_npy": str(tmp_path / "inputs.npy"), "images": list(zip(images, boxes))}, tmp_path)
     assert result["hfpose_importable"] is False and result["hfpose_modules"] == []
     raw = np.concatenate([np.array(result["keypoints"]), np.array(result["sigma_raw"])], axis=-1)
     np.testing.assert_allclose(raw[:count], reference["head_out"], atol=1e-4)
@@ -244,19 +283,22 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
 
     processor = AutoImageProcessor.from_pretrained(model_dir)
     keypoints, sigma = torch.tensor(raw[..., :2]), torch.sigmoid(torch.tensor(raw[..., 2:]))
-    halves = [SimpleNamespace(keypoints=keypoints[part], sigma=sigma[part], scores=(1 - sigma[part]).mean(-1))
-              for part in (slice(0, count), slice(count, None))]
+    halves = [
+        SimpleNamespace(keypoints=keypoints[part], sigma=sigma[part], scores=(1 - sigma[part]).mean(-1))
+        for part in (slice(0, count), slice(count, None))
+    ]
     persons = processor.post_process_pose_estimation(halves[0], boxes=boxes, outputs_flipped=halves[1])
-    np.testing.assert_allclose(np.concatenate([[p["keypoints"] for p in image] for image in persons]),
-                               reference["keypoints"], atol=1e-2)
-    np.testing.assert_allclose(np.concatenate([[p["scores"] for p in image] for image in persons]),
-                               reference["keypoint_scores"], atol=1e-4)
+    np.testing.assert_allclose(
+        np.concatenate([[p["keypoints"] for p in image] for image in persons]), reference["keypoints"], atol=1e-2
+    )
+    np.testing.assert_allclose(
+        np.concatenate([[p["scores"] for p in image] for image in persons]), reference["keypoint_scores"], atol=1e-4
+    )
     # From the image files: the same people as the in-process hfpose pipeline, at the README's keypoint tolerance
     # (1e-2 px; the subprocess runs at 1 thread, this one at the session's count: measured up to 1.3e-3 px apart).
     estimator = pipeline("keypoint-detection", model=str(model_dir))
     expected = [_keypoint_arrays(estimator(image, boxes=image_boxes)) for image, image_boxes in zip(images, boxes)]
-    for (got_points, got_scores), (want_points, want_scores) in zip(map(_keypoint_arrays, result["persons"]),
-                                                                    expected):
+    for (got_points, got_scores), (want_points, want_scores) in zip(map(_keypoint_arrays, result["persons"]), expected):
         np.testing.assert_allclose(got_points, want_points, atol=1e-2)
         np.testing.assert_allclose(got_scores, want_scores, atol=1e-4)
 
@@ -264,16 +306,28 @@ def test_golden_checkpoint_through_card_push_remote_code_onnx_and_cli(golden_dir
     export = export_onnx(model_dir, tmp_path / "rle.onnx")
     assert max(export["max_abs_diff"].values()) <= 1e-4
     onnx_outputs = OnnxPoseModel(tmp_path / "rle.onnx")(torch.from_numpy(reference["inputs"]).float())
-    onnx_raw = np.concatenate([onnx_outputs.keypoints.numpy(), np.log(onnx_outputs.sigma.numpy())
-                               - np.log1p(-onnx_outputs.sigma.numpy())], axis=-1)
+    onnx_raw = np.concatenate(
+        [onnx_outputs.keypoints.numpy(), np.log(onnx_outputs.sigma.numpy()) - np.log1p(-onnx_outputs.sigma.numpy())],
+        axis=-1,
+    )
     np.testing.assert_allclose(onnx_raw, reference["head_out"], atol=1e-3)  # σ_raw via logit(σ): looser
     np.testing.assert_allclose(onnx_outputs.keypoints.numpy(), reference["head_out"][..., :2], atol=1e-4)
 
     # 5. `hfpose predict` (PyTorch and ONNX) on a real coco-mini image
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for extra, folder in (([], "predict_torch"), (["--onnx", str(tmp_path / "rle.onnx")], "predict_onnx")):
-        status = cli_main(["predict", str(model_dir), images[0], "--boxes", json.dumps(boxes[0]),
-                           "--output-dir", str(tmp_path / folder), *extra])
+        status = cli_main(
+            [
+                "predict",
+                str(model_dir),
+                images[0],
+                "--boxes",
+                json.dumps(boxes[0]),
+                "--output-dir",
+                str(tmp_path / folder),
+                *extra,
+            ]
+        )
         assert status == 0
         record = json.loads((tmp_path / folder / f"{Path(images[0]).stem}.json").read_text())
         got_points, got_scores = _keypoint_arrays(record["persons"])
@@ -290,8 +344,14 @@ def test_bottom_up_remote_code_registers_the_hrnet_backbone(tmp_path, coco_mini)
     from hfpose.models.hrnet import HRNetConfig
 
     torch.manual_seed(0)
-    backbone = HRNetConfig(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
-                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+    backbone = HRNetConfig(
+        stem_channels=8,
+        stage1_channels=4,
+        stage1_num_blocks=1,
+        hidden_sizes=[4, 8, 16, 32],
+        num_modules=[1, 1, 1],
+        num_blocks=[1, 1, 1],
+    )
     repo = tmp_path / "repo"
     HigherHRNetForPoseEstimation(HigherHRNetConfig(backbone_config=backbone)).eval().save_pretrained(repo)
     BottomUpPoseImageProcessor(input_size=128).save_pretrained(repo)

@@ -58,13 +58,17 @@ def model_dir(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_space")
     RLEForPoseEstimation(config).save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(directory)
     return directory
 
 
@@ -87,9 +91,16 @@ def test_dry_run_writes_the_model_and_the_space(model_dir, tmp_path, coco_mini, 
     printed = capsys.readouterr().out
     assert str(space / "app.py") in printed and "model.safetensors" in printed
     files = {p.relative_to(space).as_posix() for p in space.rglob("*") if p.is_file()}
-    assert {"app.py", "requirements.txt", "README.md", f"{SPACE_PACKAGE}/__init__.py", f"{SPACE_PACKAGE}/app.py",
-            f"{SPACE_PACKAGE}/visualization.py", f"{SPACE_PACKAGE}/video/tracking.py",
-            f"{SPACE_PACKAGE}/video/one_euro.py"} <= files
+    assert {
+        "app.py",
+        "requirements.txt",
+        "README.md",
+        f"{SPACE_PACKAGE}/__init__.py",
+        f"{SPACE_PACKAGE}/app.py",
+        f"{SPACE_PACKAGE}/visualization.py",
+        f"{SPACE_PACKAGE}/video/tracking.py",
+        f"{SPACE_PACKAGE}/video/one_euro.py",
+    } <= files
     assert (out / "model.safetensors").is_file() and (out / "pipeline_hfpose.py").is_file()
 
     card = SpaceCard.load(space / "README.md")
@@ -101,8 +112,11 @@ def test_dry_run_writes_the_model_and_the_space(model_dir, tmp_path, coco_mini, 
     assert 'os.environ.get("HFPOSE_MODEL", "someone/tiny-rle")' in (space / "app.py").read_text()
 
     # every third-party import of the Space and of the model's remote code is a requirement (or the sdk)
-    requirements = {line.split("=")[0].split(">")[0].strip()
-                    for line in (space / "requirements.txt").read_text().splitlines() if line.strip()}
+    requirements = {
+        line.split("=")[0].split(">")[0].strip()
+        for line in (space / "requirements.txt").read_text().splitlines()
+        if line.strip()
+    }
     needed = {DISTRIBUTION.get(name, name) for name in _third_party_imports(space) | _third_party_imports(out)}
     assert needed - SDK <= requirements, needed - SDK - requirements
     assert "transformers==" in (space / "requirements.txt").read_text()
@@ -114,8 +128,15 @@ def test_dry_run_writes_the_model_and_the_space(model_dir, tmp_path, coco_mini, 
     image, boxes = str(coco_mini / "val2017" / file_name), [person["bbox"]]
     (tmp_path / "request.json").write_text(json.dumps([image, boxes]))
     (space / "clean.py").write_text(CLEAN_SPACE)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules"), "PYTHONPATH": "",
-           "OMP_NUM_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "False", "HFPOSE_MODEL": str(out)}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_MODULES_CACHE": str(tmp_path / "modules"),
+        "PYTHONPATH": "",
+        "OMP_NUM_THREADS": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HFPOSE_MODEL": str(out),
+    }
     command = [sys.executable, "clean.py", str(tmp_path / "request.json"), str(tmp_path / "result.json")]
     completed = subprocess.run(command, check=False, cwd=space, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -125,13 +146,15 @@ def test_dry_run_writes_the_model_and_the_space(model_dir, tmp_path, coco_mini, 
     expected = pipeline("keypoint-detection", model=str(model_dir))(image, boxes=boxes)
     [got], [want] = result["persons"], expected
     assert len(got["keypoints"]) == 17
-    np.testing.assert_allclose([[k["x"], k["y"]] for k in got["keypoints"]],
-                               [[k["x"], k["y"]] for k in want["keypoints"]], atol=1e-5)
+    np.testing.assert_allclose(
+        [[k["x"], k["y"]] for k in got["keypoints"]], [[k["x"], k["y"]] for k in want["keypoints"]], atol=1e-5
+    )
 
 
 def test_space_needs_remote_code(model_dir, tmp_path, capsys):
-    status = cli_main(["push", str(model_dir), "--repo-id", "a/b", "--dry-run", str(tmp_path / "r"), "--space",
-                       "--no-remote-code"])
+    status = cli_main(
+        ["push", str(model_dir), "--repo-id", "a/b", "--dry-run", str(tmp_path / "r"), "--space", "--no-remote-code"]
+    )
     assert status == 2 and capsys.readouterr().err.startswith("error: --space needs the remote code")
     with pytest.raises(ValueError, match="model repo_id must look like"):
         write_space(tmp_path / "s", "a/b/c")
@@ -162,8 +185,7 @@ def fake_hub(monkeypatch):
 def test_push_with_space_creates_a_gradio_space_beside_the_model(model_dir, fake_hub, capsys):
     assert cli_main(["push", str(model_dir), "--repo-id", "someone/tiny", "--space"]) == 0
     assert [repo for repo, _ in fake_hub["repos"]] == ["someone/tiny", "someone/tiny-demo"]
-    assert fake_hub["repos"][1][1] == {"private": False, "exist_ok": True, "repo_type": "space",
-                                       "space_sdk": "gradio"}
+    assert fake_hub["repos"][1][1] == {"private": False, "exist_ok": True, "repo_type": "space", "space_sdk": "gradio"}
     model_commit, space_commit = fake_hub["commits"]
     assert model_commit["repo_type"] == "model" and "pipeline_hfpose.py" in model_commit["files"]
     assert space_commit["repo_type"] == "space" and space_commit["repo_id"] == "someone/tiny-demo"

@@ -12,13 +12,20 @@ from hfpose.models.backbones import resnet_backbone_config
 from hfpose.models.mobilenet_v2 import PoseMobileNetV2Config
 from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
-TINY_HRNET = {"stem_channels": 8, "stage1_channels": 8, "stage1_num_blocks": 1, "hidden_sizes": [4, 8, 8, 8],
-              "num_modules": [1, 1, 1], "num_blocks": [1, 1, 1]}
+TINY_HRNET = {
+    "stem_channels": 8,
+    "stage1_channels": 8,
+    "stage1_num_blocks": 1,
+    "hidden_sizes": [4, 8, 8, 8],
+    "num_modules": [1, 1, 1],
+    "num_blocks": [1, 1, 1],
+}
 
 
 def _resnet():
-    config = resnet_backbone_config(50, depths=[2, 2, 2, 2], hidden_sizes=[16, 32, 32, 64], embedding_size=16,
-                                    layer_type="basic")
+    config = resnet_backbone_config(
+        50, depths=[2, 2, 2, 2], hidden_sizes=[16, 32, 32, 64], embedding_size=16, layer_type="basic"
+    )
     return RLEForPoseEstimation(RLEConfig(backbone_config=config, input_size=[96, 128])), (2, 3, 128, 96)
 
 
@@ -39,8 +46,11 @@ MODELS = {"resnet": _resnet, "mobilenet_v2": _mobilenet, "hrnet": _hrnet}
 
 def _objective(outputs) -> torch.Tensor:
     """A scalar touching every float output (heatmaps, tags, keypoints, sigmas...)."""
-    return sum((value.float() ** 2).mean() for value in outputs.values()
-               if isinstance(value, torch.Tensor) and value.is_floating_point())
+    return sum(
+        (value.float() ** 2).mean()
+        for value in outputs.values()
+        if isinstance(value, torch.Tensor) and value.is_floating_point()
+    )
 
 
 def _gradients_and_saved_bytes(model, pixel_values):
@@ -70,12 +80,14 @@ def test_checkpointing_gives_the_same_gradients_for_less_memory(name):
     assert model.is_gradient_checkpointing
     checkpointed, checkpointed_bytes = _gradients_and_saved_bytes(model, pixel_values)
     assert set(plain) == set(checkpointed)
-    assert {n for n, _ in model.backbone.named_parameters()} <= {n[len("backbone."):] for n in plain}
+    assert {n for n, _ in model.backbone.named_parameters()} <= {n[len("backbone.") :] for n in plain}
     for key in plain:
         torch.testing.assert_close(checkpointed[key], plain[key], rtol=1e-5, atol=1e-6, msg=key)
     # the activations inside every checkpointed stage are not kept: at least a third less (measured: see report)
-    print(f"{name}: saved activations {plain_bytes / 2**20:.2f} MiB plain, "
-          f"{checkpointed_bytes / 2**20:.2f} MiB checkpointed")
+    print(
+        f"{name}: saved activations {plain_bytes / 2**20:.2f} MiB plain, "
+        f"{checkpointed_bytes / 2**20:.2f} MiB checkpointed"
+    )
     assert checkpointed_bytes < 0.67 * plain_bytes, (plain_bytes, checkpointed_bytes)
     model.gradient_checkpointing_disable()
     again, again_bytes = _gradients_and_saved_bytes(model, pixel_values)
@@ -105,7 +117,9 @@ def test_hrnet_models_refuse_reentrant_checkpointing():
     from transformers.modeling_layers import GradientCheckpointingLayer
 
     model = _hrnet()[0]
-    with pytest.raises(ValueError, match="use_reentrant=True cannot carry gradients .* leave gradient_checkpointing_kwargs"):
+    with pytest.raises(
+        ValueError, match="use_reentrant=True cannot carry gradients .* leave gradient_checkpointing_kwargs"
+    ):
         model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": True})
     assert not model.is_activation_checkpointing
     model.activation_checkpointing_enable()

@@ -11,8 +11,15 @@ from hfpose.models.higherhrnet import HigherHRNetConfig
 from hfpose.models.ipr import IPRConfig
 from hfpose.models.rle import RLEConfig
 
-CONFIGS = [DeepPoseConfig, RLEConfig, IPRConfig, DSNTConfig, DebiasIPRConfig, AssociativeEmbeddingConfig,
-           HigherHRNetConfig]
+CONFIGS = [
+    DeepPoseConfig,
+    RLEConfig,
+    IPRConfig,
+    DSNTConfig,
+    DebiasIPRConfig,
+    AssociativeEmbeddingConfig,
+    HigherHRNetConfig,
+]
 
 
 @pytest.mark.parametrize("config_class", CONFIGS)
@@ -35,9 +42,13 @@ def test_default_config_carries_coco_metadata(config_class):
 
 @pytest.mark.parametrize("config_class", [RLEConfig, AssociativeEmbeddingConfig])
 def test_keypoint_set_file_fills_the_config_and_survives_save_load(tmp_path, config_class):
-    keypoint_set = KeypointSet(name="hand5", names=("wrist", "l_tip", "r_tip", "l_base", "r_base"),
-                               flip_pairs=((1, 2), (3, 4)), skeleton=((0, 3), (3, 1), (0, 4), (4, 2)),
-                               sigmas=(0.1, 0.05, 0.05, 0.07, 0.07))
+    keypoint_set = KeypointSet(
+        name="hand5",
+        names=("wrist", "l_tip", "r_tip", "l_base", "r_base"),
+        flip_pairs=((1, 2), (3, 4)),
+        skeleton=((0, 3), (3, 1), (0, 4), (4, 2)),
+        sigmas=(0.1, 0.05, 0.05, 0.07, 0.07),
+    )
     keypoint_set.save(tmp_path / "hand5.yaml")
     config = config_class(keypoint_set=str(tmp_path / "hand5.yaml"))
     assert config.id2label == {0: "wrist", 1: "l_tip", 2: "r_tip", 3: "l_base", 4: "r_base"}
@@ -46,7 +57,11 @@ def test_keypoint_set_file_fills_the_config_and_survives_save_load(tmp_path, con
     config.save_pretrained(tmp_path / "model")
     loaded = config_class.from_pretrained(tmp_path / "model")
     assert (loaded.id2label, loaded.flip_indices, loaded.skeleton, loaded.sigmas) == (
-        config.id2label, config.flip_indices, config.skeleton, config.sigmas)
+        config.id2label,
+        config.flip_indices,
+        config.skeleton,
+        config.sigmas,
+    )
 
 
 @pytest.mark.parametrize("config_class", [DeepPoseConfig, IPRConfig, HigherHRNetConfig])
@@ -55,8 +70,11 @@ def test_from_pretrained_with_new_names_rederives_the_saved_fields(tmp_path, con
     names = {0: "head", 1: "left_hand", 2: "right_hand"}
     config = config_class.from_pretrained(tmp_path, id2label=names)
     assert config.num_labels == 3 and config.flip_indices == [0, 2, 1]
-    assert config.skeleton == [] and config.sigmas is None and config.label2id == {"head": 0, "left_hand": 1,
-                                                                                    "right_hand": 2}
+    assert (
+        config.skeleton == []
+        and config.sigmas is None
+        and config.label2id == {"head": 0, "left_hand": 1, "right_hand": 2}
+    )
     explicit = config_class.from_pretrained(tmp_path, id2label=names, flip_indices=[0, 1, 2], skeleton=[[0, 1]])
     assert explicit.flip_indices == [0, 1, 2] and explicit.skeleton == [[0, 1]]
     assert config_class.from_pretrained(tmp_path, num_labels=4).flip_indices == [0, 1, 2, 3]
@@ -64,14 +82,17 @@ def test_from_pretrained_with_new_names_rederives_the_saved_fields(tmp_path, con
     assert same.flip_indices == COCO_KEYPOINTS.flip_indices and same.sigmas == list(COCO_KEYPOINTS.sigmas)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"num_labels": 5, "id2label": {0: "a", 1: "b"}}, "num_labels=5 disagrees with id2label"),
-    ({"id2label": {0: "a", 1: "b", 2: "c"}, "flip_indices": [1, 2, 0]}, "must swap pairs"),
-    ({"id2label": {0: "a", 1: "b"}, "flip_indices": [0, 1, 1]}, r"permutation of range\(2\)"),
-    ({"id2label": {0: "a", 1: "b"}, "sigmas": [0.1]}, "sigmas must be 2 positive"),
-    ({"id2label": {0: "a", 1: "b"}, "skeleton": [[0, 2]]}, r"skeleton\[0\]"),
-    ({"id2label": {0: "left_a", 1: "b"}}, "no mirror keypoint 'right_a'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_labels": 5, "id2label": {0: "a", 1: "b"}}, "num_labels=5 disagrees with id2label"),
+        ({"id2label": {0: "a", 1: "b", 2: "c"}, "flip_indices": [1, 2, 0]}, "must swap pairs"),
+        ({"id2label": {0: "a", 1: "b"}, "flip_indices": [0, 1, 1]}, r"permutation of range\(2\)"),
+        ({"id2label": {0: "a", 1: "b"}, "sigmas": [0.1]}, "sigmas must be 2 positive"),
+        ({"id2label": {0: "a", 1: "b"}, "skeleton": [[0, 2]]}, r"skeleton\[0\]"),
+        ({"id2label": {0: "left_a", 1: "b"}}, "no mirror keypoint 'right_a'"),
+    ],
+)
 @pytest.mark.parametrize("config_class", [RLEConfig, AssociativeEmbeddingConfig])
 def test_inconsistent_metadata_is_a_one_line_error(config_class, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -18,12 +18,16 @@ from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     model = RLEForPoseEstimation(config).eval()
-    processor = TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                                          keypoint_names=[config.id2label[i] for i in range(17)])
+    processor = TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    )
     directory = tmp_path_factory.mktemp("tiny_rle")
     model.save_pretrained(directory)
     processor.save_pretrained(directory)
@@ -72,7 +76,8 @@ def test_all_crops_and_flips_go_through_one_forward(model_dir, val_image):
     estimator = pipeline("keypoint-detection", model=str(model_dir))
     batch_sizes = []
     handle = estimator.model.register_forward_pre_hook(
-        lambda module, args, kwargs: batch_sizes.append(kwargs["pixel_values"].shape[0]), with_kwargs=True)
+        lambda module, args, kwargs: batch_sizes.append(kwargs["pixel_values"].shape[0]), with_kwargs=True
+    )
     estimator(str(path), boxes=boxes)
     estimator(str(path), boxes=boxes, flip_test=False)
     handle.remove()
@@ -151,7 +156,9 @@ def test_pipeline_default_fast_path_matches_eager(model_dir, val_image, monkeypa
     assert type(fast.forward_model).__name__ == "OptimizedPoseModel"
     assert fast.forward_model.backend == "onnxruntime"
     for a, b in zip(eager(str(path), boxes=boxes), fast(str(path), boxes=boxes)):
-        np.testing.assert_allclose([[k["x"], k["y"]] for k in a["keypoints"]],
-                                   [[k["x"], k["y"]] for k in b["keypoints"]], atol=1e-3)
-        np.testing.assert_allclose([k["score"] for k in a["keypoints"]], [k["score"] for k in b["keypoints"]],
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            [[k["x"], k["y"]] for k in a["keypoints"]], [[k["x"], k["y"]] for k in b["keypoints"]], atol=1e-3
+        )
+        np.testing.assert_allclose(
+            [k["score"] for k in a["keypoints"]], [k["score"] for k in b["keypoints"]], atol=1e-5
+        )

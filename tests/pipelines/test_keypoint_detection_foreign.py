@@ -23,14 +23,39 @@ from hfpose.pipelines.processor_contract import foreign_flip_indices
 
 COCO_NAMES = list(hfpose.COCO_KEYPOINTS.names)
 # VitPose checkpoints name COCO's keypoints like this (Nose, L_Eye, R_Eye, ...).
-VITPOSE_STYLE_NAMES = ["Nose", "L_Eye", "R_Eye", "L_Ear", "R_Ear", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow",
-                       "L_Wrist", "R_Wrist", "L_Hip", "R_Hip", "L_Knee", "R_Knee", "L_Ankle", "R_Ankle"]
+VITPOSE_STYLE_NAMES = [
+    "Nose",
+    "L_Eye",
+    "R_Eye",
+    "L_Ear",
+    "R_Ear",
+    "L_Shoulder",
+    "R_Shoulder",
+    "L_Elbow",
+    "R_Elbow",
+    "L_Wrist",
+    "R_Wrist",
+    "L_Hip",
+    "R_Hip",
+    "L_Knee",
+    "R_Knee",
+    "L_Ankle",
+    "R_Ankle",
+]
 
 
 def _vitpose_dir(directory, names, **backbone_kwargs):
     torch.manual_seed(0)
-    backbone = VitPoseBackboneConfig(image_size=[64, 48], patch_size=[16, 16], hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=37, out_indices=[2], **backbone_kwargs)
+    backbone = VitPoseBackboneConfig(
+        image_size=[64, 48],
+        patch_size=[16, 16],
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        out_indices=[2],
+        **backbone_kwargs,
+    )
     model = VitPoseForPoseEstimation(VitPoseConfig(backbone_config=backbone, id2label=dict(enumerate(names)))).eval()
     model.save_pretrained(directory)
     VitPoseImageProcessorPil(size={"height": 64, "width": 48}).save_pretrained(directory)
@@ -45,21 +70,29 @@ def vitpose_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def rle_dir(tmp_path_factory):
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle")
     RLEForPoseEstimation(config).eval().save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=COCO_NAMES).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48}, flip_indices=config.flip_indices, keypoint_names=COCO_NAMES
+    ).save_pretrained(directory)
     return directory
 
 
 @pytest.fixture(scope="module")
 def ae_dir(tmp_path_factory):
     torch.manual_seed(0)
-    backbone = HRNetConfig(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
-                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+    backbone = HRNetConfig(
+        stem_channels=8,
+        stage1_channels=4,
+        stage1_num_blocks=1,
+        hidden_sizes=[4, 8, 16, 32],
+        num_modules=[1, 1, 1],
+        num_blocks=[1, 1, 1],
+    )
     config = AssociativeEmbeddingConfig(backbone_config=backbone, input_size=[128, 128])
     directory = tmp_path_factory.mktemp("tiny_ae")
     model = AssociativeEmbeddingForPoseEstimation(config).eval()
@@ -89,8 +122,9 @@ def _shape(result):
             "keys": sorted(person),
             "types": {key: type(value).__name__ for key, value in person.items()},
             "bbox": [type(v).__name__ for v in person["bbox"]],
-            "keypoints": [(sorted(k), k["label"], [type(k[f]).__name__ for f in ("x", "y", "score")])
-                          for k in person["keypoints"]],
+            "keypoints": [
+                (sorted(k), k["label"], [type(k[f]).__name__ for f in ("x", "y", "score")]) for k in person["keypoints"]
+            ],
         }
         for person in result
     ]
@@ -157,7 +191,8 @@ def test_vitpose_one_forward_without_flip_by_default(vitpose_dir, val_image):
     estimator = pipeline("keypoint-detection", model=str(vitpose_dir))
     sizes = []
     handle = estimator.model.register_forward_pre_hook(
-        lambda module, args, kwargs: sizes.append(kwargs["pixel_values"].shape[0]), with_kwargs=True)
+        lambda module, args, kwargs: sizes.append(kwargs["pixel_values"].shape[0]), with_kwargs=True
+    )
     estimator(str(path), boxes=boxes)
     estimator(str(path), boxes=boxes, flip_test=True)
     handle.remove()
@@ -189,7 +224,8 @@ def test_vitpose_flip_pairs_from_checkpoint_style_names(tmp_path, val_image):
     directory = _vitpose_dir(tmp_path / "named", VITPOSE_STYLE_NAMES)
     estimator = pipeline("keypoint-detection", model=str(directory))
     assert foreign_flip_indices(estimator.model.config, estimator.image_processor) == list(
-        hfpose.COCO_KEYPOINTS.flip_indices)
+        hfpose.COCO_KEYPOINTS.flip_indices
+    )
     path, boxes = val_image
     persons = estimator(str(path), boxes=boxes[:1], flip_test=True)
     assert [k["label"] for k in persons[0]["keypoints"]] == VITPOSE_STYLE_NAMES
@@ -209,10 +245,12 @@ def test_vitpose_plus_gets_the_coco_expert(tmp_path, val_image):
     directory = _vitpose_dir(tmp_path / "plus", COCO_NAMES, num_experts=2, part_features=8)
     path, boxes = val_image
     persons = pipeline("keypoint-detection", model=str(directory))(str(path), boxes=boxes)
-    expected = _direct(directory, Image.open(path).convert("RGB"), boxes,
-                       dataset_index=torch.zeros(len(boxes), dtype=torch.long))
-    other_expert = _direct(directory, Image.open(path).convert("RGB"), boxes,
-                           dataset_index=torch.ones(len(boxes), dtype=torch.long))
+    expected = _direct(
+        directory, Image.open(path).convert("RGB"), boxes, dataset_index=torch.zeros(len(boxes), dtype=torch.long)
+    )
+    other_expert = _direct(
+        directory, Image.open(path).convert("RGB"), boxes, dataset_index=torch.ones(len(boxes), dtype=torch.long)
+    )
     for person, reference, other in zip(persons, expected, other_expert):
         xy = np.array([[k["x"], k["y"]] for k in person["keypoints"]])
         np.testing.assert_allclose(xy, reference["keypoints"].numpy(), atol=1e-3)

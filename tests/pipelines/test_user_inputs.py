@@ -22,13 +22,17 @@ UPRIGHT_HEIGHT, UPRIGHT_WIDTH = 96, 64  # a portrait photo as the camera's viewe
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_inputs")
     RLEForPoseEstimation(config).eval().save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(directory)
     return directory
 
 
@@ -42,7 +46,7 @@ def write_exif_rotated_jpeg(path) -> np.ndarray:
     is 64 wide and 96 high. Returns the upright pixels as PIL/OpenCV decode them."""
     rows, cols = np.mgrid[0:UPRIGHT_HEIGHT, 0:UPRIGHT_WIDTH]
     upright = np.stack([rows * 2, cols * 3, (rows + cols) % 256], axis=-1).astype(np.uint8)
-    upright[: UPRIGHT_HEIGHT // 3, UPRIGHT_WIDTH // 3: 2 * UPRIGHT_WIDTH // 3] = 255  # a bright "head" on top
+    upright[: UPRIGHT_HEIGHT // 3, UPRIGHT_WIDTH // 3 : 2 * UPRIGHT_WIDTH // 3] = 255  # a bright "head" on top
     stored = np.rot90(upright, 1)  # counter-clockwise: the viewer's clockwise turn undoes it
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -60,8 +64,11 @@ def test_exif_rotated_photo_without_boxes_uses_the_upright_image(estimator, tmp_
     [from_file] = estimator(str(path))
     assert from_file["bbox"] == [0.0, 0.0, float(UPRIGHT_WIDTH), float(UPRIGHT_HEIGHT)]
     [from_pixels] = estimator(upright)
-    np.testing.assert_allclose([[k["x"], k["y"]] for k in from_file["keypoints"]],
-                               [[k["x"], k["y"]] for k in from_pixels["keypoints"]], atol=1e-5)
+    np.testing.assert_allclose(
+        [[k["x"], k["y"]] for k in from_file["keypoints"]],
+        [[k["x"], k["y"]] for k in from_pixels["keypoints"]],
+        atol=1e-5,
+    )
     [from_pil] = estimator(Image.fromarray(upright))
     assert from_pil["bbox"] == from_file["bbox"]
 
@@ -74,8 +81,9 @@ def test_cli_predict_draws_on_the_upright_photo(model_dir, estimator, tmp_path, 
     [person] = record["persons"]
     assert person["bbox"] == [0.0, 0.0, float(UPRIGHT_WIDTH), float(UPRIGHT_HEIGHT)]
     [expected] = estimator(str(path))
-    np.testing.assert_allclose([k["x"] for k in person["keypoints"]], [k["x"] for k in expected["keypoints"]],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        [k["x"] for k in person["keypoints"]], [k["x"] for k in expected["keypoints"]], atol=1e-5
+    )
     drawn = np.asarray(Image.open(tmp_path / "out" / "portrait_pose.png"))
     assert drawn.shape == upright.shape  # not the stored landscape frame
     changed = np.abs(drawn.astype(int) - upright.astype(int)).max(axis=-1) > 40
@@ -141,10 +149,17 @@ def test_bottom_up_model_refuses_boxes_and_detector(tmp_path):
     from hfpose.models.hrnet import HRNetConfig
 
     torch.manual_seed(0)
-    backbone = HRNetConfig(stem_channels=8, stage1_channels=8, stage1_num_blocks=1, hidden_sizes=[4, 8, 8, 8],
-                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
-    AssociativeEmbeddingForPoseEstimation(AssociativeEmbeddingConfig(backbone_config=backbone, input_size=[128, 128])
-                                          ).save_pretrained(tmp_path)
+    backbone = HRNetConfig(
+        stem_channels=8,
+        stage1_channels=8,
+        stage1_num_blocks=1,
+        hidden_sizes=[4, 8, 8, 8],
+        num_modules=[1, 1, 1],
+        num_blocks=[1, 1, 1],
+    )
+    AssociativeEmbeddingForPoseEstimation(
+        AssociativeEmbeddingConfig(backbone_config=backbone, input_size=[128, 128])
+    ).save_pretrained(tmp_path)
     BottomUpPoseImageProcessor(input_size=128).save_pretrained(tmp_path)
     bottom_up = pipeline("keypoint-detection", model=str(tmp_path))
     image = np.zeros((64, 64, 3), np.uint8)

@@ -16,8 +16,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for name in sorted(tally.STATS):
         counts = tally.STATS[name]
         other = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("ok", "ValueError", "TypeError"))
-        write(f"{name[:66]:66s} {sum(counts.values()):6d} {counts['ok']:5d} {counts['ValueError']:10d} "
-              f"{counts['TypeError']:9d}  {other}")
+        write(
+            f"{name[:66]:66s} {sum(counts.values()):6d} {counts['ok']:5d} {counts['ValueError']:10d} "
+            f"{counts['TypeError']:9d}  {other}"
+        )
     write("none failed" if exitstatus == 0 else f"pytest exit status {int(exitstatus)}: see the failures above")
     if tally.CORPUS:
         write(f"malformed annotation files tried: {len(tally.CORPUS)}")
@@ -26,5 +28,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     path = os.environ.get("HFPOSE_RELIABILITY_REPORT")
     if path:
         with open(path, "w") as handle:
-            json.dump({"properties": {k: dict(v) for k, v in tally.STATS.items()}, "corpus": tally.CORPUS,
-                       "kills": tally.KILLS, "exitstatus": int(exitstatus)}, handle, indent=2, sort_keys=True)
+            json.dump(
+                {
+                    "properties": {k: dict(v) for k, v in tally.STATS.items()},
+                    "corpus": tally.CORPUS,
+                    "kills": tally.KILLS,
+                    "exitstatus": int(exitstatus),
+                },
+                handle,
+                indent=2,
+                sort_keys=True,
+            )

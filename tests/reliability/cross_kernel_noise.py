@@ -63,8 +63,11 @@ def _needed(actual, desired, rtol: float) -> tuple[float, float, float]:
         return 0.0, 0.0, 0.0
     difference, scale = np.abs(a - d)[finite], np.abs(d[finite])
     relative = difference[scale > 0] / scale[scale > 0]
-    return (float(difference.max()), float((difference - rtol * scale).max()),
-            float(relative.max()) if relative.size else 0.0)
+    return (
+        float(difference.max()),
+        float((difference - rtol * scale).max()),
+        float(relative.max()) if relative.size else 0.0,
+    )
 
 
 def _record(kind, actual, desired, rtol, atol, passed):
@@ -72,9 +75,20 @@ def _record(kind, actual, desired, rtol, atol, passed):
         max_abs, needed, max_rel = _needed(actual, desired, rtol)
     except Exception:  # noqa: BLE001  (a measurement must never change a test's outcome)
         return
-    _records.append({"setting": _SETTING, "test": _current_test["nodeid"], "site": _call_site(), "kind": kind,
-                     "rtol": rtol, "atol": atol, "max_abs": max_abs, "needed_atol": needed, "max_rel": max_rel,
-                     "passed": passed})
+    _records.append(
+        {
+            "setting": _SETTING,
+            "test": _current_test["nodeid"],
+            "site": _call_site(),
+            "kind": kind,
+            "rtol": rtol,
+            "atol": atol,
+            "max_abs": max_abs,
+            "needed_atol": needed,
+            "max_rel": max_rel,
+            "passed": passed,
+        }
+    )
 
 
 def _install() -> None:
@@ -118,10 +132,12 @@ def _install() -> None:
     if level:
         import onnxruntime
 
-        value = {"disable": onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
-                 "basic": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-                 "extended": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-                 "all": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL}[level]
+        value = {
+            "disable": onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }[level]
         original_session = onnxruntime.InferenceSession
 
         def inference_session(path_or_bytes, sess_options=None, *args, **kwargs):
@@ -168,8 +184,10 @@ def summarize(paths: list[str]) -> str:
         needed = row["needed"]
         value = record["needed_atol"] if record["atol"] else record.get("max_rel", 0.0)
         needed[record["setting"]] = max(needed.get(record["setting"], 0.0), max(value, 0.0))
-    lines = ["| call site | rtol | atol | " + " | ".join(settings) + " | max / atol |",
-             "|---|---|---|" + "---|" * len(settings) + "---|"]
+    lines = [
+        "| call site | rtol | atol | " + " | ".join(settings) + " | max / atol |",
+        "|---|---|---|" + "---|" * len(settings) + "---|",
+    ]
     for (site, _, _), row in sorted(sites.items(), key=lambda item: (item[0][0], item[0][2])):
         worst = max(row["needed"].values())
         bound = row["atol"] or row["rtol"]

@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 import pytest
+import reliability_tally as tally
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reliability_tally as tally
 from hfpose.codecs import (
     IntegralRegressionLabel,
     RegressionLabel,
@@ -31,8 +31,9 @@ from hfpose.codecs import (
     generate_udp_heatmaps,
 )
 
-SETTINGS = settings(max_examples=tally.EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=tally.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 SPECIAL = [math.nan, math.inf, -math.inf, 1e30, -1e30, 3.4e38, 1e39, -0.0, 1e-45]
 KEYPOINT_ERROR = r"(keypoint \[\d+, \d+\]|keypoints_visible\[\d+, \d+\])"
 
@@ -70,16 +71,16 @@ def _inputs_valid(keypoints, visible) -> bool:
 def test_regression_label_encode(data, width, height):
     keypoints, visible = data.draw(keypoint_sets(extent=max(width, height)))
     codec = RegressionLabel((width, height))
-    result, error = tally.call("codecs.RegressionLabel.encode", codec.encode, keypoints, visible,
-                               names=KEYPOINT_ERROR)
+    result, error = tally.call("codecs.RegressionLabel.encode", codec.encode, keypoints, visible, names=KEYPOINT_ERROR)
     if error is not None:
         assert not _inputs_valid(keypoints, visible), f"valid input rejected: {error}"
         return
     assert _inputs_valid(keypoints, visible)
     labels, weights = result["keypoint_labels"], result["keypoint_weights"]
     assert np.isfinite(labels).all() and labels.dtype == np.float32
-    np.testing.assert_allclose(labels * np.array([width, height], np.float32), keypoints.astype(np.float32),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        labels * np.array([width, height], np.float32), keypoints.astype(np.float32), rtol=1e-6, atol=1e-6
+    )
     kp = keypoints.astype(np.float32)
     inside = (kp[..., 0] >= 0) & (kp[..., 0] <= width - 1) & (kp[..., 1] >= 0) & (kp[..., 1] <= height - 1)
     np.testing.assert_array_equal(weights, (inside & (visible > 0.5)).astype(np.float32))
@@ -99,7 +100,8 @@ def test_regression_label_decode(data, channels, use_torch):
     argument = torch.from_numpy(encoded) if use_torch else encoded
     result, error = tally.call("codecs.RegressionLabel.decode", codec.decode, argument, names=r"encoded\[\d+, \d+\]")
     valid = np.isfinite(encoded[..., :2]).all() and (
-        channels == 2 or bool(((encoded[..., 2:] >= 0) & (encoded[..., 2:] <= 1)).all()))
+        channels == 2 or bool(((encoded[..., 2:] >= 0) & (encoded[..., 2:] <= 1)).all())
+    )
     if error is not None:
         assert not valid, f"valid input rejected: {error}"
         return
@@ -114,14 +116,19 @@ def test_regression_label_decode(data, channels, use_torch):
 
 
 @SETTINGS
-@given(data=st.data(), heatmap=st.tuples(st.integers(1, 24), st.integers(1, 24)), factor=st.sampled_from([1, 2, 4]),
-       sigma=st.sampled_from([0.5, 1.0, 2.0, 3.3, 50.0, 1e4]))
+@given(
+    data=st.data(),
+    heatmap=st.tuples(st.integers(1, 24), st.integers(1, 24)),
+    factor=st.sampled_from([1, 2, 4]),
+    sigma=st.sampled_from([0.5, 1.0, 2.0, 3.3, 50.0, 1e4]),
+)
 def test_integral_regression_label_encode(data, heatmap, factor, sigma):
     input_size = (heatmap[0] * factor, heatmap[1] * factor)
     keypoints, visible = data.draw(keypoint_sets(extent=max(input_size)))
     codec = IntegralRegressionLabel(input_size, heatmap, sigma=sigma, normalize=True)
-    result, error = tally.call("codecs.IntegralRegressionLabel.encode", codec.encode, keypoints, visible,
-                               names=KEYPOINT_ERROR)
+    result, error = tally.call(
+        "codecs.IntegralRegressionLabel.encode", codec.encode, keypoints, visible, names=KEYPOINT_ERROR
+    )
     if error is not None:
         assert not _inputs_valid(keypoints, visible), f"valid input rejected: {error}"
         return
@@ -139,8 +146,9 @@ def test_integral_regression_label_encode(data, heatmap, factor, sigma):
 
 
 @SETTINGS
-@given(data=st.data(), heatmap=st.tuples(st.integers(2, 32), st.integers(2, 32)),
-       sigma=st.sampled_from([1.0, 2.0, 3.0]))
+@given(
+    data=st.data(), heatmap=st.tuples(st.integers(2, 32), st.integers(2, 32)), sigma=st.sampled_from([1.0, 2.0, 3.0])
+)
 def test_udp_heatmap_encode_decode(data, heatmap, sigma):
     input_size = (heatmap[0] * 4, heatmap[1] * 4)
     codec = UDPHeatmap(input_size, heatmap, sigma=sigma, blur_kernel_size=11)
@@ -175,18 +183,20 @@ def test_udp_heatmap_decode_arbitrary_maps(data, heatmap):
     k = data.draw(st.integers(1, 4))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     kind = data.draw(st.sampled_from(["noise", "signed", "zero", "spike", "tiny", "special"]))
-    maps = {"noise": lambda: rng.random((k, heatmap[1], heatmap[0])),
-            "signed": lambda: rng.normal(size=(k, heatmap[1], heatmap[0])),
-            "zero": lambda: np.zeros((k, heatmap[1], heatmap[0])),
-            "spike": lambda: (rng.random((k, heatmap[1], heatmap[0])) > 0.97) * 1.0,
-            "tiny": lambda: rng.random((k, heatmap[1], heatmap[0])) * 1e-40,
-            "special": lambda: rng.random((k, heatmap[1], heatmap[0]))}[kind]().astype(np.float32)
+    maps = {
+        "noise": lambda: rng.random((k, heatmap[1], heatmap[0])),
+        "signed": lambda: rng.normal(size=(k, heatmap[1], heatmap[0])),
+        "zero": lambda: np.zeros((k, heatmap[1], heatmap[0])),
+        "spike": lambda: (rng.random((k, heatmap[1], heatmap[0])) > 0.97) * 1.0,
+        "tiny": lambda: rng.random((k, heatmap[1], heatmap[0])) * 1e-40,
+        "special": lambda: rng.random((k, heatmap[1], heatmap[0])),
+    }[kind]().astype(np.float32)
     if kind == "special":
-        maps.flat[data.draw(st.integers(0, maps.size - 1))] = data.draw(st.sampled_from([math.nan, math.inf,
-                                                                                         -math.inf]))
+        maps.flat[data.draw(st.integers(0, maps.size - 1))] = data.draw(
+            st.sampled_from([math.nan, math.inf, -math.inf])
+        )
     codec = UDPHeatmap((heatmap[0] * 4, heatmap[1] * 4), heatmap)
-    result, error = tally.call("codecs.UDPHeatmap.decode(arbitrary maps)", codec.decode, maps,
-                               names=r"encoded\[\d+\]")
+    result, error = tally.call("codecs.UDPHeatmap.decode(arbitrary maps)", codec.decode, maps, names=r"encoded\[\d+\]")
     if error is not None:
         assert not np.isfinite(maps).all(), f"finite maps rejected: {error}"
         return
@@ -200,15 +210,25 @@ def test_udp_heatmap_decode_arbitrary_maps(data, heatmap):
 
 
 @SETTINGS
-@given(data=st.data(), heatmap=st.tuples(st.integers(1, 32), st.integers(1, 32)),
-       sigma=st.one_of(st.sampled_from([1e-3, 0.1, 2.0, 1e3, 1e5]), st.floats(0.01, 20)))
+@given(
+    data=st.data(),
+    heatmap=st.tuples(st.integers(1, 32), st.integers(1, 32)),
+    sigma=st.one_of(st.sampled_from([1e-3, 0.1, 2.0, 1e3, 1e5]), st.floats(0.01, 20)),
+)
 @pytest.mark.parametrize("subpixel", [False, True], ids=["msra", "udp"])
 def test_gaussian_drawing_any_sigma_and_position(data, heatmap, sigma, subpixel):
     """Drawing never allocates more than the map (sigma up to 1e5), never overflows on far keypoints."""
     keypoints, visible = data.draw(keypoint_sets(extent=max(heatmap)))
     draw = generate_udp_heatmaps if subpixel else generate_msra_heatmaps
-    result, error = tally.call(f"codecs.generate_{'udp' if subpixel else 'msra'}_heatmaps", draw, heatmap, keypoints,
-                               visible, sigma=sigma, names=KEYPOINT_ERROR)
+    result, error = tally.call(
+        f"codecs.generate_{'udp' if subpixel else 'msra'}_heatmaps",
+        draw,
+        heatmap,
+        keypoints,
+        visible,
+        sigma=sigma,
+        names=KEYPOINT_ERROR,
+    )
     if error is not None:
         assert not _inputs_valid(keypoints, visible), f"valid input rejected: {error}"
         return
@@ -244,8 +264,9 @@ def test_flips_are_involutions(data, direction, use_torch):
     keypoints = rng.uniform(-100, 600, (2, k, 2)).astype(np.float32)
     visible = rng.random((2, k)).astype(np.float32)
     wrap = (lambda a: torch.from_numpy(a)) if use_torch else (lambda a: a)
-    once, error = tally.call("codecs.flip_keypoints (twice)", flip_keypoints, wrap(keypoints), wrap(visible), size,
-                             pairs, direction)
+    once, error = tally.call(
+        "codecs.flip_keypoints (twice)", flip_keypoints, wrap(keypoints), wrap(visible), size, pairs, direction
+    )
     assert error is None
     twice, _ = tally.call("codecs.flip_keypoints (twice)", flip_keypoints, once[0], once[1], size, pairs, direction)
     np.testing.assert_allclose(np.asarray(twice[0]), keypoints, atol=1e-3)
@@ -254,20 +275,25 @@ def test_flips_are_involutions(data, direction, use_torch):
     boxes = np.abs(rng.normal(50, 30, (3, 4))).astype(np.float32)
     for bbox_format in ("xyxy", "xywh", "center"):
         b = boxes[:, :2] if bbox_format == "center" else boxes
-        back, error = tally.call("codecs.flip_bbox (twice)", lambda: flip_bbox(
-            flip_bbox(b, size, bbox_format, direction), size, bbox_format, direction))
+        back, error = tally.call(
+            "codecs.flip_bbox (twice)",
+            lambda: flip_bbox(flip_bbox(b, size, bbox_format, direction), size, bbox_format, direction),
+        )
         assert error is None
         np.testing.assert_allclose(back, b, atol=1e-3)
 
     coords = rng.random((2, k, 2)).astype(np.float32)
-    back, error = tally.call("codecs.flip_coordinates (twice)", lambda: flip_coordinates(
-        flip_coordinates(wrap(coords), pairs, True, (48, 64)), pairs, True, (48, 64)))
+    back, error = tally.call(
+        "codecs.flip_coordinates (twice)",
+        lambda: flip_coordinates(flip_coordinates(wrap(coords), pairs, True, (48, 64)), pairs, True, (48, 64)),
+    )
     assert error is None
     np.testing.assert_allclose(np.asarray(back), coords, atol=1e-6)
 
     maps = rng.random((2, k, 5, 7)).astype(np.float32)
-    back, error = tally.call("codecs.flip_heatmaps (twice)", lambda: flip_heatmaps(flip_heatmaps(wrap(maps), pairs),
-                                                                                   pairs))
+    back, error = tally.call(
+        "codecs.flip_heatmaps (twice)", lambda: flip_heatmaps(flip_heatmaps(wrap(maps), pairs), pairs)
+    )
     assert error is None
     np.testing.assert_array_equal(np.asarray(back), maps)
 

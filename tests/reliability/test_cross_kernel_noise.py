@@ -15,8 +15,18 @@ def test_needed_atol_and_relative_error_hand_computed():
 
 def test_summarize_takes_the_worst_per_setting(tmp_path):
     def record(setting, needed, passed=True, atol=1e-4):
-        return {"setting": setting, "test": "t", "site": "tests/x.py:1", "kind": "numpy", "rtol": 0, "atol": atol,
-                "max_abs": needed, "needed_atol": needed, "max_rel": 0.0, "passed": passed}
+        return {
+            "setting": setting,
+            "test": "t",
+            "site": "tests/x.py:1",
+            "kind": "numpy",
+            "rtol": 0,
+            "atol": atol,
+            "max_abs": needed,
+            "needed_atol": needed,
+            "max_rel": 0.0,
+            "passed": passed,
+        }
 
     lines = [record("default", 2e-5), record("default", 4e-5), record("avx2", 1.5e-4, passed=False)]
     lines.append({"setting": "avx2", "test": "t", "kind": "warning", "message": "m vs golden: {}"})

@@ -23,10 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import reliability_tally as tally
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reliability_tally as tally
 from hfpose.data import (
     TopDownEvalTransform,
     TopDownTrainTransform,
@@ -36,9 +36,11 @@ from hfpose.data import (
     load_mpii,
 )
 
-SETTINGS = settings(max_examples=tally.EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=tally.EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 # ----------------------------------------------------------------------------------------- audit of opened files
 
@@ -71,8 +73,13 @@ def _outside(paths: list[str], root: Path) -> list[str]:
     out = []
     for path in paths:
         resolved = Path(path).resolve()
-        if resolved != root and root not in resolved.parents and not str(resolved).startswith(sys.prefix) and \
-                "site-packages" not in str(resolved) and not str(resolved).startswith("/proc"):
+        if (
+            resolved != root
+            and root not in resolved.parents
+            and not str(resolved).startswith(sys.prefix)
+            and "site-packages" not in str(resolved)
+            and not str(resolved).startswith("/proc")
+        ):
             out.append(path)
     return out
 
@@ -100,12 +107,34 @@ def coco_base() -> dict:
             {"id": 2, "file_name": "sub/b.jpg", "width": 32, "height": 24},
         ],
         "annotations": [
-            {"id": 10, "image_id": 1, "bbox": [2.0, 3.0, 20.0, 15.0], "keypoints": _keypoints(), "num_keypoints": 17,
-             "area": 300.0, "iscrowd": 0, "segmentation": [[2, 3, 22, 3, 22, 18, 2, 18]]},
-            {"id": 11, "image_id": 1, "bbox": [5.0, 1.0, 10.0, 10.0], "keypoints": _keypoints(), "num_keypoints": 17,
-             "area": 100.0, "iscrowd": 0},
-            {"id": 12, "image_id": 2, "bbox": [1.0, 1.0, 30.0, 20.0], "keypoints": _keypoints(), "num_keypoints": 17,
-             "area": 600.0, "iscrowd": 0},
+            {
+                "id": 10,
+                "image_id": 1,
+                "bbox": [2.0, 3.0, 20.0, 15.0],
+                "keypoints": _keypoints(),
+                "num_keypoints": 17,
+                "area": 300.0,
+                "iscrowd": 0,
+                "segmentation": [[2, 3, 22, 3, 22, 18, 2, 18]],
+            },
+            {
+                "id": 11,
+                "image_id": 1,
+                "bbox": [5.0, 1.0, 10.0, 10.0],
+                "keypoints": _keypoints(),
+                "num_keypoints": 17,
+                "area": 100.0,
+                "iscrowd": 0,
+            },
+            {
+                "id": 12,
+                "image_id": 2,
+                "bbox": [1.0, 1.0, 30.0, 20.0],
+                "keypoints": _keypoints(),
+                "num_keypoints": 17,
+                "area": 600.0,
+                "iscrowd": 0,
+            },
         ],
         "categories": [{"id": 1, "name": "person"}],
     }
@@ -121,6 +150,7 @@ def _set(path, value):
         else:
             target[path[-1]] = value
         return data
+
     return mutate
 
 
@@ -137,7 +167,11 @@ COCO_CORPUS = [
     ("no annotations list", _set(("annotations",), _DELETE), r"has no 'annotations' list"),
     ("images is a dict", _set(("images",), {"1": {}}), r"has no 'images' list"),
     ("image is a list", _set(("images", 0), [1, "a.jpg"]), r"images\[0\] must be a JSON object"),
-    ("image without file_name", _set(("images", 0, "file_name"), _DELETE), IMG1 + r": missing key\(s\) \['file_name'\]"),
+    (
+        "image without file_name",
+        _set(("images", 0, "file_name"), _DELETE),
+        IMG1 + r": missing key\(s\) \['file_name'\]",
+    ),
     ("image without id", _set(("images", 0, "id"), _DELETE), r"image id \? \(images\[0\]\): missing key"),
     ("image id is a string", _set(("images", 0, "id"), "one"), IMG1.replace("1", "one", 1) + r": id must be an int"),
     ("image width 0", _set(("images", 0, "width"), 0), IMG1 + r": width must be >= 1"),
@@ -154,19 +188,40 @@ COCO_CORPUS = [
     ("file_name a number", _set(("images", 0, "file_name"), 42), IMG1 + r": file_name must be a non-empty string"),
     ("file_name missing on disk", _set(("images", 0, "file_name"), "missing.jpg"), r"image id 1: image file 'missing"),
     ("annotation is a list", _set(("annotations", 0), [1, 2]), r"annotations\[0\] must be a JSON object"),
-    ("annotation without keypoints", _set(("annotations", 0, "keypoints"), _DELETE),
-     r"annotation id 10 \(annotations\[0\]\): missing key\(s\) \['keypoints'\]"),
+    (
+        "annotation without keypoints",
+        _set(("annotations", 0, "keypoints"), _DELETE),
+        r"annotation id 10 \(annotations\[0\]\): missing key\(s\) \['keypoints'\]",
+    ),
     ("annotation without bbox", _set(("annotations", 1, "bbox"), _DELETE), r"annotation id 11 .*missing.*bbox"),
     ("annotation without image_id", _set(("annotations", 2, "image_id"), _DELETE), r"annotation id 12 .*image_id"),
     ("annotation without id", _set(("annotations", 0, "id"), _DELETE), r"annotation id \? \(annotations\[0\]\)"),
-    ("50 keypoint values", _set(("annotations", 0, "keypoints"), _keypoints()[:-1]),
-     r"annotation id 10 .*keypoints has 50 values; expected 51"),
-    ("16 keypoints (MPII count)", _set(("annotations", 1, "keypoints"), _keypoints(16)),
-     r"annotation id 11 .*keypoints has 48 values; expected 51"),
-    ("keypoint is a string", _set(("annotations", 0, "keypoints", 4), "5"), r"annotation id 10 .*keypoints must hold only"),
-    ("keypoint is NaN", _set(("annotations", 0, "keypoints", 0), math.nan), r"annotation id 10 .*keypoints has a non-finite"),
+    (
+        "50 keypoint values",
+        _set(("annotations", 0, "keypoints"), _keypoints()[:-1]),
+        r"annotation id 10 .*keypoints has 50 values; expected 51",
+    ),
+    (
+        "16 keypoints (MPII count)",
+        _set(("annotations", 1, "keypoints"), _keypoints(16)),
+        r"annotation id 11 .*keypoints has 48 values; expected 51",
+    ),
+    (
+        "keypoint is a string",
+        _set(("annotations", 0, "keypoints", 4), "5"),
+        r"annotation id 10 .*keypoints must hold only",
+    ),
+    (
+        "keypoint is NaN",
+        _set(("annotations", 0, "keypoints", 0), math.nan),
+        r"annotation id 10 .*keypoints has a non-finite",
+    ),
     ("keypoint is Infinity", _set(("annotations", 2, "keypoints", 3), math.inf), r"annotation id 12 .*non-finite"),
-    ("keypoints is a dict", _set(("annotations", 0, "keypoints"), {"x": 1}), r"annotation id 10 .*keypoints must be a list"),
+    (
+        "keypoints is a dict",
+        _set(("annotations", 0, "keypoints"), {"x": 1}),
+        r"annotation id 10 .*keypoints must be a list",
+    ),
     ("negative visibility", _set(("annotations", 0, "keypoints", 2), -1), r"annotation id 10 .*negative visibility"),
     ("bbox with 3 values", _set(("annotations", 0, "bbox"), [1, 2, 3]), r"annotation id 10 .*bbox must have 4 values"),
     ("bbox negative width", _set(("annotations", 1, "bbox"), [5, 1, -10, 10]), r"annotation id 11 .*negative width"),
@@ -235,8 +290,13 @@ def test_malformed_coco_file_names_the_record(coco_root, case, mutation, pattern
 
 
 def mpii_base() -> list[dict]:
-    person = {"image": "015601864.jpg", "joints": [[10.0 + k, 20.0 + k] for k in range(16)],
-              "joints_vis": [1] * 16, "center": [16.0, 12.0], "scale": 0.1}
+    person = {
+        "image": "015601864.jpg",
+        "joints": [[10.0 + k, 20.0 + k] for k in range(16)],
+        "joints_vis": [1] * 16,
+        "center": [16.0, 12.0],
+        "scale": 0.1,
+    }
     return [person, {**copy.deepcopy(person), "image": "015599452.jpg"}]
 
 
@@ -244,7 +304,11 @@ MPII_CORPUS = [
     ("not json", "[{", r"is not valid JSON"),
     ("top level is an object", "{}", r"must hold a JSON list of people"),
     ("person is a string", _set((0,), "x"), r"MPII annotation 0 must be a JSON object"),
-    ("no joints", _set((1, "joints"), _DELETE), r"MPII annotation 1 \(image '015599452.jpg'\): missing key\(s\) \['joints'\]"),
+    (
+        "no joints",
+        _set((1, "joints"), _DELETE),
+        r"MPII annotation 1 \(image '015599452.jpg'\): missing key\(s\) \['joints'\]",
+    ),
     ("no scale", _set((0, "scale"), _DELETE), r"MPII annotation 0 .*missing key.*scale"),
     ("15 joints", _set((0, "joints"), [[1.0, 2.0]] * 15), r"MPII annotation 0 .*joints must have shape \(16, 2\)"),
     ("joints_vis 17 values", _set((0, "joints_vis"), [1] * 17), r"MPII annotation 0 .*joints_vis must have 16"),
@@ -295,8 +359,10 @@ def test_malformed_mpii_file_names_the_record(mpii_root, case, mutation, pattern
 
 
 FIELD_VALUES = {
-    "bbox": st.one_of(st.lists(st.floats(-50, 80, allow_nan=False), min_size=4, max_size=4),
-                      st.sampled_from([[1, 2, 3], [0, 0, 0, 0], [1, 1, math.nan, 2], "box", None, [1, 1, -2, 3]])),
+    "bbox": st.one_of(
+        st.lists(st.floats(-50, 80, allow_nan=False), min_size=4, max_size=4),
+        st.sampled_from([[1, 2, 3], [0, 0, 0, 0], [1, 1, math.nan, 2], "box", None, [1, 1, -2, 3]]),
+    ),
     "area": st.one_of(st.floats(0, 1e4), st.sampled_from([-1.0, math.nan, "x", None])),
     "iscrowd": st.sampled_from([0, 0, 0, 1, -1, "no", 0.5]),
     "num_keypoints": st.sampled_from([0, 3, 17, -1, 2.5]),
@@ -316,8 +382,13 @@ def coco_records(draw):
             values[draw(st.integers(0, 50))] = draw(st.sampled_from([math.nan, -1.0, "v", math.inf]))
         if draw(st.integers(0, 19)) == 0:
             values = values[: draw(st.integers(0, 50))]
-        ann = {"id": 100 + index, "image_id": 1, "bbox": [1.0, 1.0, 10.0, 10.0], "keypoints": values,
-               "num_keypoints": 17}
+        ann = {
+            "id": 100 + index,
+            "image_id": 1,
+            "bbox": [1.0, 1.0, 10.0, 10.0],
+            "keypoints": values,
+            "num_keypoints": 17,
+        }
         for field, strategy in FIELD_VALUES.items():
             if draw(st.integers(0, 14)) == 0:
                 value = draw(strategy)
@@ -332,8 +403,11 @@ def coco_records(draw):
 
 def _record_is_valid(ann, image_ids) -> bool:
     def numbers(value, length=None):
-        return (isinstance(value, list) and (length is None or len(value) == length)
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+        return (
+            isinstance(value, list)
+            and (length is None or len(value) == length)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        )
 
     if not {"id", "image_id", "bbox", "keypoints"} <= set(ann):
         return False
@@ -359,8 +433,14 @@ def test_random_coco_records_load_or_name_the_record(tmp_path_factory, data):
     root = tmp_path_factory.mktemp("coco_random")
     (root / "annotations").mkdir()
     (root / "annotations" / "person_keypoints_train2017.json").write_text(json.dumps(data))
-    dataset, error = tally.call("data.load_coco_keypoints(random records)", load_coco_keypoints, root, "train2017",
-                                check_files=False, names=r"annotation id (\d+|\?) \(annotations\[\d+\]\)")
+    dataset, error = tally.call(
+        "data.load_coco_keypoints(random records)",
+        load_coco_keypoints,
+        root,
+        "train2017",
+        check_files=False,
+        names=r"annotation id (\d+|\?) \(annotations\[\d+\]\)",
+    )
     valid = all(_record_is_valid(ann, {1, 2}) for ann in data["annotations"])
     if error is not None:
         assert not valid, f"valid records rejected: {error}"
@@ -372,6 +452,7 @@ def test_random_coco_records_load_or_name_the_record(tmp_path_factory, data):
         assert np.isfinite(rows["bbox_scale"]).all() and (rows["bbox_scale"] > 0).all()
         for path in rows["image_path"]:
             assert Path(path).resolve().is_relative_to((root / "train2017").resolve())
+
     def clipped_box_positive(bbox):  # MMPose: clip xyxy to [0, W-1] x [0, H-1], float32, positive size
         x, y, w, h = bbox
         xyxy = np.array([np.clip(x, 0, 31), np.clip(y, 0, 23), np.clip(x + w, 0, 31), np.clip(y + h, 0, 23)])
@@ -379,8 +460,11 @@ def test_random_coco_records_load_or_name_the_record(tmp_path_factory, data):
         return xyxy[2] - xyxy[0] > 0 and xyxy[3] - xyxy[1] > 0
 
     expected = sum(
-        1 for ann in data["annotations"]
-        if ann.get("iscrowd", 0) == 0 and max(ann["keypoints"]) != 0 and ann.get("num_keypoints", 1) > 0
+        1
+        for ann in data["annotations"]
+        if ann.get("iscrowd", 0) == 0
+        and max(ann["keypoints"]) != 0
+        and ann.get("num_keypoints", 1) > 0
         and clipped_box_positive(ann["bbox"])
     )
     assert len(dataset) == expected
@@ -394,8 +478,13 @@ def image_files(tmp_path_factory):
     root = tmp_path_factory.mktemp("transform_images")
     rng = np.random.default_rng(0)
     files = {}
-    for name, shape in {"tiny.png": (1, 1, 3), "grey.png": (20, 30), "rgba.png": (16, 12, 4),
-                        "wide.jpg": (10, 90, 3), "photo.jpg": (48, 64, 3)}.items():
+    for name, shape in {
+        "tiny.png": (1, 1, 3),
+        "grey.png": (20, 30),
+        "rgba.png": (16, 12, 4),
+        "wide.jpg": (10, 90, 3),
+        "photo.jpg": (48, 64, 3),
+    }.items():
         path = root / name
         cv2.imwrite(str(path), rng.integers(0, 255, shape, dtype=np.uint8))
         files[name] = str(path)
@@ -413,21 +502,29 @@ def test_transform_rows_give_finite_targets_or_name_the_annotation(image_files, 
     keypoints = np.concatenate([rng.uniform(-20, 80, (17, 2)), rng.choice([0.0, 1.0, 2.0], (17, 1))], axis=1)
     if data.draw(st.integers(0, 4)) == 0:
         keypoints[data.draw(st.integers(0, 16)), data.draw(st.integers(0, 2))] = data.draw(
-            st.sampled_from([math.nan, math.inf, -1.0]))
+            st.sampled_from([math.nan, math.inf, -1.0])
+        )
     box_kind = data.draw(st.sampled_from(["center_scale", "xyxy", "xywh"]))
-    values = [data.draw(ROW_VALUES) if data.draw(st.integers(0, 6)) == 0 else v
-              for v in rng.uniform(1, 40, 4).tolist()]
-    row = {"image_path": image_files[data.draw(st.sampled_from(sorted(image_files)))], "keypoints": keypoints,
-           "ann_id": 7, "image_id": 3}
+    values = [data.draw(ROW_VALUES) if data.draw(st.integers(0, 6)) == 0 else v for v in rng.uniform(1, 40, 4).tolist()]
+    row = {
+        "image_path": image_files[data.draw(st.sampled_from(sorted(image_files)))],
+        "keypoints": keypoints,
+        "ann_id": 7,
+        "image_id": 3,
+    }
     if box_kind == "center_scale":
         row["bbox_center"], row["bbox_scale"] = values[:2], values[2:]
     elif box_kind == "xyxy":
         row["bbox_xyxy"] = [values[0], values[1], values[0] + values[2], values[1] + values[3]]
     else:
         row["bbox"] = values
-    transform = (TopDownTrainTransform(input_size=(24, 32), use_udp=use_udp, seed=1) if train
-                 else TopDownEvalTransform(input_size=(24, 32), use_udp=use_udp,
-                                           codec=TopDownTrainTransform(input_size=(24, 32)).codec))
+    transform = (
+        TopDownTrainTransform(input_size=(24, 32), use_udp=use_udp, seed=1)
+        if train
+        else TopDownEvalTransform(
+            input_size=(24, 32), use_udp=use_udp, codec=TopDownTrainTransform(input_size=(24, 32)).codec
+        )
+    )
     if train and data.draw(st.booleans()):
         transform.set_epoch(data.draw(st.integers(0, 3)))
     name = f"data.{type(transform).__name__}.transform_example"
@@ -449,12 +546,14 @@ def test_collate_stacks_or_names_the_field(data):
 
     size = data.draw(st.integers(1, 4))
     shapes = [data.draw(st.sampled_from([(2, 3), (2, 3), (2, 3), (3, 2)])) for _ in range(size)]
-    samples = [{"pixel_values": np.zeros(shape, np.float32), "image_id": i, "name": f"n{i}"}
-               for i, shape in enumerate(shapes)]
+    samples = [
+        {"pixel_values": np.zeros(shape, np.float32), "image_id": i, "name": f"n{i}"} for i, shape in enumerate(shapes)
+    ]
     if size > 1 and data.draw(st.integers(0, 5)) == 0:
         samples[-1].pop("image_id")
-    batch, error = tally.call("data.default_collate", default_collate, samples,
-                              names=r"(field 'pixel_values'|sample \d+ has fields)")
+    batch, error = tally.call(
+        "data.default_collate", default_collate, samples, names=r"(field 'pixel_values'|sample \d+ has fields)"
+    )
     if error is not None:
         assert len(set(shapes)) > 1 or any("image_id" not in s for s in samples)
         return

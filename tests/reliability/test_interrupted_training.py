@@ -25,19 +25,24 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import reliability_tally as tally
 import torch
 import yaml
 from safetensors.torch import load_file
 
-import reliability_tally as tally
-
 REPO = Path(__file__).resolve().parents[2]
-TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
-                 "layer_type": "basic", "out_features": ["stage4"]}
+TINY_BACKBONE = {
+    "model_type": "resnet",
+    "embedding_size": 8,
+    "hidden_sizes": [8, 16, 16, 32],
+    "depths": [1, 1, 1, 1],
+    "layer_type": "basic",
+    "out_features": ["stage4"],
+}
 STEPS_PER_EPOCH = 11  # 86 coco-mini training people, batch 8
 EPOCHS = 2
 
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import os, signal, sys
 
     point, _, count = os.environ.get("HFPOSE_KILL", "").partition(":")
@@ -77,24 +82,42 @@ DRIVER = textwrap.dedent('''
 
     result = train(TrainingRecipe.from_yaml(sys.argv[1]))
     print("finished at step", result.global_step)
-''')
+""")
 
 
 def _recipe(tmp_path: Path, coco_mini: Path, name: str) -> Path:
     # Validation on a one-image split keeps the compulsory end-of-training evaluation cheap.
     val = json.loads((coco_mini / "annotations" / "person_keypoints_val2017.json").read_text())
-    image = next(i for i in val["images"] if any(a["image_id"] == i["id"] and a["num_keypoints"] > 0
-                                                   for a in val["annotations"]))
+    image = next(
+        i for i in val["images"] if any(a["image_id"] == i["id"] and a["num_keypoints"] > 0 for a in val["annotations"])
+    )
     val = {**val, "images": [image], "annotations": [a for a in val["annotations"] if a["image_id"] == image["id"]]}
     val_file = tmp_path / "val_one.json"
     val_file.write_text(json.dumps(val))
     recipe = {
-        "method": "rle", "backbone": "custom", "model": {"backbone_config": TINY_BACKBONE},
-        "data_root": str(coco_mini), "val_ann_file": str(val_file), "bbox_file": None, "pretrained_backbone": None,
-        "input_size": [48, 64], "auto_scale_lr": False, "epochs": EPOCHS, "batch_size": 8, "warmup_iters": 2,
-        "milestones": [1], "val_interval": 100, "checkpoint_interval": 1, "checkpoint_steps": 3,
-        "keep_checkpoints": 100, "num_workers": 0, "score_mode": "bbox_rle", "log_interval": 1, "seed": 7,
-        "output_dir": str(tmp_path / name), "flip_test": False,
+        "method": "rle",
+        "backbone": "custom",
+        "model": {"backbone_config": TINY_BACKBONE},
+        "data_root": str(coco_mini),
+        "val_ann_file": str(val_file),
+        "bbox_file": None,
+        "pretrained_backbone": None,
+        "input_size": [48, 64],
+        "auto_scale_lr": False,
+        "epochs": EPOCHS,
+        "batch_size": 8,
+        "warmup_iters": 2,
+        "milestones": [1],
+        "val_interval": 100,
+        "checkpoint_interval": 1,
+        "checkpoint_steps": 3,
+        "keep_checkpoints": 100,
+        "num_workers": 0,
+        "score_mode": "bbox_rle",
+        "log_interval": 1,
+        "seed": 7,
+        "output_dir": str(tmp_path / name),
+        "flip_test": False,
     }
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(recipe))
@@ -102,10 +125,18 @@ def _recipe(tmp_path: Path, coco_mini: Path, name: str) -> Path:
 
 
 def _run(driver: Path, recipe: Path, kill: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-           "HF_HUB_OFFLINE": "1", "HFPOSE_KILL": kill or "", "ACCELERATE_USE_CPU": "1"}
-    return subprocess.run([sys.executable, str(driver), str(recipe)], env=env, capture_output=True, text=True,
-                          timeout=300, cwd=REPO)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "HF_HUB_OFFLINE": "1",
+        "HFPOSE_KILL": kill or "",
+        "ACCELERATE_USE_CPU": "1",
+    }
+    return subprocess.run(
+        [sys.executable, str(driver), str(recipe)], env=env, capture_output=True, text=True, timeout=300, cwd=REPO
+    )
 
 
 def _check_checkpoints(checkpoint_dir: Path) -> list[int]:

@@ -16,15 +16,15 @@ import math
 
 import numpy as np
 import pytest
+import reliability_tally as tally
 import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-import reliability_tally as tally
 from test_topdown_processor_properties import box_is_valid, boxes_for, image_size, images
 
-SETTINGS = settings(max_examples=tally.EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=tally.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,16 @@ def estimator(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[24, 32])
     model = RLEForPoseEstimation(config).eval()
-    processor = TopDownPoseImageProcessor(size={"height": 32, "width": 24}, flip_indices=config.flip_indices,
-                                          keypoint_names=[config.id2label[i] for i in range(17)])
+    processor = TopDownPoseImageProcessor(
+        size={"height": 32, "width": 24},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    )
     directory = tmp_path_factory.mktemp("tiny_rle_pipeline")
     model.save_pretrained(directory)
     processor.save_pretrained(directory)
@@ -62,8 +66,15 @@ def test_pipeline_one_person_per_box_finite_keypoints_unit_scores(estimator, dat
     use_boxes = bool(boxes) or data.draw(st.booleans())
     kwargs = {"boxes": boxes} if use_boxes else {}
     with torch.inference_mode():
-        persons, error = tally.call("pipeline(keypoint-detection)", estimator, image, flip_test=flip_test,
-                                    threshold=threshold, names=r"(images|boxes)\[\d+\]", **kwargs)
+        persons, error = tally.call(
+            "pipeline(keypoint-detection)",
+            estimator,
+            image,
+            flip_test=flip_test,
+            threshold=threshold,
+            names=r"(images|boxes)\[\d+\]",
+            **kwargs,
+        )
     boxes_valid = [box_is_valid(box, width, height, size=(24, 32)) for box in boxes]
     if use_boxes and not boxes:  # no person asked for: nothing is decoded, nothing returned
         assert error is None and persons == []
@@ -79,8 +90,11 @@ def test_pipeline_one_person_per_box_finite_keypoints_unit_scores(estimator, dat
         for keypoint in person["keypoints"]:
             assert math.isfinite(keypoint["x"]) and math.isfinite(keypoint["y"])
             assert 0.0 <= keypoint["score"] <= 1.0
-            assert ("visible" not in keypoint) if threshold is None else (keypoint["visible"] ==
-                                                                           (keypoint["score"] >= threshold))
+            assert (
+                ("visible" not in keypoint)
+                if threshold is None
+                else (keypoint["visible"] == (keypoint["score"] >= threshold))
+            )
         assert len(person["keypoints"]) == 17
 
 
@@ -105,8 +119,13 @@ def bottomup_processor():
 def test_bottomup_preprocess_valid_inputs_or_names_the_image(bottomup_processor, data):
     image, valid = data.draw(images(max_side=40))
     width, height = image_size(image)
-    result, error = tally.call("bottomup.preprocess(images)", bottomup_processor, image, return_tensors="np",
-                               names=r"images\[\d+\]|at least 2x2")
+    result, error = tally.call(
+        "bottomup.preprocess(images)",
+        bottomup_processor,
+        image,
+        return_tensors="np",
+        names=r"images\[\d+\]|at least 2x2",
+    )
     if error is not None:
         assert not valid or min(width, height) < 2, f"valid image rejected: {error}"
         return
@@ -123,15 +142,24 @@ def test_bottomup_post_process_finite_people_unit_scores(bottomup_processor, dat
     inputs = bottomup_processor(np.zeros((height, width, 3), np.uint8), return_tensors="pt")
     h, w = inputs["pixel_values"].shape[-2] // 4, inputs["pixel_values"].shape[-1] // 4
     kind = data.draw(st.sampled_from(["uniform", "sparse", "zero", "one-hot"]))
-    heatmaps = {"uniform": lambda: rng.random((1, 17, h, w)),
-                "sparse": lambda: rng.random((1, 17, h, w)) * (rng.random((1, 17, h, w)) > 0.95),
-                "zero": lambda: np.zeros((1, 17, h, w)),
-                "one-hot": lambda: np.eye(h * w)[rng.integers(0, h * w, 17)].reshape(1, 17, h, w)}[kind]()
+    heatmaps = {
+        "uniform": lambda: rng.random((1, 17, h, w)),
+        "sparse": lambda: rng.random((1, 17, h, w)) * (rng.random((1, 17, h, w)) > 0.95),
+        "zero": lambda: np.zeros((1, 17, h, w)),
+        "one-hot": lambda: np.eye(h * w)[rng.integers(0, h * w, 17)].reshape(1, 17, h, w),
+    }[kind]()
     tags = rng.normal(size=(1, 17, h, w)) * data.draw(st.sampled_from([0.0, 0.1, 10.0]))
-    outputs = {"heatmaps": (torch.tensor(heatmaps, dtype=torch.float32),), "tags": torch.tensor(tags,
-                                                                                                 dtype=torch.float32)}
-    result, error = tally.call("bottomup.post_process_pose_estimation", bottomup_processor.post_process_pose_estimation,
-                               outputs, base_size=inputs["base_size"], scale=inputs["scale"])
+    outputs = {
+        "heatmaps": (torch.tensor(heatmaps, dtype=torch.float32),),
+        "tags": torch.tensor(tags, dtype=torch.float32),
+    }
+    result, error = tally.call(
+        "bottomup.post_process_pose_estimation",
+        bottomup_processor.post_process_pose_estimation,
+        outputs,
+        base_size=inputs["base_size"],
+        scale=inputs["scale"],
+    )
     assert error is None, error
     for person in result[0]:
         assert np.isfinite(person["keypoints"]).all() and np.isfinite(person["bbox"]).all()
@@ -144,5 +172,8 @@ def test_bottomup_post_process_rejects_nan_heatmaps(bottomup_processor):
     heatmaps = torch.rand(1, 17, h, w, generator=torch.Generator().manual_seed(0))
     heatmaps[0, 3, 2, 2] = float("nan")
     with pytest.raises(ValueError, match="heatmaps"):
-        bottomup_processor.post_process_pose_estimation({"heatmaps": (heatmaps,), "tags": torch.zeros(1, 17, h, w)},
-                                                        base_size=inputs["base_size"], scale=inputs["scale"])
+        bottomup_processor.post_process_pose_estimation(
+            {"heatmaps": (heatmaps,), "tags": torch.zeros(1, 17, h, w)},
+            base_size=inputs["base_size"],
+            scale=inputs["scale"],
+        )

@@ -20,17 +20,18 @@ import re
 
 import numpy as np
 import pytest
+import reliability_tally as tally
 import torch
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-import reliability_tally as tally
 from hfpose.geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_center_scale, fix_aspect_ratio
 from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 
-SETTINGS = settings(max_examples=tally.EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=tally.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 LOW, HIGH = (-MEAN / STD).min(), ((1 - MEAN) / STD).max()  # range of normalized pixel values
@@ -56,7 +57,8 @@ def images(draw, max_side: int = 40):
         array = rng.random(shape).astype(dtype)
         if corruption != "none":
             array.flat[rng.integers(array.size)] = {"above": 1.5, "below": -0.25, "nan": np.nan, "inf": np.inf}[
-                corruption]
+                corruption
+            ]
     else:
         info = np.iinfo(dtype)
         top = info.max if dtype in (np.uint8, np.uint16) else 255
@@ -162,23 +164,32 @@ def test_preprocess_returns_valid_crops_or_names_the_bad_argument(data, use_udp)
     box_lists = []
     for image in image_list:
         width, height = image_size(image)
-        box_lists.append(data.draw(st.one_of(st.none(), boxes_for(width, height))) if num_images > 1 else
-                         data.draw(boxes_for(width, height)))
+        box_lists.append(
+            data.draw(st.one_of(st.none(), boxes_for(width, height)))
+            if num_images > 1
+            else data.draw(boxes_for(width, height))
+        )
     processor = TopDownPoseImageProcessor(size={"height": 16, "width": 12}, use_udp=use_udp)
     inputs = image_list if num_images > 1 or data.draw(st.booleans()) else image_list[0]
     boxes = box_lists if isinstance(inputs, list) else box_lists[0]
-    result, error = tally.call("topdown.preprocess(images, boxes)", processor, inputs, boxes=boxes,
-                               return_tensors="np", names=r"(images|boxes)\[\d+\]")
+    result, error = tally.call(
+        "topdown.preprocess(images, boxes)",
+        processor,
+        inputs,
+        boxes=boxes,
+        return_tensors="np",
+        names=r"(images|boxes)\[\d+\]",
+    )
 
     images_valid = [valid for _, valid in drawn]
     boxes_valid = [
-        [box_is_valid(box, *image_size(image)) for box in (image_boxes or [])] for image, image_boxes in
-        zip(image_list, box_lists)
+        [box_is_valid(box, *image_size(image)) for box in (image_boxes or [])]
+        for image, image_boxes in zip(image_list, box_lists)
     ]
     if error is not None:
         message = str(error)
         if message.startswith("images["):
-            index = int(message[len("images["):].split("]")[0])
+            index = int(message[len("images[") :].split("]")[0])
             assert not images_valid[index], f"valid image rejected: {message}"
         else:
             i, j = (int(v) for v in re.match(r"boxes\[(\d+)\]\[(\d+)\]", message).groups())
@@ -194,8 +205,9 @@ def test_preprocess_returns_valid_crops_or_names_the_bad_argument(data, use_udp)
     assert result["center"].shape == result["scale"].shape == (expected, 2)
     assert np.isfinite(result["center"]).all() and np.isfinite(result["scale"]).all()
     assert (result["scale"] > 0).all()
-    assert result["image_index"].tolist() == [i for i, b in enumerate(box_lists) for _ in range(1 if b is None
-                                                                                               else len(b))]
+    assert result["image_index"].tolist() == [
+        i for i, b in enumerate(box_lists) for _ in range(1 if b is None else len(b))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -206,19 +218,29 @@ def test_preprocess_returns_valid_crops_or_names_the_bad_argument(data, use_udp)
 def test_preprocess_very_large_images(shape, dtype):
     image = np.zeros(shape, dtype=dtype)
     height, width = shape[:2]
-    image[height // 2 - 50 : height // 2 + 50, width // 2 - 50 : width // 2 + 50] = {np.uint8: 200, np.uint16: 200 * 257, np.float32: 1}[dtype]
+    image[height // 2 - 50 : height // 2 + 50, width // 2 - 50 : width // 2 + 50] = {
+        np.uint8: 200,
+        np.uint16: 200 * 257,
+        np.float32: 1,
+    }[dtype]
     processor = TopDownPoseImageProcessor(size={"height": 64, "width": 48})
     boxes = [[width / 2 - 50, height / 2 - 50, 100, 100], [-10, -10, width + 20, height + 20], [width - 1, 0, 5, 5]]
-    result, error = tally.call("topdown.preprocess(8000x6000 explicit)", processor, image, boxes=boxes,
-                               return_tensors="np")
+    result, error = tally.call(
+        "topdown.preprocess(8000x6000 explicit)", processor, image, boxes=boxes, return_tensors="np"
+    )
     assert error is None
     pixel_values = result["pixel_values"]
     assert pixel_values.shape == (3, 3, 64, 48) and np.isfinite(pixel_values).all()
     # The centred bright square fills the middle of the first crop, whatever the dtype.
     centre = pixel_values[0, :, 32, 24] * STD + MEAN
     np.testing.assert_allclose(centre, 200 / 255 if dtype != np.float32 else 1.0, atol=2 / 255)
-    result, error = tally.call("topdown.preprocess(8000x6000 explicit)", processor, image,
-                               boxes=[[width + 1, 0, 10, 10]], names=r"boxes\[0\]\[0\]")
+    result, error = tally.call(
+        "topdown.preprocess(8000x6000 explicit)",
+        processor,
+        image,
+        boxes=[[width + 1, 0, 10, 10]],
+        names=r"boxes\[0\]\[0\]",
+    )
     assert error is not None and "outside" in str(error)
 
 
@@ -271,8 +293,12 @@ def test_post_process_keeps_persons_finite_keypoints_and_unit_scores(data, flip,
     outputs = data.draw(pose_outputs(num_persons, num_keypoints))
     outputs_flipped = data.draw(pose_outputs(num_persons, num_keypoints)) if flip else None
     result, error = tally.call(
-        "topdown.post_process_pose_estimation", processor.post_process_pose_estimation, outputs, boxes=per_image,
-        outputs_flipped=outputs_flipped, threshold=threshold,
+        "topdown.post_process_pose_estimation",
+        processor.post_process_pose_estimation,
+        outputs,
+        boxes=per_image,
+        outputs_flipped=outputs_flipped,
+        threshold=threshold,
         names=r"(outputs(_flipped)?\.(keypoints|scores|sigma)\[\d+\]\[\d+\]|boxes\[\d+\]\[\d+\])",
     )
     boxes_ok = all(box_is_valid(box, None, None) for boxes in per_image for box in boxes)
@@ -309,9 +335,16 @@ def test_post_process_keeps_persons_finite_keypoints_and_unit_scores(data, flip,
 
 # Orientation tag -> the transpose that makes the stored grid upright (PIL's `ImageOps.exif_transpose` table) and
 # its inverse, used to store an upright picture rotated / mirrored.
-UPRIGHT = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,
-           7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+UPRIGHT = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 INVERSE = {**UPRIGHT, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
 
 
@@ -327,10 +360,15 @@ def exif_dir(tmp_path_factory):
 
 
 @settings(max_examples=tally.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(orientation=st.integers(1, 8), width_blocks=st.integers(1, 4), height_blocks=st.integers(1, 4),
-       seed=st.integers(0, 2**32 - 1))
-def test_exif_orientation_is_applied_by_processor_and_data_loader(exif_dir, orientation, width_blocks,
-                                                                  height_blocks, seed):
+@given(
+    orientation=st.integers(1, 8),
+    width_blocks=st.integers(1, 4),
+    height_blocks=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_exif_orientation_is_applied_by_processor_and_data_loader(
+    exif_dir, orientation, width_blocks, height_blocks, seed
+):
     from hfpose.data import load_image
 
     upright = blocky_picture(np.random.default_rng(seed), width_blocks, height_blocks)
@@ -344,10 +382,12 @@ def test_exif_orientation_is_applied_by_processor_and_data_loader(exif_dir, orie
 
     height, width = upright.shape[:2]
     # padding 1 and an input of the image's own size make the standard warp the identity: the crop is the image.
-    processor = TopDownPoseImageProcessor(size={"height": height, "width": width}, padding=1.0,
-                                          do_normalize=False, do_rescale=False)
-    result, error = tally.call("topdown.preprocess(EXIF jpeg path)", processor, str(path),
-                               boxes=[[0, 0, width, height]], return_tensors="np")
+    processor = TopDownPoseImageProcessor(
+        size={"height": height, "width": width}, padding=1.0, do_normalize=False, do_rescale=False
+    )
+    result, error = tally.call(
+        "topdown.preprocess(EXIF jpeg path)", processor, str(path), boxes=[[0, 0, width, height]], return_tensors="np"
+    )
     assert error is None
     crop = result["pixel_values"][0].transpose(1, 2, 0)
     assert crop.shape == upright.shape  # orientations 5-8 swap the stored width and height back

@@ -13,27 +13,47 @@ import time
 from pathlib import Path
 
 import pytest
+import reliability_tally as tally
 import torch
 import yaml
+from launch_utils import free_port
 from safetensors.torch import load_file
 
-import reliability_tally as tally
-from launch_utils import free_port
-
 REPO = Path(__file__).resolve().parents[2]
-TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
-                 "layer_type": "basic", "out_features": ["stage4"]}
+TINY_BACKBONE = {
+    "model_type": "resnet",
+    "embedding_size": 8,
+    "hidden_sizes": [8, 16, 16, 32],
+    "depths": [1, 1, 1, 1],
+    "layer_type": "basic",
+    "out_features": ["stage4"],
+}
 
 
 def _recipe(tmp_path, coco_mini, **overrides):
     from hfpose.training import TrainingRecipe
 
     values = {
-        "method": "rle", "backbone": "custom", "model": {"backbone_config": TINY_BACKBONE},
-        "data_root": str(coco_mini), "bbox_file": None, "pretrained_backbone": None, "input_size": [48, 64],
-        "auto_scale_lr": False, "epochs": 1, "batch_size": 16, "warmup_iters": 2, "milestones": [1],
-        "val_interval": 100, "checkpoint_interval": 1, "checkpoint_steps": 2, "num_workers": 0,
-        "score_mode": "bbox_rle", "output_dir": str(tmp_path / "run"), "log_interval": 1, "max_steps": 4,
+        "method": "rle",
+        "backbone": "custom",
+        "model": {"backbone_config": TINY_BACKBONE},
+        "data_root": str(coco_mini),
+        "bbox_file": None,
+        "pretrained_backbone": None,
+        "input_size": [48, 64],
+        "auto_scale_lr": False,
+        "epochs": 1,
+        "batch_size": 16,
+        "warmup_iters": 2,
+        "milestones": [1],
+        "val_interval": 100,
+        "checkpoint_interval": 1,
+        "checkpoint_steps": 2,
+        "num_workers": 0,
+        "score_mode": "bbox_rle",
+        "output_dir": str(tmp_path / "run"),
+        "log_interval": 1,
+        "max_steps": 4,
         "flip_test": False,
     }
     values.update(overrides)
@@ -88,7 +108,7 @@ def test_skip_nonfinite_skips_and_logs_the_batch(tmp_path, coco_mini, monkeypatc
     tally.record("training: skip_nonfinite skips and logs the batch", "ok")
 
 
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import os, sys
     import hfpose.training.loop as loop
 
@@ -100,7 +120,7 @@ DRIVER = textwrap.dedent('''
     from hfpose.training import TrainingRecipe, train
 
     train(TrainingRecipe.from_yaml(sys.argv[1]))
-''')
+""")
 
 
 def test_two_process_start_up_failure_is_reported_by_the_main_process(tmp_path, coco_mini):
@@ -109,11 +129,31 @@ def test_two_process_start_up_failure_is_reported_by_the_main_process(tmp_path, 
     recipe = _recipe(tmp_path, coco_mini, distributed_timeout=60)
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe.to_dict()))
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-           "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", free_port(), str(driver), str(path)]
+    env = {
+        **os.environ,
+        "ACCELERATE_USE_CPU": "1",
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "HF_HUB_OFFLINE": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        free_port(),
+        str(driver),
+        str(path),
+    ]
     start = time.monotonic()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=REPO)
     elapsed = time.monotonic() - start

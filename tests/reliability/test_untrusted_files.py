@@ -14,23 +14,34 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import pickle
 from pathlib import Path
 
 import pytest
-import torch
-
 import reliability_tally as tally
+import torch
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "hfpose"
 
 FORBIDDEN_BUILTINS = {"eval", "exec", "compile", "__import__"}
 FORBIDDEN_MODULE_CALLS = {
-    ("pickle", "load"), ("pickle", "loads"), ("pickle", "Unpickler"), ("cPickle", "load"), ("cPickle", "loads"),
-    ("marshal", "load"), ("marshal", "loads"), ("shelve", "open"), ("dill", "load"), ("dill", "loads"),
-    ("joblib", "load"), ("yaml", "load"), ("yaml", "unsafe_load"), ("yaml", "full_load"), ("pd", "read_pickle"),
-    ("pandas", "read_pickle"), ("os", "system"),
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("pickle", "Unpickler"),
+    ("cPickle", "load"),
+    ("cPickle", "loads"),
+    ("marshal", "load"),
+    ("marshal", "loads"),
+    ("shelve", "open"),
+    ("dill", "load"),
+    ("dill", "loads"),
+    ("joblib", "load"),
+    ("yaml", "load"),
+    ("yaml", "unsafe_load"),
+    ("yaml", "full_load"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("os", "system"),
 }
 
 
@@ -57,8 +68,11 @@ def scan(root: Path) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         where = lambda node: f"{path.relative_to(root.parent)}:{node.lineno}"  # noqa: E731
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "pickle" and {a.name for a in node.names} <= {
-                    "UnpicklingError"}:
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "pickle"
+                and {a.name for a in node.names} <= {"UnpicklingError"}
+            ):
                 continue  # the exception class alone (to report refused files) cannot load anything
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
@@ -70,9 +84,12 @@ def scan(root: Path) -> list[str]:
             name = _dotted(node.func)
             if name in FORBIDDEN_BUILTINS:
                 findings.append(f"{where(node)}: calls {name}()")
-            if name and "." in name and tuple(name.rsplit(".", 1)[-2:]) in {
-                (m.split(".")[-1], f) for m, f in FORBIDDEN_MODULE_CALLS
-            } and name.split(".")[-2] in {m for m, _ in FORBIDDEN_MODULE_CALLS}:
+            if (
+                name
+                and "." in name
+                and tuple(name.rsplit(".", 1)[-2:]) in {(m.split(".")[-1], f) for m, f in FORBIDDEN_MODULE_CALLS}
+                and name.split(".")[-2] in {m for m, _ in FORBIDDEN_MODULE_CALLS}
+            ):
                 findings.append(f"{where(node)}: calls {name}()")
             if name in ("torch.load",):
                 value = _keyword(node, "weights_only")
@@ -85,7 +102,11 @@ def scan(root: Path) -> list[str]:
             value = _keyword(node, "trust_remote_code")
             # False, or the caller's own `trust_remote_code` argument passed through (an explicit opt-in of theirs)
             passed_through = isinstance(value, ast.Name) and value.id == "trust_remote_code"
-            if value is not None and not passed_through and not (isinstance(value, ast.Constant) and value.value is False):
+            if (
+                value is not None
+                and not passed_through
+                and not (isinstance(value, ast.Constant) and value.value is False)
+            ):
                 findings.append(f"{where(node)}: passes trust_remote_code={ast.unparse(value)}")
     return findings
 
@@ -130,8 +151,8 @@ def _trap_file(path: Path, marker: Path, wrap=lambda trap: {"state_dict": {"w": 
 
 def test_mmpose_converter_and_init_from_refuse_code_pickles(tmp_path):
     from hfpose.hub.convert_mmpose import convert_mmpose_checkpoint
-    from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
     from hfpose.models.backbones import resnet_backbone_config
+    from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
     from hfpose.training.initialization import load_initial_weights
 
     marker = tmp_path / "code_ran"
@@ -140,8 +161,9 @@ def test_mmpose_converter_and_init_from_refuse_code_pickles(tmp_path):
         convert_mmpose_checkpoint(checkpoint, "rle", "resnet50", "coco", tmp_path / "out")
     assert not marker.exists()
     tally.record("untrusted: booby-trapped .pth to the converter", "UnpicklingError")
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     model = RLEForPoseEstimation(RLEConfig(backbone_config=backbone, input_size=[48, 64]))
     with pytest.raises(pickle.UnpicklingError, match="(?i)weights.only"):
         load_initial_weights(model, checkpoint, method="rle")
@@ -175,15 +197,16 @@ def test_training_checkpoint_with_planted_pickle_is_refused(tmp_path, planted):
 
 
 def test_models_load_without_trust_remote_code(tmp_path):
-    import hfpose  # noqa: F401  (registers the model types, processors and the pipeline)
     from transformers import AutoConfig, AutoImageProcessor, AutoModelForPoseEstimation, pipeline
 
+    import hfpose  # noqa: F401  (registers the model types, processors and the pipeline)
     from hfpose.image_processing_topdown import TopDownPoseImageProcessor
     from hfpose.models.backbones import resnet_backbone_config
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     model = RLEForPoseEstimation(config).eval()
     processor = TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices)

@@ -15,16 +15,42 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
-                 "layer_type": "basic", "out_features": ["stage4"]}
-TINY_HRNET = {"model_type": "hfpose_hrnet", "stem_channels": 8, "stage1_channels": 8, "stage1_num_blocks": 1,
-              "hidden_sizes": [4, 8, 8, 8], "num_modules": [1, 1, 1], "num_blocks": [1, 1, 1]}
+TINY_BACKBONE = {
+    "model_type": "resnet",
+    "embedding_size": 8,
+    "hidden_sizes": [8, 16, 16, 32],
+    "depths": [1, 1, 1, 1],
+    "layer_type": "basic",
+    "out_features": ["stage4"],
+}
+TINY_HRNET = {
+    "model_type": "hfpose_hrnet",
+    "stem_channels": 8,
+    "stage1_channels": 8,
+    "stage1_num_blocks": 1,
+    "hidden_sizes": [4, 8, 8, 8],
+    "num_modules": [1, 1, 1],
+    "num_blocks": [1, 1, 1],
+}
 
 # name -> COCO keypoint indices averaged to make it
 SET5 = {"head": [0], "left_shoulder": [5], "right_shoulder": [6], "left_hip": [11], "right_hip": [12]}
-SET14 = {"ankle_r": [16], "knee_r": [14], "hip_r": [12], "hip_l": [11], "knee_l": [13], "ankle_l": [15],
-         "wrist_r": [10], "elbow_r": [8], "shoulder_r": [6], "shoulder_l": [5], "elbow_l": [7], "wrist_l": [9],
-         "neck": [5, 6], "head_top": [1, 2]}
+SET14 = {
+    "ankle_r": [16],
+    "knee_r": [14],
+    "hip_r": [12],
+    "hip_l": [11],
+    "knee_l": [13],
+    "ankle_l": [15],
+    "wrist_r": [10],
+    "elbow_r": [8],
+    "shoulder_r": [6],
+    "shoulder_l": [5],
+    "elbow_l": [7],
+    "wrist_l": [9],
+    "neck": [5, 6],
+    "head_top": [1, 2],
+}
 SKELETON5 = [[1, 2], [1, 3], [2, 4], [3, 4], [1, 2]]  # 1-based, as the COCO format stores it (duplicate on purpose)
 SKELETON14 = [[1, 2], [2, 3], [4, 5], [5, 6], [7, 8], [8, 9], [10, 11], [11, 12], [9, 13], [10, 13], [13, 14]]
 
@@ -44,8 +70,13 @@ def _derive(keypoints17, recipe):
 def make_coco_format_set(coco_mini, out_dir, split, recipe, skeleton, sigmas=None):
     """A COCO-format json of ``split`` with the keypoints of ``recipe``; images stay in coco-mini."""
     source = json.loads((coco_mini / "annotations" / f"person_keypoints_{split}.json").read_text())
-    category = {"id": 1, "name": f"set{len(recipe)}", "supercategory": "person", "keypoints": list(recipe),
-                "skeleton": skeleton}
+    category = {
+        "id": 1,
+        "name": f"set{len(recipe)}",
+        "supercategory": "person",
+        "keypoints": list(recipe),
+        "skeleton": skeleton,
+    }
     if sigmas is not None:
         category["sigmas"] = sigmas
     annotations = []
@@ -61,22 +92,42 @@ def make_coco_format_set(coco_mini, out_dir, split, recipe, skeleton, sigmas=Non
 def custom_sets(coco_mini, tmp_path_factory):
     root = tmp_path_factory.mktemp("custom_sets")
     sets = {}
-    for name, recipe, skeleton, sigmas in (("k5", SET5, SKELETON5, [0.05, 0.08, 0.08, 0.1, 0.1]),
-                                           ("k14", SET14, SKELETON14, None)):
-        sets[name] = {split: make_coco_format_set(coco_mini, root, split, recipe, skeleton, sigmas)
-                      for split in ("train2017", "val2017")}
+    for name, recipe, skeleton, sigmas in (
+        ("k5", SET5, SKELETON5, [0.05, 0.08, 0.08, 0.1, 0.1]),
+        ("k14", SET14, SKELETON14, None),
+    ):
+        sets[name] = {
+            split: make_coco_format_set(coco_mini, root, split, recipe, skeleton, sigmas)
+            for split in ("train2017", "val2017")
+        }
     return sets
 
 
 def _recipe(tmp_path, coco_mini, ann_files, **overrides) -> Path:
     recipe = {
-        "method": "rle", "backbone": "custom", "model": {"backbone_config": TINY_BACKBONE},
-        "data_root": str(coco_mini), "bbox_file": None, "pretrained_backbone": None, "input_size": [48, 64],
-        "auto_scale_lr": False, "epochs": 1, "batch_size": 16, "warmup_iters": 2, "milestones": [5],
-        "val_interval": 1, "checkpoint_interval": 1, "num_workers": 0, "score_mode": "bbox_rle", "log_interval": 1,
-        "train_ann_file": str(ann_files["train2017"]), "train_image_dir": "train2017",
-        "val_ann_file": str(ann_files["val2017"]), "val_image_dir": "val2017",
-        "output_dir": str(tmp_path / "run"), "use_udp": True,
+        "method": "rle",
+        "backbone": "custom",
+        "model": {"backbone_config": TINY_BACKBONE},
+        "data_root": str(coco_mini),
+        "bbox_file": None,
+        "pretrained_backbone": None,
+        "input_size": [48, 64],
+        "auto_scale_lr": False,
+        "epochs": 1,
+        "batch_size": 16,
+        "warmup_iters": 2,
+        "milestones": [5],
+        "val_interval": 1,
+        "checkpoint_interval": 1,
+        "num_workers": 0,
+        "score_mode": "bbox_rle",
+        "log_interval": 1,
+        "train_ann_file": str(ann_files["train2017"]),
+        "train_image_dir": "train2017",
+        "val_ann_file": str(ann_files["val2017"]),
+        "val_image_dir": "val2017",
+        "output_dir": str(tmp_path / "run"),
+        "use_udp": True,
     }
     recipe.update(overrides)
     path = tmp_path / "recipe.yaml"
@@ -136,8 +187,14 @@ def test_ipr_trains_on_14_keypoints_without_sigmas_and_reports_pck(tmp_path, coc
 
     from hfpose.training import TrainingRecipe, train
 
-    path = _recipe(tmp_path, coco_mini, custom_sets["k14"], method="ipr", input_size=[64, 64],
-                   model={"backbone_config": TINY_BACKBONE, "deconv_out_channels": [16, 16, 16]})
+    path = _recipe(
+        tmp_path,
+        coco_mini,
+        custom_sets["k14"],
+        method="ipr",
+        input_size=[64, 64],
+        model={"backbone_config": TINY_BACKBONE, "deconv_out_channels": [16, 16, 16]},
+    )
     result = train(TrainingRecipe.from_yaml(path))
     config = AutoConfig.from_pretrained(result.model_dir)
     assert config.num_labels == 14 and config.sigmas is None and len(config.skeleton) == 11
@@ -148,8 +205,9 @@ def test_ipr_trains_on_14_keypoints_without_sigmas_and_reports_pck(tmp_path, coc
     _check_pipeline(result.model_dir, coco_mini, list(SET14), flip)
     from hfpose.training.evaluation_loop import evaluate_saved_model  # scripts/evaluate.py, `hfpose evaluate`
 
-    report = evaluate_saved_model(result.model_dir, coco_mini, split="val2017", ann_file=custom_sets["k14"]["val2017"],
-                                  progress=False)
+    report = evaluate_saved_model(
+        result.model_dir, coco_mini, split="val2017", ann_file=custom_sets["k14"]["val2017"], progress=False
+    )
     assert report["stats"]["PCK@0.2"] == pytest.approx(result.metrics["PCK@0.2"], abs=1e-9)
 
 
@@ -158,13 +216,42 @@ def test_hrnet_ae_trains_on_5_keypoints_in_two_cpu_processes(tmp_path, coco_mini
 
     import hfpose  # noqa: F401
 
-    path = _recipe(tmp_path, coco_mini, custom_sets["k5"], method="ae_hrnet", input_size=[64, 64], batch_size=8,
-                   model={"backbone_config": TINY_HRNET}, score_mode="bbox")
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-           "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", "29631", str(REPO / "scripts" / "train.py"), str(path), "--no-resume"]
+    path = _recipe(
+        tmp_path,
+        coco_mini,
+        custom_sets["k5"],
+        method="ae_hrnet",
+        input_size=[64, 64],
+        batch_size=8,
+        model={"backbone_config": TINY_HRNET},
+        score_mode="bbox",
+    )
+    env = {
+        **os.environ,
+        "ACCELERATE_USE_CPU": "1",
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "HF_HUB_OFFLINE": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "29631",
+        str(REPO / "scripts" / "train.py"),
+        str(path),
+        "--no-resume",
+    ]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
     errors = [line for line in completed.stderr.splitlines() if "rank0" in line]  # its traceback
     assert completed.returncode == 0, "\n".join(errors[:20]) or completed.stderr[-3000:]

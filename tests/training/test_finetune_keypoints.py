@@ -11,8 +11,22 @@ from hfpose.models.rle import RLEForPoseEstimation
 from hfpose.training.initialization import load_initial_weights
 
 # 14 joints of a sports set (LSP-like order, side suffixes): flips inferred from the names.
-SPORTS14 = ["ankle_r", "knee_r", "hip_r", "hip_l", "knee_l", "ankle_l", "wrist_r", "elbow_r", "shoulder_r",
-            "shoulder_l", "elbow_l", "wrist_l", "neck", "head_top"]
+SPORTS14 = [
+    "ankle_r",
+    "knee_r",
+    "hip_r",
+    "hip_l",
+    "knee_l",
+    "ankle_l",
+    "wrist_r",
+    "elbow_r",
+    "shoulder_r",
+    "shoulder_l",
+    "elbow_l",
+    "wrist_l",
+    "neck",
+    "head_top",
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +42,9 @@ def converted_rle(golden_dir, tmp_path_factory):
 
 
 @pytest.mark.golden
-def test_from_pretrained_to_14_keypoints_keeps_the_backbone_and_reinitialises_only_k_sized_tensors(converted_rle,
-                                                                                                   caplog):
+def test_from_pretrained_to_14_keypoints_keeps_the_backbone_and_reinitialises_only_k_sized_tensors(
+    converted_rle, caplog
+):
     model_dir, coco_state = converted_rle
     id2label = dict(enumerate(SPORTS14))
     with caplog.at_level(logging.WARNING):
@@ -64,6 +79,8 @@ def test_init_from_reports_what_was_reinitialised(converted_rle):
     summary = report.summary()
     assert "re-initialised 2 tensors (" in summary and "head.fc.weight" in summary and "head.fc.bias" in summary
     state = model.state_dict()
-    assert torch.equal(state["backbone.embedder.embedder.convolution.weight"],
-                       coco_state["backbone.embedder.embedder.convolution.weight"])
+    assert torch.equal(
+        state["backbone.embedder.embedder.convolution.weight"],
+        coco_state["backbone.embedder.embedder.convolution.weight"],
+    )
     assert all(torch.equal(state[k], coco_state[k]) for k in state if not k.startswith("head.fc."))

@@ -12,17 +12,36 @@ import yaml
 from launch_utils import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
-                 "layer_type": "basic", "out_features": ["stage4"]}
+TINY_BACKBONE = {
+    "model_type": "resnet",
+    "embedding_size": 8,
+    "hidden_sizes": [8, 16, 16, 32],
+    "depths": [1, 1, 1, 1],
+    "layer_type": "basic",
+    "out_features": ["stage4"],
+}
 
 
 def tiny_recipe(tmp_path, coco_mini, **overrides) -> Path:
     recipe = {
-        "method": "rle", "backbone": "custom", "model": {"backbone_config": TINY_BACKBONE},
-        "data_root": str(coco_mini), "bbox_file": None, "pretrained_backbone": None, "input_size": [48, 64],
-        "auto_scale_lr": False, "epochs": 2, "batch_size": 16, "warmup_iters": 2, "milestones": [1],
-        "val_interval": 2, "checkpoint_interval": 1, "num_workers": 0, "score_mode": "bbox_rle",
-        "output_dir": str(tmp_path / "run"), "log_interval": 1,
+        "method": "rle",
+        "backbone": "custom",
+        "model": {"backbone_config": TINY_BACKBONE},
+        "data_root": str(coco_mini),
+        "bbox_file": None,
+        "pretrained_backbone": None,
+        "input_size": [48, 64],
+        "auto_scale_lr": False,
+        "epochs": 2,
+        "batch_size": 16,
+        "warmup_iters": 2,
+        "milestones": [1],
+        "val_interval": 2,
+        "checkpoint_interval": 1,
+        "num_workers": 0,
+        "score_mode": "bbox_rle",
+        "output_dir": str(tmp_path / "run"),
+        "log_interval": 1,
     }
     recipe.update(overrides)
     path = tmp_path / "recipe.yaml"
@@ -75,16 +94,37 @@ def test_resume_continues_from_latest_checkpoint(tmp_path, coco_mini):
     history = [json.loads(line) for line in (second.output_dir / "history.jsonl").read_text().splitlines()]
     # The second run appended only the second epoch's steps.
     assert [r["step"] for r in history] == list(range(1, second.global_step + 1))
-    assert {r["epoch"] for r in history[first.global_step:]} == {1}
+    assert {r["epoch"] for r in history[first.global_step :]} == {1}
 
 
 def test_two_process_data_parallel_on_cpu(tmp_path, coco_mini):
     path = tiny_recipe(tmp_path, coco_mini, epochs=1, checkpoint_interval=1, val_interval=1)
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-           "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", free_port(), str(REPO / "scripts" / "train.py"), str(path), "--no-resume"]
+    env = {
+        **os.environ,
+        "ACCELERATE_USE_CPU": "1",
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "HF_HUB_OFFLINE": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        free_port(),
+        str(REPO / "scripts" / "train.py"),
+        str(path),
+        "--no-resume",
+    ]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert completed.returncode == 0, completed.stderr[-3000:]
     output_dir = tmp_path / "run"
@@ -102,9 +142,19 @@ def test_two_process_data_parallel_on_cpu(tmp_path, coco_mini):
 def test_mpii_recipe_trains_and_reports_pckh(tmp_path, mpii_mini):
     from hfpose.training import TrainingRecipe, train
 
-    path = tiny_recipe(tmp_path, mpii_mini, dataset="mpii", train_split="sample", val_split="sample",
-                       input_size=[64, 64], batch_size=4, half_body_prob=0.0, shift_prob=0.0, epochs=1,
-                       val_interval=1)
+    path = tiny_recipe(
+        tmp_path,
+        mpii_mini,
+        dataset="mpii",
+        train_split="sample",
+        val_split="sample",
+        input_size=[64, 64],
+        batch_size=4,
+        half_body_prob=0.0,
+        shift_prob=0.0,
+        epochs=1,
+        val_interval=1,
+    )
     result = train(TrainingRecipe.from_yaml(path))
     assert result.global_step == 2  # 5 people, batch 4
     assert result.metrics["num_predictions"] == 5
@@ -127,8 +177,15 @@ def test_annotation_keypoint_count_must_match_the_config(tmp_path, coco_mini):
         _build_train_dataset(recipe, model.config)
 
 
-TINY_HRNET = {"model_type": "hfpose_hrnet", "stem_channels": 8, "stage1_channels": 8, "stage1_num_blocks": 1,
-              "hidden_sizes": [4, 8, 8, 8], "num_modules": [1, 1, 1], "num_blocks": [1, 1, 1]}
+TINY_HRNET = {
+    "model_type": "hfpose_hrnet",
+    "stem_channels": 8,
+    "stage1_channels": 8,
+    "stage1_num_blocks": 1,
+    "hidden_sizes": [4, 8, 8, 8],
+    "num_modules": [1, 1, 1],
+    "num_blocks": [1, 1, 1],
+}
 
 
 @pytest.mark.parametrize("method", ["ae_hrnet", "ae_higherhrnet"])
@@ -138,11 +195,26 @@ def test_bottom_up_training_loss_falls_and_evaluates(tmp_path, coco_mini, method
     import hfpose  # noqa: F401
     from hfpose.training import TrainingRecipe, train
 
-    path = tiny_recipe(tmp_path, coco_mini, method=method, model={"backbone_config": TINY_HRNET},
-                       input_size=[64, 64], epochs=6, batch_size=16, lr=3e-3, milestones=[100], val_interval=6,
-                       checkpoint_interval=6, score_mode="bbox", nms_mode="oks_nms",
-                       # augmentation off so that "the loss falls" is about learning, not about the draws
-                       flip_prob=0.0, rotate_factor=0.0, scale_factor=[1.0, 1.0], shift_factor=0.0)
+    path = tiny_recipe(
+        tmp_path,
+        coco_mini,
+        method=method,
+        model={"backbone_config": TINY_HRNET},
+        input_size=[64, 64],
+        epochs=6,
+        batch_size=16,
+        lr=3e-3,
+        milestones=[100],
+        val_interval=6,
+        checkpoint_interval=6,
+        score_mode="bbox",
+        nms_mode="oks_nms",
+        # augmentation off so that "the loss falls" is about learning, not about the draws
+        flip_prob=0.0,
+        rotate_factor=0.0,
+        scale_factor=[1.0, 1.0],
+        shift_factor=0.0,
+    )
     result = train(TrainingRecipe.from_yaml(path))
     losses = [r["loss"] for r in result.history]
     assert all(np.isfinite(losses))

@@ -1,24 +1,43 @@
 """Every top-down method trains a few steps through the accelerate loop on real coco-mini images (tiny backbone),
 and `init_from` loads what fits from hfpose directories and MMPose checkpoints, failing clearly otherwise."""
 
-
 import numpy as np
 import pytest
 import torch
 import yaml
 
-TINY_BACKBONE = {"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16, 16, 32], "depths": [1, 1, 1, 1],
-                 "layer_type": "basic", "out_features": ["stage4"]}
+TINY_BACKBONE = {
+    "model_type": "resnet",
+    "embedding_size": 8,
+    "hidden_sizes": [8, 16, 16, 32],
+    "depths": [1, 1, 1, 1],
+    "layer_type": "basic",
+    "out_features": ["stage4"],
+}
 
 
 def _recipe(tmp_path, coco_mini, **overrides):
     from hfpose.training import TrainingRecipe
 
-    values = {"method": "rle", "backbone": "custom", "model": {"backbone_config": TINY_BACKBONE},
-              "data_root": str(coco_mini), "bbox_file": None, "pretrained_backbone": None, "input_size": [64, 64],
-              "auto_scale_lr": False, "epochs": 1, "batch_size": 16, "warmup_iters": 2, "milestones": [5],
-              "val_interval": 100, "checkpoint_interval": 100, "num_workers": 0, "max_steps": 3,
-              "output_dir": str(tmp_path / "run")}
+    values = {
+        "method": "rle",
+        "backbone": "custom",
+        "model": {"backbone_config": TINY_BACKBONE},
+        "data_root": str(coco_mini),
+        "bbox_file": None,
+        "pretrained_backbone": None,
+        "input_size": [64, 64],
+        "auto_scale_lr": False,
+        "epochs": 1,
+        "batch_size": 16,
+        "warmup_iters": 2,
+        "milestones": [5],
+        "val_interval": 100,
+        "checkpoint_interval": 100,
+        "num_workers": 0,
+        "max_steps": 3,
+        "output_dir": str(tmp_path / "run"),
+    }
     values.update(overrides)
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(values))
@@ -80,7 +99,9 @@ def test_init_from_mmpose_backbone_checkpoint(tmp_path, golden_dir):
     assert all(key.startswith("backbone.") for key in report.loaded)
     assert all(not key.startswith("backbone.") for key in report.missing)  # only the head keeps its init
     mmpose = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    torch.testing.assert_close(model.backbone.embedder.embedder.convolution.weight, mmpose["backbone.conv1.weight"].float())
+    torch.testing.assert_close(
+        model.backbone.embedder.embedder.convolution.weight, mmpose["backbone.conv1.weight"].float()
+    )
 
 
 def test_init_from_errors_name_the_problem(tmp_path, coco_mini):

@@ -21,16 +21,28 @@ def test_recipes_follow_mmpose_learning_rates():
     # Adam 1e-3 for RLE ResNet-50 (COCO) and RLE MobileNetV2; 5e-4 for every other seed row.
     assert by_name["td-reg_res50_rle-8xb64-210e_coco-256x192"].lr == 1e-3
     assert by_name["td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192"].lr == 1e-3
-    others = [n for n in by_name if n.startswith(("td-reg", "ipr")) and n not in {
-        "td-reg_res50_rle-8xb64-210e_coco-256x192", "td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192"}]
+    others = [
+        n
+        for n in by_name
+        if n.startswith(("td-reg", "ipr"))
+        and n
+        not in {"td-reg_res50_rle-8xb64-210e_coco-256x192", "td-reg_mobilenetv2_rle-pretrained-8xb64-210e_coco-256x192"}
+    ]
     assert len(others) == 12
     assert all(by_name[n].lr == 5e-4 for n in others)
     for name in others:
         recipe = by_name[name]
         assert (recipe.epochs, recipe.milestones, recipe.warmup_iters, recipe.batch_size, recipe.base_batch_size) == (
-            210, [170, 200], 500, 64, 512)
+            210,
+            [170, 200],
+            500,
+            64,
+            512,
+        )
     mpii = by_name["td-reg_res50_rle-8xb64-210e_mpii-256x256"]
-    assert mpii.dataset == "mpii" and mpii.half_body_prob == 0 and mpii.shift_prob == 0 and mpii.input_size == [256, 256]
+    assert (
+        mpii.dataset == "mpii" and mpii.half_body_prob == 0 and mpii.shift_prob == 0 and mpii.input_size == [256, 256]
+    )
 
 
 def test_unknown_key_is_named(tmp_path):

@@ -11,8 +11,8 @@ import types
 from pathlib import Path
 
 import pytest
-
 from launch_utils import free_port
+
 from hfpose.cli import main
 from hfpose.training import TrainingRecipe
 from hfpose.training.catalog import format_recipe_table, list_recipes, resolve_recipe
@@ -24,8 +24,10 @@ from hfpose.training.distributed import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-CPU_DDP = ("ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no "
-           "--dynamo_backend no")
+CPU_DDP = (
+    "ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 --num_machines 1 --mixed_precision no "
+    "--dynamo_backend no"
+)
 
 
 def fake_accelerator(num_processes=1, main=True):
@@ -38,8 +40,12 @@ def test_every_shipped_recipe_has_a_unique_name_and_loads():
     assert len(entries) == 19
     names = [entry.name for entry in entries]
     assert len(set(names)) == len(names)
-    assert {"rle-res50-coco-256x192", "deeppose-res101-mpii-256x256", "ae-higherhrnet-w48-coco-512x512",
-            "demo-rle-tiny-coco-mini"} <= set(names)
+    assert {
+        "rle-res50-coco-256x192",
+        "deeppose-res101-mpii-256x256",
+        "ae-higherhrnet-w48-coco-512x512",
+        "demo-rle-tiny-coco-mini",
+    } <= set(names)
     for entry in entries:
         recipe = TrainingRecipe.from_yaml(entry.path)
         assert (recipe.method, recipe.dataset) == (entry.method, entry.dataset)
@@ -94,12 +100,31 @@ def test_multi_gpu_launch_without_gpus_stops_before_writing(tmp_path, coco_mini)
     output_dir = tmp_path / "run"
     env = {key: value for key, value in os.environ.items() if key != "ACCELERATE_USE_CPU"}
     env.update({"CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"})
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-               free_port(), "-m", "hfpose.cli", "train", "demo-rle-tiny-coco-mini", f"data_root={coco_mini}",
-               f"output_dir={output_dir}", "max_steps=1", "num_workers=0"]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                               check=False)
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        free_port(),
+        "-m",
+        "hfpose.cli",
+        "train",
+        "demo-rle-tiny-coco-mini",
+        f"data_root={coco_mini}",
+        f"output_dir={output_dir}",
+        "max_steps=1",
+        "num_workers=0",
+    ]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert completed.returncode != 0
     errors = [line for line in completed.stderr.splitlines() if line.startswith("error: the launcher started 2")]
     assert len(errors) == 2, completed.stderr[-3000:]
@@ -116,14 +141,28 @@ def test_a_second_run_on_the_same_output_directory_is_refused(tmp_path):
     with open(tmp_path / ".hfpose-train.lock", "a+") as other, pytest.raises(BlockingIOError):
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # another open file, as another process has
     second = tmp_path / "second"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys, time, pathlib; p = pathlib.Path(sys.argv[1]); p.mkdir(); "
-        "f = open(p / '.hfpose-train.lock', 'a+'); fcntl.flock(f, fcntl.LOCK_EX); f.write('4242\\n'); f.flush(); "
-        "print('locked', flush=True); time.sleep(60)"), str(second)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, sys, time, pathlib; p = pathlib.Path(sys.argv[1]); p.mkdir(); "
+                "f = open(p / '.hfpose-train.lock', 'a+'); fcntl.flock(f, fcntl.LOCK_EX); "
+                "f.write('4242\\n'); f.flush(); "
+                "print('locked', flush=True); time.sleep(60)"
+            ),
+            str(second),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(DistributedLaunchError, match=r"another training run \(pid 4242\) is writing .*second; "
-                                                         "wait for it to finish, or give this run its own output_dir"):
+        with pytest.raises(
+            DistributedLaunchError,
+            match=r"another training run \(pid 4242\) is writing .*second; "
+            "wait for it to finish, or give this run its own output_dir",
+        ):
             lock_output_dir(fake_accelerator(), second)
     finally:
         holder.kill()
@@ -137,8 +176,16 @@ def test_readme_resnet50_recipe_offline_says_what_to_set(tmp_path, coco_mini, mo
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    status = main(["train", "rle-res50-coco-256x192", f"data_root={coco_mini}", f"output_dir={tmp_path / 'run'}",
-                   "bbox_file=null", "num_workers=0"])
+    status = main(
+        [
+            "train",
+            "rle-res50-coco-256x192",
+            f"data_root={coco_mini}",
+            f"output_dir={tmp_path / 'run'}",
+            "bbox_file=null",
+            "num_workers=0",
+        ]
+    )
     assert status == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1
@@ -155,9 +202,12 @@ def test_saved_model_files_follow_the_umask(tmp_path):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    config = RLEConfig(backbone_config=resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32],
-                                                              embedding_size=8, layer_type="basic"),
-                       input_size=[48, 64])
+    config = RLEConfig(
+        backbone_config=resnet_backbone_config(
+            50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+        ),
+        input_size=[48, 64],
+    )
     previous = os.umask(0o027)
     try:
         RLEForPoseEstimation(config).save_pretrained(tmp_path / "model")
@@ -171,17 +221,28 @@ def test_saved_model_files_follow_the_umask(tmp_path):
 def test_training_saves_readable_model_and_checkpoint_files(tmp_path, coco_mini, capsys):
     from hfpose.training import train
 
-    recipe = TrainingRecipe.from_yaml(resolve_recipe("demo-rle-tiny-coco-mini"), [
-        f"data_root={coco_mini}", f"output_dir={tmp_path / 'run'}", "epochs=2", "batch_size=32", "val_interval=2",
-        "checkpoint_interval=1", "num_workers=0", "input_size=[48,64]",
-    ])
+    recipe = TrainingRecipe.from_yaml(
+        resolve_recipe("demo-rle-tiny-coco-mini"),
+        [
+            f"data_root={coco_mini}",
+            f"output_dir={tmp_path / 'run'}",
+            "epochs=2",
+            "batch_size=32",
+            "val_interval=2",
+            "checkpoint_interval=1",
+            "num_workers=0",
+            "input_size=[48,64]",
+        ],
+    )
     previous = os.umask(0o022)
     try:
         result = train(recipe)
     finally:
         os.umask(previous)
-    weights = [result.model_dir / "model.safetensors",
-               *sorted((result.output_dir / "checkpoints").glob("*/model.safetensors"))]
+    weights = [
+        result.model_dir / "model.safetensors",
+        *sorted((result.output_dir / "checkpoints").glob("*/model.safetensors")),
+    ]
     assert len(weights) == 3
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o644 for path in weights)
     out = capsys.readouterr().out
@@ -198,8 +259,12 @@ def test_epoch_line_and_quiet_bar_outside_a_terminal():
     reporter = EpochReporter(fake_accelerator(2), epochs=5, stream=io.StringIO())
     batches = list(reporter.bar([{"pixel_values": __import__("torch").zeros(4, 3, 2, 2)}] * 3, epoch=1))
     assert len(batches) == 3
-    history = [{"epoch": 0, "loss": 9.0, "lr": 1.0}, {"epoch": 1, "loss": 1.0, "lr": 2e-3},
-               {"epoch": 1, "loss": 3.0, "lr": 1e-3}, {"epoch": 1, "loss": None, "lr": 1e-3}]
+    history = [
+        {"epoch": 0, "loss": 9.0, "lr": 1.0},
+        {"epoch": 1, "loss": 1.0, "lr": 2e-3},
+        {"epoch": 1, "loss": 3.0, "lr": 1e-3},
+        {"epoch": 1, "loss": None, "lr": 1e-3},
+    ]
     line = reporter.line(history, {"epoch": 1, "AP": 0.25})
     parts = line.split("  ")
     assert parts[:3] == ["epoch 2/5", "loss 2.0000", "lr 1.00e-03"] and parts[4] == "val AP 0.2500 (epoch 1)"

@@ -34,8 +34,15 @@ FETCH_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fetch_transfor
 FETCH_HINT = f"run `{Path(sys.executable).name} scripts/fetch_transformers_tests.py` (part of `make install`)"
 
 # Markers the transformers mixins put on some tests; registered so `--strict-markers` accepts them.
-TRANSFORMERS_MARKERS = ("accelerate_tests", "flash_attn_test", "flash_attn_3_test", "flash_attn_4_test",
-                        "torch_compile_test", "generate", "is_training_test")
+TRANSFORMERS_MARKERS = (
+    "accelerate_tests",
+    "flash_attn_test",
+    "flash_attn_3_test",
+    "flash_attn_4_test",
+    "torch_compile_test",
+    "generate",
+    "is_training_test",
+)
 
 
 def _find_tests() -> tuple[Path, bool]:
@@ -60,12 +67,16 @@ def _config_common_kwargs() -> dict:
         "label2id": {"label": "0"},
         "problem_type": "regression",
     }
-    fields = {field.name for field in dataclasses.fields(PreTrainedConfig)} - {"transformers_version",
-                                                                               "is_encoder_decoder"}
+    fields = {field.name for field in dataclasses.fields(PreTrainedConfig)} - {
+        "transformers_version",
+        "is_encoder_decoder",
+    }
     missing = sorted(fields - set(non_default))
     if missing:  # a newer transformers added a common field: say so rather than test less
-        raise RuntimeError(f"the config_common_kwargs stand-in (tests/transformers_common/conftest.py) lacks the "
-                           f"PreTrainedConfig fields {missing}: add a non-default value for each")
+        raise RuntimeError(
+            f"the config_common_kwargs stand-in (tests/transformers_common/conftest.py) lacks the "
+            f"PreTrainedConfig fields {missing}: add a non-default value for each"
+        )
     return non_default
 
 
@@ -86,6 +97,7 @@ def _install_standins() -> None:
     module("transformers_tests.exporters.test_export", ExportTesterMixin=ExportTesterMixin)
     module("transformers_tests.generation")
     module("transformers_tests.generation.test_utils", GenerationTesterMixin=GenerationTesterMixin)
+
     def url_to_local_path(url):
         """Stand-in: hfpose's tests never reach the Hub (HF_HUB_OFFLINE), so no Hub test image is available."""
         raise FileNotFoundError(f"{url}: Hub test images are not available offline")
@@ -97,9 +109,13 @@ def _install_standins() -> None:
 
 TESTS_ROOT, FETCHED = _find_tests()
 # The mixins import `parameterized` (a dev dependency of hfpose, in setup.cfg and the lock).
-MISSING = (f"transformers' common tests are not in {TESTS_ROOT}; {FETCH_HINT}" if not FETCHED
-           else None if importlib.util.find_spec("parameterized") is not None
-           else "transformers' common tests import `parameterized`, a dev dependency: run `make install`")
+MISSING = (
+    f"transformers' common tests are not in {TESTS_ROOT}; {FETCH_HINT}"
+    if not FETCHED
+    else None
+    if importlib.util.find_spec("parameterized") is not None
+    else "transformers' common tests import `parameterized`, a dev dependency: run `make install`"
+)
 if MISSING is None:
     if str(TESTS_ROOT) not in sys.path:
         sys.path.insert(0, str(TESTS_ROOT))

@@ -31,8 +31,14 @@ from hfpose.models.mobilenet_v2 import PoseMobileNetV2Backbone, PoseMobileNetV2C
 from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
 TINY_NAMES = {0: "a", 1: "b", 2: "c", 3: "d"}
-TINY_HRNET = dict(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
-                  num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+TINY_HRNET = dict(
+    stem_channels=8,
+    stage1_channels=4,
+    stage1_num_blocks=1,
+    hidden_sizes=[4, 8, 16, 32],
+    num_modules=[1, 1, 1],
+    num_blocks=[1, 1, 1],
+)
 
 
 def tiny_resnet():
@@ -49,11 +55,15 @@ OPT_OUTS = {
 }
 
 
-HRNET_REFUSES_REENTRANT = ("HRNet's modules pass lists of branch tensors, which reentrant checkpointing cannot carry "
-                           "gradients through: hfpose raises for use_reentrant=True (tested in "
-                           "tests/models/test_gradient_checkpointing.py); the default and use_reentrant=False run")
-BACKBONE_HAS_NO_LOSS = ("a backbone returns feature maps, no loss; transformers skips its own backbones here by "
-                        "MODEL_FOR_BACKBONE_MAPPING_NAMES, which backbones registered from outside are not in")
+HRNET_REFUSES_REENTRANT = (
+    "HRNet's modules pass lists of branch tensors, which reentrant checkpointing cannot carry "
+    "gradients through: hfpose raises for use_reentrant=True (tested in "
+    "tests/models/test_gradient_checkpointing.py); the default and use_reentrant=False run"
+)
+BACKBONE_HAS_NO_LOSS = (
+    "a backbone returns feature maps, no loss; transformers skips its own backbones here by "
+    "MODEL_FOR_BACKBONE_MAPPING_NAMES, which backbones registered from outside are not in"
+)
 
 
 class PoseModelTester:
@@ -94,10 +104,15 @@ class HfposeModelTestMixin(ModelTesterMixin):
     test_torch_exportable = True
 
     def setUp(self):
-        self.model_tester = PoseModelTester(self, type(self).config_factory, image_size=self.image_size,
-                                            num_hidden_states=self.num_hidden_states)
-        self.config_tester = ConfigTester(self, config_class=self.config_class, has_text_modality=False,
-                                          common_properties=list(self.common_properties))
+        self.model_tester = PoseModelTester(
+            self, type(self).config_factory, image_size=self.image_size, num_hidden_states=self.num_hidden_states
+        )
+        self.config_tester = ConfigTester(
+            self,
+            config_class=self.config_class,
+            has_text_modality=False,
+            common_properties=list(self.common_properties),
+        )
 
     def test_config(self):
         self.config_tester.run_common_tests()
@@ -106,8 +121,10 @@ class HfposeModelTestMixin(ModelTesterMixin):
         """Targets that make `forward` return `.loss` (what `return_labels=True` asks for)."""
         generator = torch.Generator().manual_seed(0)
         batch_size, num_keypoints = self.model_tester.batch_size, config.num_keypoints
-        return {"labels": torch.rand(batch_size, num_keypoints, 2, generator=generator),
-                "label_weights": torch.ones(batch_size, num_keypoints)}
+        return {
+            "labels": torch.rand(batch_size, num_keypoints, 2, generator=generator),
+            "label_weights": torch.ones(batch_size, num_keypoints),
+        }
 
     def _prepare_for_class(self, inputs_dict, model_class, return_labels=False):
         inputs_dict = super()._prepare_for_class(inputs_dict, model_class, return_labels=return_labels)
@@ -179,24 +196,40 @@ def integral_targets(self, config) -> dict:
 
 
 def _integral(config_class):
-    return lambda: config_class(backbone_config=tiny_resnet(), input_size=[64, 64], deconv_out_channels=[8, 8],
-                                deconv_kernel_sizes=[4, 4], dataset="custom", id2label=TINY_NAMES)
+    return lambda: config_class(
+        backbone_config=tiny_resnet(),
+        input_size=[64, 64],
+        deconv_out_channels=[8, 8],
+        deconv_kernel_sizes=[4, 4],
+        dataset="custom",
+        id2label=TINY_NAMES,
+    )
 
 
 @_opt_out
 class DeepPoseModelTest(HfposeModelTestMixin, unittest.TestCase):
     all_model_classes = (DeepPoseForPoseEstimation,)
     config_class = DeepPoseConfig
-    config_factory = staticmethod(lambda: DeepPoseConfig(backbone_config=tiny_resnet(), input_size=[48, 64],
-                                                         dataset="custom", id2label=TINY_NAMES))
+    config_factory = staticmethod(
+        lambda: DeepPoseConfig(
+            backbone_config=tiny_resnet(), input_size=[48, 64], dataset="custom", id2label=TINY_NAMES
+        )
+    )
 
 
 @_opt_out
 class RLEModelTest(HfposeModelTestMixin, unittest.TestCase):
     all_model_classes = (RLEForPoseEstimation,)
     config_class = RLEConfig
-    config_factory = staticmethod(lambda: RLEConfig(backbone_config=tiny_resnet(), input_size=[48, 64],
-                                                    dataset="custom", id2label=TINY_NAMES, flow_hidden_size=8))
+    config_factory = staticmethod(
+        lambda: RLEConfig(
+            backbone_config=tiny_resnet(),
+            input_size=[48, 64],
+            dataset="custom",
+            id2label=TINY_NAMES,
+            flow_hidden_size=8,
+        )
+    )
 
 
 @_opt_out
@@ -273,9 +306,15 @@ class HRNetBackboneModelTest(HfposeModelTestMixin, unittest.TestCase):
     num_hidden_states = 6
     training_targets = None
     common_properties = ["hidden_sizes", "num_channels"]
-    opt_outs = {name: BACKBONE_HAS_NO_LOSS for name in (
-        "test_training", "test_training_gradient_checkpointing", "test_training_gradient_checkpointing_use_reentrant_false",
-        "test_training_gradient_checkpointing_use_reentrant_true")}
+    opt_outs = {
+        name: BACKBONE_HAS_NO_LOSS
+        for name in (
+            "test_training",
+            "test_training_gradient_checkpointing",
+            "test_training_gradient_checkpointing_use_reentrant_false",
+            "test_training_gradient_checkpointing_use_reentrant_true",
+        )
+    }
 
 
 @_opt_out
@@ -286,9 +325,15 @@ class PoseMobileNetV2BackboneModelTest(HfposeModelTestMixin, unittest.TestCase):
     num_hidden_states = 9
     training_targets = None
     common_properties = ["num_channels"]
-    opt_outs = {name: BACKBONE_HAS_NO_LOSS for name in (
-        "test_training", "test_training_gradient_checkpointing", "test_training_gradient_checkpointing_use_reentrant_false",
-        "test_training_gradient_checkpointing_use_reentrant_true")}
+    opt_outs = {
+        name: BACKBONE_HAS_NO_LOSS
+        for name in (
+            "test_training",
+            "test_training_gradient_checkpointing",
+            "test_training_gradient_checkpointing_use_reentrant_false",
+            "test_training_gradient_checkpointing_use_reentrant_true",
+        )
+    }
 
 
 class _BackboneTests(BackboneTesterMixin):

@@ -33,13 +33,17 @@ def model_dir(tmp_path_factory):
     from hfpose.models.rle import RLEConfig, RLEForPoseEstimation
 
     torch.manual_seed(0)
-    backbone = resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8,
-                                      layer_type="basic")
+    backbone = resnet_backbone_config(
+        50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 16, 32], embedding_size=8, layer_type="basic"
+    )
     config = RLEConfig(backbone_config=backbone, input_size=[48, 64])
     directory = tmp_path_factory.mktemp("tiny_rle_video")
     RLEForPoseEstimation(config).save_pretrained(directory)
-    TopDownPoseImageProcessor(size={"height": 64, "width": 48}, flip_indices=config.flip_indices,
-                              keypoint_names=[config.id2label[i] for i in range(17)]).save_pretrained(directory)
+    TopDownPoseImageProcessor(
+        size={"height": 64, "width": 48},
+        flip_indices=config.flip_indices,
+        keypoint_names=[config.id2label[i] for i in range(17)],
+    ).save_pretrained(directory)
     return directory
 
 
@@ -51,13 +55,15 @@ def estimator(model_dir):
 def _person_crops(coco_mini, count=2):
     annotations = json.loads((coco_mini / "annotations" / "person_keypoints_val2017.json").read_text())
     files = {image["id"]: image["file_name"] for image in annotations["images"]}
-    people = sorted((a for a in annotations["annotations"] if a["num_keypoints"] >= 10 and not a["iscrowd"]),
-                    key=lambda a: -a["area"])[:count]
+    people = sorted(
+        (a for a in annotations["annotations"] if a["num_keypoints"] >= 10 and not a["iscrowd"]),
+        key=lambda a: -a["area"],
+    )[:count]
     crops = []
     for person in people:
         x, y, w, h = (round(v) for v in person["bbox"])
         image = np.asarray(Image.open(coco_mini / "val2017" / files[person["image_id"]]).convert("RGB"))
-        crops.append(cv2.resize(image[y:y + h, x:x + w], PERSON, interpolation=cv2.INTER_AREA))
+        crops.append(cv2.resize(image[y : y + h, x : x + w], PERSON, interpolation=cv2.INTER_AREA))
     background_file = min((coco_mini / "val2017").glob("*.jpg"))
     background = cv2.resize(np.asarray(Image.open(background_file).convert("RGB")), SIZE)
     return crops, background
@@ -74,7 +80,7 @@ def walking_video(coco_mini, tmp_path_factory):
         frame = background.copy()
         positions = [(10 + STEP * index, 20), (SIZE[0] - PERSON[0] - 10 - STEP * index, 130)]
         for crop, (x, y) in zip(crops, positions):
-            frame[y:y + PERSON[1], x:x + PERSON[0]] = crop
+            frame[y : y + PERSON[1], x : x + PERSON[0]] = crop
         boxes.append([[float(x), float(y), float(PERSON[0]), float(PERSON[1])] for x, y in positions])
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
@@ -116,7 +122,8 @@ def test_run_writes_every_frame_and_keeps_track_ids(estimator, walking_video, tm
     first = next(iter(video(path, boxes=boxes, max_frames=1)))
     expected = estimator(first.image, boxes=boxes[0])
     assert [k["x"] for k in first.persons[1]["keypoints"]] == pytest.approx(
-        [k["x"] for k in expected[1]["keypoints"]], abs=1e-6)
+        [k["x"] for k in expected[1]["keypoints"]], abs=1e-6
+    )
 
 
 def test_ids_survive_the_order_of_boxes_changing(estimator, walking_video):
@@ -142,9 +149,13 @@ def test_smoothing_is_the_one_euro_filter_of_each_track(estimator, walking_video
             expected = smoother(np.array([[k["x"], k["y"]] for k in raw_person["keypoints"]]))
             got = np.array([[k["x"], k["y"]] for k in smooth_person["keypoints"]])
             np.testing.assert_allclose(got, expected, atol=1e-6)
-    moved = [np.abs(np.array([[k["x"] for k in p["keypoints"]] for p in r.persons])
-                    - np.array([[k["x"] for k in p["keypoints"]] for p in s.persons])).max()
-             for r, s in zip(raw, smooth)]
+    moved = [
+        np.abs(
+            np.array([[k["x"] for k in p["keypoints"]] for p in r.persons])
+            - np.array([[k["x"] for k in p["keypoints"]] for p in s.persons])
+        ).max()
+        for r, s in zip(raw, smooth)
+    ]
     assert moved[0] == 0.0 and max(moved[1:]) > 0.1  # the first frame starts the filter; later ones are filtered
 
 
@@ -152,8 +163,19 @@ def test_cli_predict_video_with_progress_bar(model_dir, walking_video, tmp_path,
     path, boxes = walking_video
     boxes_file = tmp_path / "boxes.json"
     boxes_file.write_text(json.dumps({str(i): b for i, b in enumerate(boxes)}))
-    status = cli_main(["predict", str(model_dir), str(path), "--output", str(tmp_path / "cli.avi"),
-                       "--boxes-file", str(boxes_file), "--smooth", "--no-flip-test"])
+    status = cli_main(
+        [
+            "predict",
+            str(model_dir),
+            str(path),
+            "--output",
+            str(tmp_path / "cli.avi"),
+            "--boxes-file",
+            str(boxes_file),
+            "--smooth",
+            "--no-flip-test",
+        ]
+    )
     assert status == 0
     captured = capsys.readouterr()
     assert f"{FRAMES} frame(s), 2 track(s)" in captured.out
@@ -162,8 +184,19 @@ def test_cli_predict_video_with_progress_bar(model_dir, walking_video, tmp_path,
     lines = (tmp_path / "cli.jsonl").read_text().splitlines()
     assert len(lines) == FRAMES and [p["track_id"] for p in json.loads(lines[-1])["persons"]] == [0, 1]
     # --boxes: the same boxes on every frame, and --max-frames
-    status = cli_main(["predict", str(model_dir), str(path), "--output", str(tmp_path / "short.mp4"),
-                       "--boxes", json.dumps(boxes[0]), "--max-frames", "3"])
+    status = cli_main(
+        [
+            "predict",
+            str(model_dir),
+            str(path),
+            "--output",
+            str(tmp_path / "short.mp4"),
+            "--boxes",
+            json.dumps(boxes[0]),
+            "--max-frames",
+            "3",
+        ]
+    )
     assert status == 0 and _count_frames(tmp_path / "short.mp4") == 3
 
 
@@ -179,8 +212,11 @@ def test_bad_sources_give_one_line_errors(model_dir, estimator, tmp_path, capfd)
         video.run(9)
     with pytest.raises(ValueError, match="cannot write video .*use one of"):
         video.run(not_a_video, output=tmp_path / "out.gif")
-    for source, message in ((tmp_path / "missing.mp4", "error: no such video file"),
-                            (not_a_video, "error: cannot read video"), ("9", "error: webcam 9 did not open")):
+    for source, message in (
+        (tmp_path / "missing.mp4", "error: no such video file"),
+        (not_a_video, "error: cannot read video"),
+        ("9", "error: webcam 9 did not open"),
+    ):
         assert cli_main(["predict", str(model_dir), str(source), "--output", str(tmp_path / "o.mp4")]) == 2
         error = capfd.readouterr().err.strip()  # capfd: OpenCV logs to the file descriptor
         assert error.startswith(message) and "\n" not in error and "WARN" not in error
@@ -209,11 +245,18 @@ def test_bottom_up_model_frame_by_frame(walking_video, tmp_path):
     from hfpose.models.hrnet import HRNetConfig
 
     torch.manual_seed(0)
-    backbone = HRNetConfig(stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32],
-                           num_modules=[1, 1, 1], num_blocks=[1, 1, 1])
+    backbone = HRNetConfig(
+        stem_channels=8,
+        stage1_channels=4,
+        stage1_num_blocks=1,
+        hidden_sizes=[4, 8, 16, 32],
+        num_modules=[1, 1, 1],
+        num_blocks=[1, 1, 1],
+    )
     directory = tmp_path / "ae"
     AssociativeEmbeddingForPoseEstimation(AssociativeEmbeddingConfig(backbone_config=backbone)).save_pretrained(
-        directory)
+        directory
+    )
     # a random network's heatmaps are flat: a detection threshold of 0 lets it find (random) people
     BottomUpPoseImageProcessor(input_size=128, detection_threshold=0.0, max_num_people=5).save_pretrained(directory)
     bottom_up = pipeline("keypoint-detection", model=str(directory))

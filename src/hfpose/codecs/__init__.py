@@ -1,7 +1,6 @@
 """Network-free encoders/decoders of training targets and predictions (numpy; no nn.Module)."""
 
 from .flip import flip_bbox, flip_coordinates, flip_heatmaps, flip_keypoints
-from .regression_label import RegressionLabel
 from .gaussian import (
     gaussian_blur_heatmaps,
     generate_msra_heatmaps,
@@ -12,6 +11,7 @@ from .gaussian import (
     refine_keypoints_dark_udp,
 )
 from .integral_regression_label import IntegralRegressionLabel
+from .regression_label import RegressionLabel
 from .udp_heatmap import UDPHeatmap
 
 __all__ = ["RegressionLabel"]

@@ -212,9 +212,7 @@ def group_keypoints(
     for keypoint in order:
         tags_k = candidate_tags[keypoint]
         # float64 rows (x, y, value, tags...), as concatenating int64 locations with float32 values gives.
-        rows = np.concatenate(
-            [locations[keypoint], values[keypoint, :, None], tags_k], axis=1, dtype=np.float64
-        )
+        rows = np.concatenate([locations[keypoint], values[keypoint, :, None], tags_k], axis=1, dtype=np.float64)
         keep = rows[:, 2] > detection_threshold
         rows, tags_k = rows[keep], tags_k[keep]
         if rows.shape[0] == 0:
@@ -339,9 +337,7 @@ def _rounded_tag_distance(tag_planes: np.ndarray, mean_tag: np.ndarray) -> np.nd
     return np.round(total, out=total)
 
 
-def refine_keypoints(
-    grouped: np.ndarray, heatmaps: np.ndarray, tags: np.ndarray, use_udp: bool = True
-) -> np.ndarray:
+def refine_keypoints(grouped: np.ndarray, heatmaps: np.ndarray, tags: np.ndarray, use_udp: bool = True) -> np.ndarray:
     """Fill each person's missing keypoints from the heatmaps near the person's mean tag.
 
     Per person: its tag ``t`` is the float32 mean over detected keypoints (value > 0) of ``tags[k, int(y), int(x)]``

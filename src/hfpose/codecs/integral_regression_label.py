@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .gaussian import _check_keypoints, _check_size, _check_sigma, generate_msra_heatmaps
+from .gaussian import _check_keypoints, _check_sigma, _check_size, generate_msra_heatmaps
 from .regression_label import RegressionLabel
 
 __all__ = ["IntegralRegressionLabel"]

@@ -65,7 +65,10 @@ class RegressionLabel:
             )
         w, h = self.input_size
         inside = (
-            (keypoints[..., 0] >= 0) & (keypoints[..., 0] <= w - 1) & (keypoints[..., 1] >= 0) & (keypoints[..., 1] <= h - 1)
+            (keypoints[..., 0] >= 0)
+            & (keypoints[..., 0] <= w - 1)
+            & (keypoints[..., 1] >= 0)
+            & (keypoints[..., 1] <= h - 1)
         )
         weights = (inside & (keypoints_visible > 0.5)).astype(np.float32)
         labels = (keypoints / np.array([w, h], dtype=np.float32)).astype(np.float32)

@@ -74,9 +74,7 @@ class UDPHeatmap:
             )
         self.sigma = _check_sigma(sigma)
         self.blur_kernel_size = _check_kernel_size(blur_kernel_size, "blur_kernel_size")
-        self.scale_factor = (
-            (np.array(self.input_size) - 1) / (np.array(self.heatmap_size) - 1)
-        ).astype(np.float32)
+        self.scale_factor = ((np.array(self.input_size) - 1) / (np.array(self.heatmap_size) - 1)).astype(np.float32)
 
     def encode(self, keypoints, keypoints_visible=None) -> dict[str, np.ndarray]:
         """Encode keypoints.

@@ -11,8 +11,8 @@ Public API:
 """
 
 from .bottomup import BottomUpAugmentation, BottomUpTrainTransform, fixed_point_warp_affine, load_coco_bottomup
-from .collate import collate_fn, default_collate
 from .coco import load_coco_keypoints
+from .collate import collate_fn, default_collate
 from .mpii import load_mpii
 from .transforms import (
     HALF_BODY_KEYPOINT_IDS,

@@ -133,8 +133,9 @@ def load_coco_bottomup(
             continue
         _check_file(image)
         people = [ann for ann in anns if ann["iscrowd"] == 0 or ann["num_keypoints"] > 0]
-        ignored = [ann["segmentation"] for ann in anns
-                   if ann["segmentation"] and (ann["iscrowd"] or ann["num_keypoints"] == 0)]
+        ignored = [
+            ann["segmentation"] for ann in anns if ann["segmentation"] and (ann["iscrowd"] or ann["num_keypoints"] == 0)
+        ]
         for key in ("image_id", "file_name", "image_path", "width", "height"):
             columns[key].append(image[key])
         columns["ann_ids"].append([ann["ann_id"] for ann in people])

@@ -44,13 +44,22 @@ def file_sha256(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
 
 def cache_key(source_file: str | os.PathLike, key: dict) -> str:
     """Name of the cache entry: a hash of the file's content hash, ``key`` and the cache format."""
-    return hashlib.sha256(json.dumps({"file": file_sha256(source_file), "key": key, "format": CACHE_FORMAT},
-                                     sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(
+        json.dumps(
+            {"file": file_sha256(source_file), "key": key, "format": CACHE_FORMAT}, sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()[:32]
 
 
-def cached_dataset(build: Callable[[], object], source_file: str | os.PathLike, key: dict,
-                   cache_dir: str | os.PathLike | None = None, poll: float = 0.2, timeout: float = 3600.0,
-                   stale_after: float = 1800.0):
+def cached_dataset(
+    build: Callable[[], object],
+    source_file: str | os.PathLike,
+    key: dict,
+    cache_dir: str | os.PathLike | None = None,
+    poll: float = 0.2,
+    timeout: float = 3600.0,
+    stale_after: float = 1800.0,
+):
     """The `datasets.Dataset` ``build()`` returns, cached under the content hash of ``source_file`` and ``key``.
 
     Args:
@@ -85,8 +94,10 @@ def cached_dataset(build: Callable[[], object], source_file: str | os.PathLike, 
                 lock.unlink(missing_ok=True)  # its holder died
                 continue
             if time.monotonic() - start > timeout:
-                raise TimeoutError(f"waited {timeout:.0f}s for another process to build the dataset cache {target} "
-                                   f"(lock {lock}); remove the lock if no process is building it") from None
+                raise TimeoutError(
+                    f"waited {timeout:.0f}s for another process to build the dataset cache {target} "
+                    f"(lock {lock}); remove the lock if no process is building it"
+                ) from None
             time.sleep(poll)
             continue
         try:
@@ -104,8 +115,17 @@ def cached_dataset(build: Callable[[], object], source_file: str | os.PathLike, 
     return datasets.load_from_disk(str(target))
 
 
-def load_coco_cached(loader: Callable, root, split: str, ann_file=None, image_dir=None, num_keypoints: int = 17,
-                     enabled: bool = True, cache_dir=None, **kwargs):
+def load_coco_cached(
+    loader: Callable,
+    root,
+    split: str,
+    ann_file=None,
+    image_dir=None,
+    num_keypoints: int = 17,
+    enabled: bool = True,
+    cache_dir=None,
+    **kwargs,
+):
     """``loader(root, split=..., ann_file=..., num_keypoints=..., image_dir=..., **kwargs)`` (`load_coco_keypoints`
     or `load_coco_bottomup`) through `cached_dataset` keyed by the resolved annotation file; ``enabled=False`` calls
     the loader directly."""
@@ -119,6 +139,10 @@ def load_coco_cached(loader: Callable, root, split: str, ann_file=None, image_di
     ann_path, image_root = _default_paths(Path(root), split, ann_file, image_dir)
     if not ann_path.is_file():
         return call()  # the loader's own error names the missing file
-    key = {"loader": f"{loader.__module__}.{loader.__name__}", "image_root": str(Path(image_root).resolve()),
-           "num_keypoints": int(num_keypoints), **{name: repr(value) for name, value in sorted(kwargs.items())}}
+    key = {
+        "loader": f"{loader.__module__}.{loader.__name__}",
+        "image_root": str(Path(image_root).resolve()),
+        "num_keypoints": int(num_keypoints),
+        **{name: repr(value) for name, value in sorted(kwargs.items())},
+    }
     return cached_dataset(call, ann_path, key, cache_dir=cache_dir)

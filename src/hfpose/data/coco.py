@@ -185,8 +185,14 @@ def _parse_image(image, index: int, image_root: Path, check_files: bool) -> dict
     width = _check_int(image["width"], "width", record, minimum=1)
     height = _check_int(image["height"], "height", record, minimum=1)
     path = resolve_image_path(image_root, image["file_name"], record)
-    return {"image_id": image_id, "file_name": image["file_name"], "image_path": str(path), "width": width,
-            "height": height, "checked": not check_files}
+    return {
+        "image_id": image_id,
+        "file_name": image["file_name"],
+        "image_path": str(path),
+        "width": width,
+        "height": height,
+        "checked": not check_files,
+    }
 
 
 def _parse_annotation(ann, index: int, images: dict, num_keypoints: int) -> dict:
@@ -388,8 +394,11 @@ def load_coco_keypoints(
     for image in images:
         _check_file(image)
         annotations = [
-            {key: (value.tolist() if isinstance(value, np.ndarray) else value) for key, value in ann.items()
-             if key != "image_id"}
+            {
+                key: (value.tolist() if isinstance(value, np.ndarray) else value)
+                for key, value in ann.items()
+                if key != "image_id"
+            }
             for ann in per_image[image["image_id"]]
         ]
         for key in ("image_id", "file_name", "image_path", "width", "height"):

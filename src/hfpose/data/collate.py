@@ -56,9 +56,7 @@ def default_collate(samples) -> dict:
         keys = list(samples[0].keys())
         for index, sample in enumerate(samples):
             if set(sample.keys()) != set(keys):
-                raise ValueError(
-                    f"sample {index} has fields {sorted(sample.keys())} but sample 0 has {sorted(keys)}"
-                )
+                raise ValueError(f"sample {index} has fields {sorted(sample.keys())} but sample 0 has {sorted(keys)}")
         columns = {key: [sample[key] for sample in samples] for key in keys}
     else:
         raise TypeError("default_collate expects a non-empty list of dicts or a dict of lists")

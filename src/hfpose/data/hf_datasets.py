@@ -41,14 +41,16 @@ def keypoint_dataset_features(num_keypoints: int):
     """`datasets.Features` of the schema above (``objects`` as a dict of per-person lists)."""
     from datasets import Features, Image, List, Value
 
-    return Features({
-        "image_id": Value("int64"),
-        "image": Image(),
-        "objects": {
-            "bbox": List(List(Value("float32"), length=4)),
-            "keypoints": List(List(List(Value("float32"), length=3), length=num_keypoints)),
-        },
-    })
+    return Features(
+        {
+            "image_id": Value("int64"),
+            "image": Image(),
+            "objects": {
+                "bbox": List(List(Value("float32"), length=4)),
+                "keypoints": List(List(List(Value("float32"), length=3), length=num_keypoints)),
+            },
+        }
+    )
 
 
 def load_keypoint_dataset(path: str | os.PathLike, split: str = "train"):
@@ -86,8 +88,9 @@ def _people(objects, record: str) -> list[dict]:
         return [{key: objects[key][index] for key in keys} for index in range(count)]
     if isinstance(objects, list):
         return list(objects)
-    raise ValueError(f"{record}: 'objects' must be a dict of per-person lists or a list of dicts, got "
-                     f"{type(objects).__name__}")
+    raise ValueError(
+        f"{record}: 'objects' must be a dict of per-person lists or a list of dicts, got {type(objects).__name__}"
+    )
 
 
 def _image_file(image: dict, index: int, image_dir: Path) -> tuple[str, int, int]:
@@ -137,8 +140,12 @@ def export_coco_format(dataset, out_dir: str | os.PathLike, keypoint_set=None) -
     out_dir = Path(out_dir)
     ann_file, image_dir = out_dir / "annotations.json", out_dir / "images"
     fingerprint = hashlib.sha256(f"{getattr(dataset, '_fingerprint', '')}|{keypoint_set!r}".encode()).hexdigest()
-    if ann_file.is_file() and (out_dir / "fingerprint").is_file() and \
-            (out_dir / "fingerprint").read_text() == fingerprint and getattr(dataset, "_fingerprint", None):
+    if (
+        ann_file.is_file()
+        and (out_dir / "fingerprint").is_file()
+        and (out_dir / "fingerprint").read_text() == fingerprint
+        and getattr(dataset, "_fingerprint", None)
+    ):
         return ann_file, image_dir
     image_dir.mkdir(parents=True, exist_ok=True)
     raw = dataset.cast_column("image", Image(decode=False))
@@ -160,25 +167,41 @@ def export_coco_format(dataset, out_dir: str | os.PathLike, keypoint_set=None) -
             bbox = np.asarray(person.get("bbox"), dtype=np.float64).reshape(-1)
             if bbox.size != 4 or not np.isfinite(bbox).all():
                 raise ValueError(f"{record}: bbox must be COCO [x, y, w, h] in image pixels; got {person.get('bbox')}")
-            annotations.append({
-                "id": int(person.get("id") or len(annotations) + 1), "image_id": image_id, "category_id": 1,
-                "bbox": bbox.tolist(), "keypoints": keypoints.tolist(),
-                "num_keypoints": int((keypoints[2::3] > 0).sum()), "iscrowd": int(person.get("iscrowd") or 0),
-                "area": float(person.get("area") or bbox[2] * bbox[3]),
-            })
+            annotations.append(
+                {
+                    "id": int(person.get("id") or len(annotations) + 1),
+                    "image_id": image_id,
+                    "category_id": 1,
+                    "bbox": bbox.tolist(),
+                    "keypoints": keypoints.tolist(),
+                    "num_keypoints": int((keypoints[2::3] > 0).sum()),
+                    "iscrowd": int(person.get("iscrowd") or 0),
+                    "area": float(person.get("area") or bbox[2] * bbox[3]),
+                }
+            )
     if keypoint_set is not None:
         keypoint_set = load_keypoint_set(keypoint_set)
     elif num_keypoints in (None, 17):
         keypoint_set = COCO_KEYPOINTS
     else:
-        logger.warning("keypoint dataset with %d keypoints and no keypoint set: generic names and no flip pairs "
-                       "(give keypoint_set for left/right keypoints)", num_keypoints)
+        logger.warning(
+            "keypoint dataset with %d keypoints and no keypoint set: generic names and no flip pairs "
+            "(give keypoint_set for left/right keypoints)",
+            num_keypoints,
+        )
         keypoint_set = KeypointSet(name="custom", names=tuple(f"keypoint_{i}" for i in range(num_keypoints)))
     if num_keypoints is not None and num_keypoints != keypoint_set.num_keypoints:
-        raise ValueError(f"the dataset has {num_keypoints} keypoints per person but keypoint set "
-                         f"{keypoint_set.name!r} has {keypoint_set.num_keypoints}")
-    category = {"id": 1, "name": keypoint_set.name, "supercategory": keypoint_set.name,
-                "keypoints": list(keypoint_set.names), "skeleton": [[a + 1, b + 1] for a, b in keypoint_set.skeleton]}
+        raise ValueError(
+            f"the dataset has {num_keypoints} keypoints per person but keypoint set "
+            f"{keypoint_set.name!r} has {keypoint_set.num_keypoints}"
+        )
+    category = {
+        "id": 1,
+        "name": keypoint_set.name,
+        "supercategory": keypoint_set.name,
+        "keypoints": list(keypoint_set.names),
+        "skeleton": [[a + 1, b + 1] for a, b in keypoint_set.skeleton],
+    }
     if keypoint_set.sigmas is not None:
         category["sigmas"] = list(keypoint_set.sigmas)
     if keypoint_set.flip_pairs:

@@ -98,8 +98,14 @@ def _parse_person(ann, index: int, num_keypoints: int) -> dict:
     stem = Path(str(ann["image"])).stem
     if not stem.isdigit():
         raise ValueError(f"{record}: image name must be '<digits>.jpg' (MMPose takes the image id from it)")
-    return {"image": ann["image"], "image_id": int(stem), "joints": joints, "visible": visible, "center": center,
-            "scale": scale}
+    return {
+        "image": ann["image"],
+        "image_id": int(stem),
+        "joints": joints,
+        "visible": visible,
+        "center": center,
+        "scale": scale,
+    }
 
 
 def load_mpii(

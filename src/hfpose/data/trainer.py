@@ -56,8 +56,10 @@ class PoseDataCollator:
             raise TypeError("PoseDataCollator expects a non-empty list of example dicts")
         kept = [name for name in self.model_input_names if name in features[0]]
         if "pixel_values" not in kept:
-            raise ValueError(f"example 0 has no pixel_values (fields: {sorted(features[0])}); apply the hfpose "
-                             "transform (dataset.with_transform(...)) first")
+            raise ValueError(
+                f"example 0 has no pixel_values (fields: {sorted(features[0])}); apply the hfpose "
+                "transform (dataset.with_transform(...)) first"
+            )
         for index, feature in enumerate(features):
             present = [name for name in self.model_input_names if name in feature]
             if present != kept:

@@ -267,16 +267,26 @@ class TopDownEvalTransform(_TopDownTransform):
     preprocessor.
     """
 
-    def __init__(self, input_size=(192, 256), use_udp: bool = False, padding: float = 1.25, codec=None,
-                 image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD):
+    def __init__(
+        self,
+        input_size=(192, 256),
+        use_udp: bool = False,
+        padding: float = 1.25,
+        codec=None,
+        image_mean=IMAGENET_MEAN,
+        image_std=IMAGENET_STD,
+    ):
         super().__init__(input_size, codec, use_udp, padding, image_mean, image_std)
 
     def transform_example(self, example: Mapping) -> dict:
         center, scale = _example_center_scale(example, self.padding)
         image = load_image(example["image_path"])
         crop, matrix, scale = self._crop(image, center, scale, 0.0)
-        output = {"pixel_values": normalize_image(crop, self.image_mean, self.image_std), "center": center,
-                  "scale": scale.astype(np.float32)}
+        output = {
+            "pixel_values": normalize_image(crop, self.image_mean, self.image_std),
+            "center": center,
+            "scale": scale.astype(np.float32),
+        }
         if self.codec is not None and example.get("keypoints") is not None:
             keypoints = _example_keypoints(example)
             visible = np.minimum(1.0, keypoints[:, 2]).astype(np.float32)
@@ -365,8 +375,14 @@ class TopDownTrainTransform(_TopDownTransform):
         seed: int | None = None,
     ):
         input_size = _check_input_size(input_size)
-        super().__init__(input_size, codec if codec is not None else RegressionLabel(input_size), use_udp, padding,
-                         image_mean, image_std)
+        super().__init__(
+            input_size,
+            codec if codec is not None else RegressionLabel(input_size),
+            use_udp,
+            padding,
+            image_mean,
+            image_std,
+        )
         keypoint_set = get_keypoint_set(dataset)
         self.dataset = keypoint_set.name
         self.flip_indices = list(keypoint_set.flip_indices if flip_indices is None else flip_indices)

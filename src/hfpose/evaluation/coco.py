@@ -475,8 +475,11 @@ def _load_results(ground_truth: COCO, results: list[dict[str, Any]]) -> COCO:
     if results:
         return ground_truth.loadRes(results)
     detections = COCO()
-    detections.dataset = {"images": list(ground_truth.dataset["images"]), "annotations": [],
-                          "categories": copy.deepcopy(ground_truth.dataset.get("categories", []))}
+    detections.dataset = {
+        "images": list(ground_truth.dataset["images"]),
+        "annotations": [],
+        "categories": copy.deepcopy(ground_truth.dataset.get("categories", [])),
+    }
     detections.createIndex()
     return detections
 

@@ -142,6 +142,8 @@ def match_predictions_to_annotations(predictions: list[dict], annotations: list[
         mask.append(keypoints[:, 2] > 0)
         boxes.append(np.asarray(ann["bbox"], dtype=np.float64))
     if not pred:
-        raise ValueError("no prediction has the id of a ground-truth annotation; PCK needs predictions made on the "
-                         "ground-truth boxes (bbox_file=None)")
+        raise ValueError(
+            "no prediction has the id of a ground-truth annotation; PCK needs predictions made on the "
+            "ground-truth boxes (bbox_file=None)"
+        )
     return np.stack(pred), np.stack(gt), np.stack(mask), np.stack(boxes)

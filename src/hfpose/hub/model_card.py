@@ -81,9 +81,20 @@ def find_reference(name: str) -> ReferenceResult:
 
 
 # ---------------------------------------------------------------------------------------------------- results
-_METRIC_TYPES = {"AP": "AP", "AP .5": "AP50", "AP .75": "AP75", "AP (M)": "APm", "AP (L)": "APl", "AR": "AR",
-                 "AR .5": "AR50", "AR .75": "AR75", "AR (M)": "ARm", "AR (L)": "ARl", "PCKh@0.5": "PCKh@0.5",
-                 "PCKh@0.1": "PCKh@0.1"}
+_METRIC_TYPES = {
+    "AP": "AP",
+    "AP .5": "AP50",
+    "AP .75": "AP75",
+    "AP (M)": "APm",
+    "AP (L)": "APl",
+    "AR": "AR",
+    "AR .5": "AR50",
+    "AR .75": "AR75",
+    "AR (M)": "ARm",
+    "AR (L)": "ARl",
+    "PCKh@0.5": "PCKh@0.5",
+    "PCKh@0.1": "PCKh@0.1",
+}
 _CARD_COCO_METRICS = ("AP", "AP .5", "AP .75", "AR", "AR .5")
 _DATASETS = {
     "coco": {"dataset_type": "coco", "dataset_name": "COCO val2017", "dataset_split": "val2017", "label": "COCO"},
@@ -176,21 +187,36 @@ def normalize_results(results) -> list[ResultSet]:
         if isinstance(item, ResultSet):
             result = item
         elif isinstance(item, ReferenceResult):
-            result = ResultSet(item.dataset, dict(item.metrics), "MMPose", source_url=mmpose_results_url(item),
-                               notes=item.notes)
+            result = ResultSet(
+                item.dataset, dict(item.metrics), "MMPose", source_url=mmpose_results_url(item), notes=item.notes
+            )
         elif isinstance(item, Mapping) and "stats" in item:
             dataset, metrics = _stats_to_metrics(item["stats"])
             notes = "ground-truth boxes" if not item.get("bbox_file") else f"detections from {item['bbox_file']}"
             notes += ", flip test" if item.get("flip_test", True) else ", no flip test"
-            result = ResultSet(dataset, metrics, "hfpose", item.get("command") or _evaluate_command(item),
-                               notes=notes, split=item.get("split"))
+            result = ResultSet(
+                dataset,
+                metrics,
+                "hfpose",
+                item.get("command") or _evaluate_command(item),
+                notes=notes,
+                split=item.get("split"),
+            )
         elif isinstance(item, Mapping) and "metrics" in item:
-            result = ResultSet(str(item.get("dataset", "coco")), {k: float(v) for k, v in item["metrics"].items()},
-                               str(item.get("reported_by", "hfpose")), item.get("command"), item.get("source_url"),
-                               str(item.get("notes", "")), item.get("split"))
+            result = ResultSet(
+                str(item.get("dataset", "coco")),
+                {k: float(v) for k, v in item["metrics"].items()},
+                str(item.get("reported_by", "hfpose")),
+                item.get("command"),
+                item.get("source_url"),
+                str(item.get("notes", "")),
+                item.get("split"),
+            )
         else:
-            raise TypeError(f"results[{index}] must be an evaluation JSON (path or dict with 'stats' or 'metrics'), "
-                            f"a ResultSet or a ReferenceResult; got {type(item).__name__}")
+            raise TypeError(
+                f"results[{index}] must be an evaluation JSON (path or dict with 'stats' or 'metrics'), "
+                f"a ResultSet or a ReferenceResult; got {type(item).__name__}"
+            )
         if result.dataset not in _DATASETS:
             raise ValueError(f"results[{index}]: dataset must be one of {list(_DATASETS)}, got {result.dataset!r}")
         for name, value in result.metrics.items():
@@ -206,22 +232,28 @@ def _eval_results(results: Sequence[ResultSet]) -> list[EvalResult]:
     entries = []
     for result in results:
         dataset = _DATASETS[result.dataset]
-        names = [n for n in _METRIC_TYPES
-                 if n in result.metrics and (result.dataset != "coco" or n in _CARD_COCO_METRICS)]
+        names = [
+            n for n in _METRIC_TYPES if n in result.metrics and (result.dataset != "coco" or n in _CARD_COCO_METRICS)
+        ]
         for name in names:
-            entries.append(EvalResult(
-                task_type="keypoint-detection",
-                task_name="Human pose estimation",
-                dataset_type=dataset["dataset_type"],
-                dataset_name=dataset["dataset_name"],
-                dataset_split=result.split or dataset["dataset_split"],
-                metric_type=_METRIC_TYPES[name],
-                metric_name=name,
-                metric_value=round(float(result.metrics[name]), 4),
-                source_name=(("MMPose model zoo" if result.reported_by.lower() == "mmpose" else "hfpose")
-                             if result.source_url else None),
-                source_url=result.source_url,
-            ))
+            entries.append(
+                EvalResult(
+                    task_type="keypoint-detection",
+                    task_name="Human pose estimation",
+                    dataset_type=dataset["dataset_type"],
+                    dataset_name=dataset["dataset_name"],
+                    dataset_split=result.split or dataset["dataset_split"],
+                    metric_type=_METRIC_TYPES[name],
+                    metric_name=name,
+                    metric_value=round(float(result.metrics[name]), 4),
+                    source_name=(
+                        ("MMPose model zoo" if result.reported_by.lower() == "mmpose" else "hfpose")
+                        if result.source_url
+                        else None
+                    ),
+                    source_url=result.source_url,
+                )
+            )
     return entries
 
 
@@ -232,8 +264,9 @@ def _results_markdown(results: Sequence[ResultSet]) -> str:
     for result in results:
         shown = [n for n in _METRIC_TYPES if n in result.metrics]
         dataset = _DATASETS[result.dataset]
-        lines.append(f"**{dataset['dataset_name']}** ({result.label}"
-                     + (f"; {result.notes}" if result.notes else "") + "):\n")
+        lines.append(
+            f"**{dataset['dataset_name']}** ({result.label}" + (f"; {result.notes}" if result.notes else "") + "):\n"
+        )
         lines.append("| " + " | ".join(shown) + " |")
         lines.append("|" + "|".join(["---"] * len(shown)) + "|")
         lines.append("| " + " | ".join(f"{result.metrics[n]:.3f}" for n in shown) + " |")
@@ -289,13 +322,22 @@ def _recipe_markdown(recipe_path: Path | None, display: str | None) -> str:
     recipe = yaml.safe_load(recipe_path.read_text()) or {}
     rows = [("recipe", f"`{display or recipe_path}`")]
     if "optimizer" in recipe:
-        rows.append(("optimizer", f"{recipe['optimizer']}, lr {recipe.get('lr')} for a total batch of "
-                                  f"{recipe.get('base_batch_size', 'n/a')} (scaled linearly to the actual batch)"))
+        rows.append(
+            (
+                "optimizer",
+                f"{recipe['optimizer']}, lr {recipe.get('lr')} for a total batch of "
+                f"{recipe.get('base_batch_size', 'n/a')} (scaled linearly to the actual batch)",
+            )
+        )
     if "epochs" in recipe:
         milestones = recipe.get("milestones")
-        rows.append(("schedule", f"{recipe['epochs']} epochs, {recipe.get('warmup_iters', 0)}-iteration linear "
-                                 f"warm-up" + (f", x{recipe.get('gamma', 0.1)} at epochs {milestones}"
-                                               if milestones else "")))
+        rows.append(
+            (
+                "schedule",
+                f"{recipe['epochs']} epochs, {recipe.get('warmup_iters', 0)}-iteration linear "
+                f"warm-up" + (f", x{recipe.get('gamma', 0.1)} at epochs {milestones}" if milestones else ""),
+            )
+        )
     if "batch_size" in recipe:
         rows.append(("batch per process", str(recipe["batch_size"])))
     if recipe.get("init_from") or recipe.get("pretrained_backbone"):
@@ -312,8 +354,18 @@ def _find_recipe(name: str, repo_root: Path) -> Path | None:
 
 
 # ------------------------------------------------------------------------------------------------------ cards
-_SOURCE_KEYS = ("type", "checkpoint_url", "checkpoint_file", "mmpose_config", "mmpose_version", "verified_atol",
-                "verified_against", "recipe", "command", "notes")
+_SOURCE_KEYS = (
+    "type",
+    "checkpoint_url",
+    "checkpoint_file",
+    "mmpose_config",
+    "mmpose_version",
+    "verified_atol",
+    "verified_against",
+    "recipe",
+    "command",
+    "notes",
+)
 
 
 def _provenance_markdown(source: Mapping[str, Any] | None) -> str:
@@ -323,21 +375,31 @@ def _provenance_markdown(source: Mapping[str, Any] | None) -> str:
     if kind == "mmpose":
         url = source.get("checkpoint_url")
         file_name = source.get("checkpoint_file") or (url.rsplit("/", 1)[-1] if url else None)
-        lines = ["Converted from MMPose's released checkpoint with "
-                 "`scripts/convert_mmpose_checkpoint.py` (`hfpose.hub.convert_mmpose_checkpoint`):", ""]
+        lines = [
+            "Converted from MMPose's released checkpoint with "
+            "`scripts/convert_mmpose_checkpoint.py` (`hfpose.hub.convert_mmpose_checkpoint`):",
+            "",
+        ]
         lines.append(f"- original file: `{file_name}`" if file_name else "- original file: not recorded")
         if url:
             lines.append(f"- URL: {url}")
         if source.get("mmpose_config"):
-            lines.append(f"- MMPose config: `{source['mmpose_config']}` (MMPose {source.get('mmpose_version', '')})"
-                         .replace(" (MMPose )", ""))
+            lines.append(
+                f"- MMPose config: `{source['mmpose_config']}` (MMPose {source.get('mmpose_version', '')})".replace(
+                    " (MMPose )", ""
+                )
+            )
         if source.get("verified_atol") is not None:
             against = source.get("verified_against", "MMPose's own outputs")
-            lines.append(f"- verified: outputs match {against} within an absolute tolerance of "
-                         f"{float(source['verified_atol']):g}")
+            lines.append(
+                f"- verified: outputs match {against} within an absolute tolerance of "
+                f"{float(source['verified_atol']):g}"
+            )
         else:
-            lines.append("- verified: every key and shape checked strictly by the converter (no reference outputs "
-                         "were compared for this file)")
+            lines.append(
+                "- verified: every key and shape checked strictly by the converter (no reference outputs "
+                "were compared for this file)"
+            )
         if source.get("notes"):
             lines.append(f"- {source['notes']}")
         return "\n".join(lines) + "\n"
@@ -350,14 +412,23 @@ def _provenance_markdown(source: Mapping[str, Any] | None) -> str:
 
 
 def _usage_markdown(repo_id: str, topdown: bool, remote_code: bool) -> str:
-    call = ('persons = estimator("people.jpg", boxes=[[50, 30, 120, 300]])  # COCO [x, y, w, h] person boxes'
-            if topdown else 'persons = estimator("people.jpg")  # no boxes: every person is found')
-    processor_call = ('inputs = processor(images=[image], boxes=[[[50, 30, 120, 300]]], return_tensors="pt")'
-                      if topdown else 'inputs = processor(images=[image], return_tensors="pt")')
-    post = ("results = processor.post_process_pose_estimation(outputs, boxes=[[[50, 30, 120, 300]]], "
-            "outputs_flipped=flipped)" if topdown else
-            "results = processor.post_process_pose_estimation(outputs, outputs_flipped=flipped, "
-            "**{k: v for k, v in inputs.items() if k != \"pixel_values\"})")
+    call = (
+        'persons = estimator("people.jpg", boxes=[[50, 30, 120, 300]])  # COCO [x, y, w, h] person boxes'
+        if topdown
+        else 'persons = estimator("people.jpg")  # no boxes: every person is found'
+    )
+    processor_call = (
+        'inputs = processor(images=[image], boxes=[[[50, 30, 120, 300]]], return_tensors="pt")'
+        if topdown
+        else 'inputs = processor(images=[image], return_tensors="pt")'
+    )
+    post = (
+        "results = processor.post_process_pose_estimation(outputs, boxes=[[[50, 30, 120, 300]]], "
+        "outputs_flipped=flipped)"
+        if topdown
+        else "results = processor.post_process_pose_estimation(outputs, outputs_flipped=flipped, "
+        '**{k: v for k, v in inputs.items() if k != "pixel_values"})'
+    )
     text = f"""```python
 import hfpose  # registers the models, the image processors and the "keypoint-detection" task
 from transformers import pipeline
@@ -400,21 +471,35 @@ estimator = pipeline(model="{repo_id}", trust_remote_code=True)
 
 def _convention_markdown(config: Mapping[str, Any], topdown: bool) -> str:
     width, height = config.get("input_size", (0, 0))
-    common = ("Points are `(x, y)` with pixel centres at integer coordinates; boxes are COCO `[x, y, w, h]` in image "
-              "pixels. The pipeline and `post_process_pose_estimation` return keypoints in image pixels.")
+    common = (
+        "Points are `(x, y)` with pixel centres at integer coordinates; boxes are COCO `[x, y, w, h]` in image "
+        "pixels. The pipeline and `post_process_pose_estimation` return keypoints in image pixels."
+    )
     if topdown:
-        return (f"{common} Each person box is padded by 1.25, its aspect ratio fixed to {width}:{height} (w:h), and "
-                f"warped to the {width}x{height} (w x h) network input; the model itself returns `keypoints` of "
-                "shape `(batch_size, num_keypoints, 2)` in *normalized input coordinates* (input pixels divided "
-                "by (w, h)) and `scores` in [0, 1]. Flip test averages with the prediction on the mirrored crop.\n")
-    return (f"{common} The whole image is resized (UDP, aspect ratio kept) so that its short side fits the "
-            f"{width}x{height} input; heatmaps and tag maps are grouped into people by associative embedding and "
-            "projected back with UDP.\n")
+        return (
+            f"{common} Each person box is padded by 1.25, its aspect ratio fixed to {width}:{height} (w:h), and "
+            f"warped to the {width}x{height} (w x h) network input; the model itself returns `keypoints` of "
+            "shape `(batch_size, num_keypoints, 2)` in *normalized input coordinates* (input pixels divided "
+            "by (w, h)) and `scores` in [0, 1]. Flip test averages with the prediction on the mirrored crop.\n"
+        )
+    return (
+        f"{common} The whole image is resized (UDP, aspect ratio kept) so that its short side fits the "
+        f"{width}x{height} input; heatmaps and tag maps are grouped into people by associative embedding and "
+        "projected back with UDP.\n"
+    )
 
 
-def make_model_card(model_dir, results=None, source=None, repo_id: str | None = None, name: str | None = None,
-                    template_dir: str | Path | None = None, recipe: str | Path | None = None,
-                    license: str = "apache-2.0", remote_code: bool = False) -> ModelCard:
+def make_model_card(
+    model_dir,
+    results=None,
+    source=None,
+    repo_id: str | None = None,
+    name: str | None = None,
+    template_dir: str | Path | None = None,
+    recipe: str | Path | None = None,
+    license: str = "apache-2.0",
+    remote_code: bool = False,
+) -> ModelCard:
     """Build the model card of a saved hfpose model.
 
     Args:
@@ -442,8 +527,9 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
     config = _read_config(model_dir)
     model_type = config.get("model_type")
     if model_type not in METHODS:
-        raise ValueError(f"model_dir: model_type {model_type!r} is not an hfpose pose model; "
-                         f"expected one of {sorted(METHODS)}")
+        raise ValueError(
+            f"model_dir: model_type {model_type!r} is not an hfpose pose model; expected one of {sorted(METHODS)}"
+        )
     method = METHODS[model_type]
     topdown = not method.bottom_up
     if name is None:
@@ -476,8 +562,14 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
         pipeline_tag="keypoint-detection",
         license=license,
         datasets=sorted({dataset, *(r.dataset for r in result_sets)}),
-        tags=["pose-estimation", "human-pose-estimation", "top-down" if topdown else "bottom-up",
-              *method.tags, "mmpose", "hfpose"],
+        tags=[
+            "pose-estimation",
+            "human-pose-estimation",
+            "top-down" if topdown else "bottom-up",
+            *method.tags,
+            "mmpose",
+            "hfpose",
+        ],
         metrics=sorted({_METRIC_TYPES[n] for r in result_sets for n in r.metrics}) or None,
         model_name=name,
         eval_results=eval_results or None,
@@ -509,9 +601,14 @@ def make_model_card(model_dir, results=None, source=None, repo_id: str | None = 
     )
 
 
-def reference_model_card(row: ReferenceResult | str, released_url: str | None = None, repo_id: str | None = None,
-                         template_dir: str | Path | None = None, verified_atol: float | None = None,
-                         remote_code: bool = True) -> ModelCard:
+def reference_model_card(
+    row: ReferenceResult | str,
+    released_url: str | None = None,
+    repo_id: str | None = None,
+    template_dir: str | Path | None = None,
+    verified_atol: float | None = None,
+    remote_code: bool = True,
+) -> ModelCard:
     """The card of one `REFERENCE_RESULTS` row, built from the hfpose config of that row (no weights needed).
 
     Args:
@@ -531,8 +628,15 @@ def reference_model_card(row: ReferenceResult | str, released_url: str | None = 
     if verified_atol is not None:
         source["verified_atol"] = verified_atol
         source["verified_against"] = "MMPose's outputs on the golden fixtures (random weights in this layout)"
-    return make_model_card(config, results=row, source=source, repo_id=repo_id or f"hfpose/{row.name}",
-                           name=row.name, template_dir=template_dir, remote_code=remote_code)
+    return make_model_card(
+        config,
+        results=row,
+        source=source,
+        repo_id=repo_id or f"hfpose/{row.name}",
+        name=row.name,
+        template_dir=template_dir,
+        remote_code=remote_code,
+    )
 
 
 def reference_config(row: ReferenceResult) -> dict[str, Any]:

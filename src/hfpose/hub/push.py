@@ -61,19 +61,29 @@ def collect_model_files(model_dir: str | Path) -> list[Path]:
     else:
         weights = []
     if not weights and (model_dir / "pytorch_model.bin").is_file():
-        raise ValueError(f"{model_dir} holds pytorch_model.bin only; push safetensors weights "
-                         "(model.save_pretrained(dir, safe_serialization=True))")
+        raise ValueError(
+            f"{model_dir} holds pytorch_model.bin only; push safetensors weights "
+            "(model.save_pretrained(dir, safe_serialization=True))"
+        )
     missing = [name for name in ("config.json", "preprocessor_config.json") if not (model_dir / name).is_file()]
     if not weights:
         missing.append("model.safetensors")
     if missing:
-        raise FileNotFoundError(f"model_dir {model_dir} lacks {missing}; save the model and its image processor "
-                                "with save_pretrained first")
+        raise FileNotFoundError(
+            f"model_dir {model_dir} lacks {missing}; save the model and its image processor with save_pretrained first"
+        )
     return weights + [model_dir / "config.json", model_dir / "preprocessor_config.json"]
 
 
-def prepare_upload(model_dir: str | Path, staging_dir: str | Path, repo_id: str, card_results=None,
-                   source: Mapping | None = None, remote_code: bool = True, card=None) -> list[str]:
+def prepare_upload(
+    model_dir: str | Path,
+    staging_dir: str | Path,
+    repo_id: str,
+    card_results=None,
+    source: Mapping | None = None,
+    remote_code: bool = True,
+    card=None,
+) -> list[str]:
     """Copy the files to publish into `staging_dir`, write the card and (optionally) the remote-code files.
 
     Args:
@@ -98,8 +108,14 @@ def prepare_upload(model_dir: str | Path, staging_dir: str | Path, repo_id: str,
 
         write_remote_code(staging_dir)
     if card is None:
-        card = make_model_card(model_dir, results=card_results, source=source, repo_id=repo_id,
-                               name=repo_id.split("/")[-1], remote_code=remote_code)
+        card = make_model_card(
+            model_dir,
+            results=card_results,
+            source=source,
+            repo_id=repo_id,
+            name=repo_id.split("/")[-1],
+            remote_code=remote_code,
+        )
     text = str(card) if not hasattr(card, "content") else card.content
     if remote_code and "requirements.txt" not in text:  # what the remote code imports (hub.remote_code)
         from .remote_code import requirements_markdown
@@ -109,9 +125,18 @@ def prepare_upload(model_dir: str | Path, staging_dir: str | Path, repo_id: str,
     return sorted(p.relative_to(staging_dir).as_posix() for p in staging_dir.rglob("*") if p.is_file())
 
 
-def push_to_hub(model_dir: str | Path, repo_id: str, private: bool = False, card_results=None,
-                source: Mapping | None = None, remote_code: bool = True, token: str | None = None,
-                commit_message: str | None = None, card=None, api=None):
+def push_to_hub(
+    model_dir: str | Path,
+    repo_id: str,
+    private: bool = False,
+    card_results=None,
+    source: Mapping | None = None,
+    remote_code: bool = True,
+    token: str | None = None,
+    commit_message: str | None = None,
+    card=None,
+    api=None,
+):
     """Create (or reuse) the Hub repository `repo_id` and upload the model as one commit.
 
     Args:
@@ -139,8 +164,13 @@ def push_to_hub(model_dir: str | Path, repo_id: str, private: bool = False, card
             f"cannot push {model_dir} to {repo_id!r}: HF_HUB_OFFLINE is set, so the Hugging Face Hub cannot be "
             "reached. Unset it (HF_HUB_OFFLINE=0) and log in (`hf auth login`) to push."
         )
-    if not isinstance(repo_id, str) or not repo_id or repo_id.count("/") > 1 or repo_id.startswith("/") \
-            or repo_id.endswith("/"):
+    if (
+        not isinstance(repo_id, str)
+        or not repo_id
+        or repo_id.count("/") > 1
+        or repo_id.startswith("/")
+        or repo_id.endswith("/")
+    ):
         raise ValueError(f"repo_id must look like 'USER/NAME'; got {repo_id!r}")
     import json
 
@@ -150,10 +180,16 @@ def push_to_hub(model_dir: str | Path, repo_id: str, private: bool = False, card
     api = api or HfApi(token=token)
     model_type = json.loads((Path(model_dir) / "config.json").read_text()).get("model_type", "hfpose")
     with tempfile.TemporaryDirectory(prefix="hfpose_push_") as staging:
-        files = prepare_upload(model_dir, staging, repo_id, card_results=card_results, source=source,
-                               remote_code=remote_code, card=card)
+        files = prepare_upload(
+            model_dir, staging, repo_id, card_results=card_results, source=source, remote_code=remote_code, card=card
+        )
         api.create_repo(repo_id=repo_id, private=private, exist_ok=True, repo_type="model")
-        operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(Path(staging) / name))
-                      for name in files]
-        return api.create_commit(repo_id=repo_id, operations=operations, repo_type="model",
-                                 commit_message=commit_message or f"Upload {model_type} model with hfpose")
+        operations = [
+            CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(Path(staging) / name)) for name in files
+        ]
+        return api.create_commit(
+            repo_id=repo_id,
+            operations=operations,
+            repo_type="model",
+            commit_message=commit_message or f"Upload {model_type} model with hfpose",
+        )

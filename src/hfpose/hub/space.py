@@ -29,9 +29,19 @@ __all__ = ["SPACE_PACKAGE", "default_space_id", "push_space", "space_requirement
 SPACE_PACKAGE = "hfpose_space"
 _APP_MODULE = "hfpose.app"
 # import name -> distribution, for everything the bundled modules and the remote code import (gradio: the sdk).
-_DISTRIBUTIONS = {"torch": "torch", "transformers": "transformers", "huggingface_hub": "huggingface_hub",
-                  "numpy": "numpy", "cv2": "opencv-python-headless", "scipy": "scipy", "PIL": "pillow",
-                  "tqdm": "tqdm", "safetensors": "safetensors", "onnx": "onnx", "onnxruntime": "onnxruntime"}
+_DISTRIBUTIONS = {
+    "torch": "torch",
+    "transformers": "transformers",
+    "huggingface_hub": "huggingface_hub",
+    "numpy": "numpy",
+    "cv2": "opencv-python-headless",
+    "scipy": "scipy",
+    "PIL": "pillow",
+    "tqdm": "tqdm",
+    "safetensors": "safetensors",
+    "onnx": "onnx",
+    "onnxruntime": "onnxruntime",
+}
 
 
 def default_space_id(model_repo_id: str) -> str:
@@ -105,8 +115,13 @@ def write_space(staging_dir: str | Path, model_repo_id: str, title: str | None =
     """
     from huggingface_hub import SpaceCard, SpaceCardData
 
-    if not isinstance(model_repo_id, str) or not model_repo_id or model_repo_id.count("/") > 1 \
-            or model_repo_id.startswith("/") or model_repo_id.endswith("/"):
+    if (
+        not isinstance(model_repo_id, str)
+        or not model_repo_id
+        or model_repo_id.count("/") > 1
+        or model_repo_id.startswith("/")
+        or model_repo_id.endswith("/")
+    ):
         raise ValueError(f"model repo_id must look like 'USER/NAME'; got {model_repo_id!r}")
     import hfpose
 
@@ -117,25 +132,39 @@ def write_space(staging_dir: str | Path, model_repo_id: str, title: str | None =
         source, relative = _module_file(root, module)
         target = staging_dir / SPACE_PACKAGE / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        header = (f"# Copied by hfpose.hub.space from hfpose/{relative.as_posix()} (hfpose {hfpose.__version__}) "
-                  "for the demo Space.\n")
+        header = (
+            f"# Copied by hfpose.hub.space from hfpose/{relative.as_posix()} (hfpose {hfpose.__version__}) "
+            "for the demo Space.\n"
+        )
         target.write_text(header + source.read_text(encoding="utf-8"), encoding="utf-8")
         written.append(target)
     (staging_dir / SPACE_PACKAGE / "__init__.py").write_text(
-        '"""hfpose modules copied for the demo Space (see app.py)."""\n', encoding="utf-8")
+        '"""hfpose modules copied for the demo Space (see app.py)."""\n', encoding="utf-8"
+    )
     (staging_dir / "app.py").write_text(_app_source(model_repo_id), encoding="utf-8")
     (staging_dir / "requirements.txt").write_text("\n".join(space_requirements()) + "\n", encoding="utf-8")
     import gradio
 
     name = model_repo_id.split("/")[-1]
-    data = SpaceCardData(title=title or f"{name} pose estimation", emoji="🕺", colorFrom="blue", colorTo="green",
-                         sdk="gradio", sdk_version=gradio.__version__, app_file="app.py", pinned=False,
-                         license="apache-2.0", models=[model_repo_id],
-                         short_description="Human pose estimation demo (hfpose)")
-    body = (f"# {name}: pose estimation demo\n\nUpload a picture (optionally with COCO `[x, y, w, h]` person boxes) "
-            f"or a short video; the page draws the skeletons predicted by "
-            f"[{model_repo_id}](https://huggingface.co/{model_repo_id}) and shows them as JSON. Made with hfpose "
-            "(`hfpose push --space`); the model loads through its repository's remote code.\n")
+    data = SpaceCardData(
+        title=title or f"{name} pose estimation",
+        emoji="🕺",
+        colorFrom="blue",
+        colorTo="green",
+        sdk="gradio",
+        sdk_version=gradio.__version__,
+        app_file="app.py",
+        pinned=False,
+        license="apache-2.0",
+        models=[model_repo_id],
+        short_description="Human pose estimation demo (hfpose)",
+    )
+    body = (
+        f"# {name}: pose estimation demo\n\nUpload a picture (optionally with COCO `[x, y, w, h]` person boxes) "
+        f"or a short video; the page draws the skeletons predicted by "
+        f"[{model_repo_id}](https://huggingface.co/{model_repo_id}) and shows them as JSON. Made with hfpose "
+        "(`hfpose push --space`); the model loads through its repository's remote code.\n"
+    )
     card = SpaceCard.from_template(data, template_str="---\n{{ card_data }}\n---\n\n" + body)
     (staging_dir / "README.md").write_text(card.content.rstrip("\n") + "\n", encoding="utf-8")
     return sorted(p.relative_to(staging_dir).as_posix() for p in staging_dir.rglob("*") if p.is_file())
@@ -150,8 +179,9 @@ def _module_file(root: Path, module: str) -> tuple[Path, Path]:
     return path, path.relative_to(root)
 
 
-def push_space(model_repo_id: str, space_id: str | None = None, private: bool = False, token: str | None = None,
-               api=None):
+def push_space(
+    model_repo_id: str, space_id: str | None = None, private: bool = False, token: str | None = None, api=None
+):
     """Create (or reuse) the Space `space_id` and upload the demo page as one commit.
 
     Args:
@@ -174,15 +204,22 @@ def push_space(model_repo_id: str, space_id: str | None = None, private: bool = 
 
     space_id = space_id or default_space_id(model_repo_id)
     if hub_is_offline():
-        raise HubOfflineError(f"cannot push the Space {space_id!r}: HF_HUB_OFFLINE is set, so the Hugging Face Hub "
-                              "cannot be reached. Unset it (HF_HUB_OFFLINE=0) and log in (`hf auth login`).")
+        raise HubOfflineError(
+            f"cannot push the Space {space_id!r}: HF_HUB_OFFLINE is set, so the Hugging Face Hub "
+            "cannot be reached. Unset it (HF_HUB_OFFLINE=0) and log in (`hf auth login`)."
+        )
     if space_id.count("/") > 1 or space_id.startswith("/") or space_id.endswith("/"):
         raise ValueError(f"space_id must look like 'USER/NAME'; got {space_id!r}")
     api = api or HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="hfpose_space_") as staging:
         files = write_space(staging, model_repo_id)
         api.create_repo(repo_id=space_id, private=private, exist_ok=True, repo_type="space", space_sdk="gradio")
-        operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(Path(staging) / name))
-                      for name in files]
-        return api.create_commit(repo_id=space_id, operations=operations, repo_type="space",
-                                 commit_message=f"Demo page of {model_repo_id} (hfpose)")
+        operations = [
+            CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(Path(staging) / name)) for name in files
+        ]
+        return api.create_commit(
+            repo_id=space_id,
+            operations=operations,
+            repo_type="space",
+            commit_message=f"Demo page of {model_repo_id} (hfpose)",
+        )

@@ -5,9 +5,9 @@ has no checkpointing of its own), hfpose's MobileNetV2 and HRNet.
 `make_checkpointable(module)` turns a stage of a backbone into a checkpointing unit *in place*: its class becomes a
 subclass of transformers' `GradientCheckpointingLayer` (the flag `PreTrainedModel.gradient_checkpointing_enable()`
 sets, with the `_gradient_checkpointing_func` it assigns), so parameter names, state dicts and `from_pretrained` are
-unchanged. When the flag is on and the module is in training mode, its forward runs under `torch.utils.checkpoint` (non-reentrant by default in transformers 5): its inner activations are freed after the
-forward pass and recomputed during the backward pass, which gives the same gradients for less memory and about one
-extra forward pass of compute.
+unchanged. When the flag is on and the module is in training mode, its forward runs under `torch.utils.checkpoint`
+(non-reentrant by default in transformers 5): its inner activations are freed after the forward pass and recomputed
+during the backward pass, which gives the same gradients for less memory and about one extra forward pass of compute.
 
 Units: the 4 `encoder.stages` of a ResNet, the 7 inverted-residual `layer*` of MobileNetV2, every `HRNetModule` (and
 stage-1 `layer1`) of HRNet.

@@ -57,8 +57,10 @@ def init_keypoint_metadata(config, kwargs: dict | None = None) -> None:
     if config.id2label is None:
         if num_labels is None or (known is not None and int(num_labels) == known.num_keypoints):
             if known is None:
-                raise ValueError(f"unknown keypoint set {getattr(config, 'dataset', None)!r} (dataset; known: "
-                                 f"{sorted(_KEYPOINT_SETS)}): give id2label, num_labels or keypoint_set")
+                raise ValueError(
+                    f"unknown keypoint set {getattr(config, 'dataset', None)!r} (dataset; known: "
+                    f"{sorted(_KEYPOINT_SETS)}): give id2label, num_labels or keypoint_set"
+                )
             config.id2label = known.id2label
         else:
             if int(num_labels) <= 0:
@@ -82,8 +84,10 @@ def init_keypoint_metadata(config, kwargs: dict | None = None) -> None:
         raise ValueError(f"flip_indices must be a permutation of range({num_keypoints}) (K from id2label), got {flip}")
     for index, partner in enumerate(flip):
         if flip[partner] != index:
-            raise ValueError(f"flip_indices must swap pairs: keypoint {index} -> {partner} but {partner} -> "
-                             f"{flip[partner]}; got {flip}")
+            raise ValueError(
+                f"flip_indices must swap pairs: keypoint {index} -> {partner} but {partner} -> "
+                f"{flip[partner]}; got {flip}"
+            )
     config.flip_indices = flip
 
     if config.skeleton is None:
@@ -130,8 +134,9 @@ class KeypointConfigMixin:
         """`PreTrainedConfig.from_dict`, except that keypoint overrides (``id2label``, ``num_labels``,
         ``keypoint_set``, ``flip_indices``, ``skeleton``, ``sigmas``) are applied *before* validation, and the saved
         per-keypoint fields that were not overridden are re-derived for new names (fine-tuning to another set)."""
-        overrides = {key: kwargs.pop(key) for key in (*KEYPOINT_METADATA_KEYS, "num_labels", "keypoint_set")
-                     if key in kwargs}
+        overrides = {
+            key: kwargs.pop(key) for key in (*KEYPOINT_METADATA_KEYS, "num_labels", "keypoint_set") if key in kwargs
+        }
         if overrides:
             config_dict = dict(config_dict)
             saved = config_dict.get("id2label") or {}

@@ -66,8 +66,9 @@ class KeypointDetectionPipeline(Pipeline):
     _load_tokenizer = False
     _load_video_processor = False  # else transformers follows a remote-code auto_map and asks to run it
 
-    def _sanitize_parameters(self, boxes=None, detector=None, detector_threshold=None, flip_test=None,
-                             threshold=None, **kwargs):
+    def _sanitize_parameters(
+        self, boxes=None, detector=None, detector_threshold=None, flip_test=None, threshold=None, **kwargs
+    ):
         preprocess = {}
         if detector is not None:
             preprocess["detector"] = detector
@@ -111,8 +112,10 @@ class KeypointDetectionPipeline(Pipeline):
         for index, image in enumerate(images):
             _check_image_type(image, index)
         if self.is_bottom_up and (boxes is not None or kwargs.get("detector") is not None):
-            raise ValueError(f"boxes= and detector= are for top-down models; {type(self.model).__name__} is bottom-up "
-                             "and finds every person in the whole image: call it without them")
+            raise ValueError(
+                f"boxes= and detector= are for top-down models; {type(self.model).__name__} is bottom-up "
+                "and finds every person in the whole image: call it without them"
+            )
         if boxes is None:
             per_image_boxes = [None] * len(images)
         elif single:
@@ -121,8 +124,10 @@ class KeypointDetectionPipeline(Pipeline):
             if len(boxes) != len(images):
                 raise ValueError(f"boxes has {len(boxes)} entries for {len(images)} images; give one list per image")
             per_image_boxes = list(boxes)
-        packed = [{"image": image, "boxes": image_boxes, "index": index}
-                  for index, (image, image_boxes) in enumerate(zip(images, per_image_boxes))]
+        packed = [
+            {"image": image, "boxes": image_boxes, "index": index}
+            for index, (image, image_boxes) in enumerate(zip(images, per_image_boxes))
+        ]
         outputs = super().__call__(packed, **kwargs)
         return outputs[0] if single else outputs
 
@@ -217,13 +222,18 @@ class KeypointDetectionPipeline(Pipeline):
             names = foreign_keypoint_names(self.model.config, len(persons[0]["scores"]))
         else:
             persons = self.image_processor.post_process_pose_estimation(
-                model_outputs["outputs"], boxes=[boxes.tolist()], outputs_flipped=model_outputs["outputs_flipped"],
-                center=np.asarray(inputs["center"]), scale=np.asarray(inputs["scale"]),
+                model_outputs["outputs"],
+                boxes=[boxes.tolist()],
+                outputs_flipped=model_outputs["outputs_flipped"],
+                center=np.asarray(inputs["center"]),
+                scale=np.asarray(inputs["scale"]),
             )[0]
         results = []
         for person, box, box_score in zip(persons, boxes, model_outputs["box_scores"]):
             scores = np.asarray(person["scores"], dtype=np.float64)
-            results.append(_format_person(person, float(box_score) * float(scores.mean()), box.tolist(), names, threshold))
+            results.append(
+                _format_person(person, float(box_score) * float(scores.mean()), box.tolist(), names, threshold)
+            )
         return results
 
 
@@ -239,7 +249,9 @@ def _as_box_array(boxes) -> np.ndarray:
     if array.size == 0:
         return np.zeros((0, 4), dtype=np.float32)
     if array.ndim != 2 or array.shape[1] != 4:
-        raise ValueError(f"boxes must be a list of [x, y, w, h] boxes (shape (n, 4)) per image; got shape {array.shape}")
+        raise ValueError(
+            f"boxes must be a list of [x, y, w, h] boxes (shape (n, 4)) per image; got shape {array.shape}"
+        )
     return array
 
 
@@ -275,8 +287,10 @@ def _check_image_type(image, index: int) -> None:
     from PIL import Image
 
     if not isinstance(image, (str, os.PathLike, Image.Image, np.ndarray, torch.Tensor)):
-        raise TypeError(f"inputs[{index}] has unsupported type {type(image).__name__}; expected an image file path, "
-                        "a URL, a PIL image, an (H, W, 3) numpy array or a torch tensor")
+        raise TypeError(
+            f"inputs[{index}] has unsupported type {type(image).__name__}; expected an image file path, "
+            "a URL, a PIL image, an (H, W, 3) numpy array or a torch tensor"
+        )
 
 
 def _whole_image_box(image, index: int = 0) -> list[float]:
@@ -317,5 +331,8 @@ def register_pipeline() -> None:
     if existing is not None and existing.get("impl") is KeypointDetectionPipeline:
         return
     PIPELINE_REGISTRY.register_pipeline(
-        "keypoint-detection", pipeline_class=KeypointDetectionPipeline, pt_model=AutoModelForPoseEstimation, type="image"
+        "keypoint-detection",
+        pipeline_class=KeypointDetectionPipeline,
+        pt_model=AutoModelForPoseEstimation,
+        type="image",
     )

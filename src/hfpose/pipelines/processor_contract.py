@@ -110,17 +110,22 @@ def post_process_foreign(image_processor, outputs, outputs_flipped, boxes: np.nd
     """
     heatmaps = getattr(outputs, "heatmaps", None)
     if not isinstance(heatmaps, torch.Tensor) or heatmaps.ndim != 4:
-        raise ValueError(f"{type(outputs).__name__} has no (P, K, H, W) `heatmaps`; the keypoint-detection task "
-                         "serves foreign top-down models whose output has them (see docs/architecture.md)")
+        raise ValueError(
+            f"{type(outputs).__name__} has no (P, K, H, W) `heatmaps`; the keypoint-detection task "
+            "serves foreign top-down models whose output has them (see docs/architecture.md)"
+        )
     if outputs_flipped is not None:
         if not flip_indices:
-            raise ValueError("flip_test=True needs the left/right keypoint pairs: set flip_indices on the image "
-                             "processor or the model config, or name the keypoints left_*/right_* in id2label")
+            raise ValueError(
+                "flip_test=True needs the left/right keypoint pairs: set flip_indices on the image "
+                "processor or the model config, or name the keypoints left_*/right_* in id2label"
+            )
         heatmaps = 0.5 * (heatmaps + flip_heatmaps(outputs_flipped.heatmaps, flip_indices))
         outputs = type(outputs)(heatmaps=heatmaps)
     persons = image_processor.post_process_pose_estimation(outputs, boxes=[boxes.tolist()])[0]
-    return [{"keypoints": _numpy(person["keypoints"]), "scores": _numpy(person["scores"]).reshape(-1)}
-            for person in persons]
+    return [
+        {"keypoints": _numpy(person["keypoints"]), "scores": _numpy(person["scores"]).reshape(-1)} for person in persons
+    ]
 
 
 def _numpy(value) -> np.ndarray:

@@ -75,12 +75,18 @@ def list_recipes() -> list[RecipeEntry]:
     for path in sorted(recipes_root().glob("*/*.yaml")):
         values = yaml.safe_load(path.read_text()) or {}
         width, height = values.get("input_size", [0, 0])
-        entries.append(RecipeEntry(
-            name=_short_name(path.parent.name, path.stem, values), config_name=path.stem, path=path,
-            method=str(values.get("method", "")), backbone=str(values.get("backbone", "")),
-            dataset=str(values.get("dataset", "coco")), input_size=(int(width), int(height)),
-            reference=_reference(path.stem),
-        ))
+        entries.append(
+            RecipeEntry(
+                name=_short_name(path.parent.name, path.stem, values),
+                config_name=path.stem,
+                path=path,
+                method=str(values.get("method", "")),
+                backbone=str(values.get("backbone", "")),
+                dataset=str(values.get("dataset", "coco")),
+                input_size=(int(width), int(height)),
+                reference=_reference(path.stem),
+            )
+        )
     return entries
 
 
@@ -97,8 +103,12 @@ def resolve_recipe(name_or_path: str | Path) -> Path:
     key = text.removesuffix(".yaml")
     entries = list_recipes()
     for entry in entries:
-        if key in (entry.name, entry.config_name, f"{entry.path.parent.name}/{entry.config_name}",
-                   f"configs/{entry.path.parent.name}/{entry.config_name}"):
+        if key in (
+            entry.name,
+            entry.config_name,
+            f"{entry.path.parent.name}/{entry.config_name}",
+            f"configs/{entry.path.parent.name}/{entry.config_name}",
+        ):
             return entry.path
     import difflib
 
@@ -115,5 +125,6 @@ def format_recipe_table(entries: list[RecipeEntry] | None = None) -> str:
         result = ", ".join(f"{metric} {value:.3f}" for metric, value in entry.reference.items()) or "-"
         rows.append((entry.name, entry.config_name, f"{entry.input_size[1]}x{entry.input_size[0]}", result))
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
-                     for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3] for row in rows
+    )

@@ -17,8 +17,10 @@ from pathlib import Path
 
 __all__ = ["CPU_DDP_COMMAND", "DistributedLaunchError", "check_process_group", "launched_processes", "lock_output_dir"]
 
-CPU_DDP_COMMAND = ("ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes {n} --num_machines 1 "
-                   "--mixed_precision no --dynamo_backend no -m hfpose.cli train RECIPE [key=value ...]")
+CPU_DDP_COMMAND = (
+    "ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes {n} --num_machines 1 "
+    "--mixed_precision no --dynamo_backend no -m hfpose.cli train RECIPE [key=value ...]"
+)
 _LOCK_NAME = ".hfpose-train.lock"
 
 
@@ -89,8 +91,10 @@ def lock_output_dir(accelerator, output_dir: str | Path) -> None:
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise DistributedLaunchError(f"another training run (pid {holder}) is writing {path.parent}; wait for it to "
-                                     "finish, or give this run its own output_dir=...") from None
+        raise DistributedLaunchError(
+            f"another training run (pid {holder}) is writing {path.parent}; wait for it to "
+            "finish, or give this run its own output_dir=..."
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")

@@ -20,8 +20,17 @@ from torch.utils.data import DataLoader, Dataset
 from ..geometry import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, clip_bbox_xyxy
 from ..keypoints import COCO_KEYPOINTS, DEFAULT_OKS_SIGMA, warn_default_sigmas
 
-__all__ = ["TopDownEvalImages", "coco_eval_images", "coco_images", "mpii_eval_images", "predict_topdown",
-           "predict_bottomup", "evaluate_coco", "evaluate_mpii", "evaluate_saved_model"]
+__all__ = [
+    "TopDownEvalImages",
+    "coco_eval_images",
+    "coco_images",
+    "mpii_eval_images",
+    "predict_topdown",
+    "predict_bottomup",
+    "evaluate_coco",
+    "evaluate_mpii",
+    "evaluate_saved_model",
+]
 
 
 class TopDownEvalImages(Dataset):
@@ -58,8 +67,9 @@ def _concatenate(items: list[dict]) -> dict:
     return {key: torch.cat([item[key] for item in items]) for key in items[0]}
 
 
-def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: str | Path | None = None,
-                     det_score_thr: float = 0.0) -> list[dict]:
+def coco_eval_images(
+    ann_file: str | Path, image_root: str | Path, bbox_file: str | Path | None = None, det_score_thr: float = 0.0
+) -> list[dict]:
     """Evaluation records of a COCO split: ground-truth person boxes (iscrowd 0, at least one keypoint, clipped to
     the image as MMPose's ``CocoDataset``) or, with ``bbox_file``, the person detections of a COCO results json.
 
@@ -74,8 +84,9 @@ def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: st
             if annotation.get("iscrowd", 0) or annotation.get("num_keypoints", 0) == 0:
                 continue
             image = images[annotation["image_id"]]
-            xyxy = clip_bbox_xyxy(bbox_xywh_to_xyxy(np.asarray([annotation["bbox"]], dtype=np.float32)),
-                                  (image["width"], image["height"]))
+            xyxy = clip_bbox_xyxy(
+                bbox_xywh_to_xyxy(np.asarray([annotation["bbox"]], dtype=np.float32)), (image["width"], image["height"])
+            )
             box = bbox_xyxy_to_xywh(xyxy)[0]
             if box[2] <= 0 or box[3] <= 0:
                 continue
@@ -86,7 +97,9 @@ def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: st
             if detection.get("category_id", 1) != 1 or detection.get("score", 1.0) < det_score_thr:
                 continue
             if detection["image_id"] not in images:
-                raise ValueError(f"bbox_file detection {index} names image_id {detection['image_id']} not in {ann_file}")
+                raise ValueError(
+                    f"bbox_file detection {index} names image_id {detection['image_id']} not in {ann_file}"
+                )
             box = [float(v) for v in detection["bbox"]]
             if box[2] <= 0 or box[3] <= 0:
                 continue
@@ -95,13 +108,15 @@ def coco_eval_images(ann_file: str | Path, image_root: str | Path, bbox_file: st
     for image_id, entries in per_image.items():
         if not entries:
             continue
-        records.append({
-            "image_id": image_id,
-            "path": Path(image_root) / images[image_id]["file_name"],
-            "boxes": [entry[0] for entry in entries],
-            "ids": [entry[1] for entry in entries],
-            "box_scores": [entry[2] for entry in entries],
-        })
+        records.append(
+            {
+                "image_id": image_id,
+                "path": Path(image_root) / images[image_id]["file_name"],
+                "boxes": [entry[0] for entry in entries],
+                "ids": [entry[1] for entry in entries],
+                "box_scores": [entry[2] for entry in entries],
+            }
+        )
     return records
 
 
@@ -128,8 +143,9 @@ class BottomUpEvalImages(Dataset):
 
 
 @torch.inference_mode()
-def predict_bottomup(model, processor, records: list[dict], flip_test: bool = True, accelerator=None,
-                     progress: bool = False, **unused) -> list[dict]:
+def predict_bottomup(
+    model, processor, records: list[dict], flip_test: bool = True, accelerator=None, progress: bool = False, **unused
+) -> list[dict]:
     """Every person the bottom-up model finds in each image of ``records``; one dict per person (image px):
     ``{"image_id", "id", "keypoints" (K, 2), "keypoint_scores" (K,), "bbox_score" (the person score), "area"}``.
 
@@ -158,14 +174,16 @@ def predict_bottomup(model, processor, records: list[dict], flip_test: bool = Tr
         for index, person in enumerate(persons):
             keypoints = np.asarray(person["keypoints"], dtype=np.float64)
             extent = keypoints.max(axis=0) - keypoints.min(axis=0)
-            results.append({
-                "image_id": image_id,
-                "id": image_id * 1000 + index,
-                "keypoints": keypoints,
-                "keypoint_scores": np.asarray(person["scores"], dtype=np.float32),
-                "bbox_score": float(person["score"]),
-                "area": float(extent[0] * extent[1]),
-            })
+            results.append(
+                {
+                    "image_id": image_id,
+                    "id": image_id * 1000 + index,
+                    "keypoints": keypoints,
+                    "keypoint_scores": np.asarray(person["scores"], dtype=np.float32),
+                    "bbox_score": float(person["score"]),
+                    "area": float(extent[0] * extent[1]),
+                }
+            )
     return _gather_unique(results, accelerator)
 
 
@@ -178,8 +196,10 @@ def mpii_eval_images(dataset) -> tuple[list[dict], dict]:
     per_image: dict[str, dict] = {}
     ids, keypoints, visible, head_size = [], [], [], []
     for row in dataset:
-        record = per_image.setdefault(row["image_path"], {"image_id": int(row["image_id"]), "path": row["image_path"],
-                                                          "boxes": [], "ids": [], "box_scores": []})
+        record = per_image.setdefault(
+            row["image_path"],
+            {"image_id": int(row["image_id"]), "path": row["image_path"], "boxes": [], "ids": [], "box_scores": []},
+        )
         record["boxes"].append([float(v) for v in row["bbox"]])
         record["ids"].append(int(row["ann_id"]))
         record["box_scores"].append(1.0)
@@ -188,21 +208,38 @@ def mpii_eval_images(dataset) -> tuple[list[dict], dict]:
         keypoints.append(points[:, :2])
         visible.append(points[:, 2] > 0)
         head_size.append(float(row["head_size"]))
-    ground_truth = {"ids": ids, "keypoints": np.asarray(keypoints), "visible": np.asarray(visible, dtype=np.float32),
-                    "head_size": np.asarray(head_size)}
+    ground_truth = {
+        "ids": ids,
+        "keypoints": np.asarray(keypoints),
+        "visible": np.asarray(visible, dtype=np.float32),
+        "head_size": np.asarray(head_size),
+    }
     return list(per_image.values()), ground_truth
 
 
 @torch.inference_mode()
-def predict_topdown(model, processor, records: list[dict], flip_test: bool = True, batch_size: int = 8,
-                    num_workers: int = 0, accelerator=None, progress: bool = False) -> list[dict]:
+def predict_topdown(
+    model,
+    processor,
+    records: list[dict],
+    flip_test: bool = True,
+    batch_size: int = 8,
+    num_workers: int = 0,
+    accelerator=None,
+    progress: bool = False,
+) -> list[dict]:
     """Run the model on every box of ``records``; returns one dict per person (image px):
     ``{"image_id", "id", "keypoints" (K, 2), "keypoint_scores" (K,), "bbox_score", "area", "bbox"}``.
 
     ``area`` is the area of the padded, aspect-fixed crop (``prod(scale)``), which MMPose's OKS-NMS uses.
     """
-    loader = DataLoader(TopDownEvalImages(records, processor), batch_size=batch_size, shuffle=False,
-                        num_workers=num_workers, collate_fn=_concatenate)
+    loader = DataLoader(
+        TopDownEvalImages(records, processor),
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=_concatenate,
+    )
     if accelerator is not None:
         loader = accelerator.prepare_data_loader(loader)
     model.eval()
@@ -224,22 +261,27 @@ def predict_topdown(model, processor, records: list[dict], flip_test: bool = Tru
             outputs_main, outputs_flipped = model(pixel_values), None
         boxes = batch["boxes"].cpu().numpy()
         persons = processor.post_process_pose_estimation(
-            outputs_main, boxes=[[box] for box in boxes], outputs_flipped=outputs_flipped,
-            center=batch["center"].cpu().numpy(), scale=batch["scale"].cpu().numpy(),
+            outputs_main,
+            boxes=[[box] for box in boxes],
+            outputs_flipped=outputs_flipped,
+            center=batch["center"].cpu().numpy(),
+            scale=batch["scale"].cpu().numpy(),
         )
         scales = batch["scale"].cpu().numpy()
         batch_results = []
         for index, image_persons in enumerate(persons):
             person = image_persons[0]
-            batch_results.append({
-                "image_id": int(batch["image_id"][index]),
-                "id": int(batch["ids"][index]),
-                "keypoints": np.asarray(person["keypoints"], dtype=np.float64),
-                "keypoint_scores": np.asarray(person["scores"], dtype=np.float32),
-                "bbox_score": float(batch["box_scores"][index]),
-                "area": float(np.prod(scales[index])),
-                "bbox": boxes[index].tolist(),
-            })
+            batch_results.append(
+                {
+                    "image_id": int(batch["image_id"][index]),
+                    "id": int(batch["ids"][index]),
+                    "keypoints": np.asarray(person["keypoints"], dtype=np.float64),
+                    "keypoint_scores": np.asarray(person["scores"], dtype=np.float32),
+                    "bbox_score": float(batch["box_scores"][index]),
+                    "area": float(np.prod(scales[index])),
+                    "bbox": boxes[index].tolist(),
+                }
+            )
         results.extend(batch_results)
     return _gather_unique(results, accelerator)
 
@@ -272,17 +314,24 @@ def _slice_outputs(outputs, index: slice):
     return type(outputs)(**sliced)
 
 
-def evaluate_coco(predictions: list[dict], ann_file: str | Path, score_mode: str = "bbox_keypoint",
-                  nms_mode: str = "oks_nms", nms_thr: float = 0.9, output_json: str | Path | None = None,
-                  sigmas=None) -> dict:
+def evaluate_coco(
+    predictions: list[dict],
+    ann_file: str | Path,
+    score_mode: str = "bbox_keypoint",
+    nms_mode: str = "oks_nms",
+    nms_thr: float = 0.9,
+    output_json: str | Path | None = None,
+    sigmas=None,
+) -> dict:
     """COCO OKS AP/AR of per-person predictions with MMPose's rescoring and OKS-NMS (``sigmas``: `(K,)` OKS
     constants of another keypoint set; COCO's when None)."""
     from ..evaluation import COCO_STAT_NAMES, CocoKeypointEvaluator
 
     if not predictions:  # a model that finds nobody scores 0 everywhere (COCOeval cannot run on an empty result)
         return {name: 0.0 for name in COCO_STAT_NAMES}
-    evaluator = CocoKeypointEvaluator(str(ann_file), score_mode=score_mode, nms_mode=nms_mode, nms_thr=nms_thr,
-                                      sigmas=sigmas)
+    evaluator = CocoKeypointEvaluator(
+        str(ann_file), score_mode=score_mode, nms_mode=nms_mode, nms_thr=nms_thr, sigmas=sigmas
+    )
     evaluator.add(predictions)
     return evaluator.compute(output_json=output_json)
 
@@ -324,10 +373,19 @@ def evaluate_mpii(predictions: list[dict], ground_truth: dict) -> dict:
     return compute_pckh(keypoints, ground_truth["keypoints"], ground_truth["visible"], ground_truth["head_size"])
 
 
-def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: str = "val2017",
-                         ann_file: str | Path | None = None, bbox_file: str | Path | None = None,
-                         flip_test: bool = True, score_mode: str | None = None, nms_mode: str = "oks_nms",
-                         batch_size: int = 8, accelerator=None, progress: bool = True) -> dict | None:
+def evaluate_saved_model(
+    model_dir: str | Path,
+    data_root: str | Path,
+    split: str = "val2017",
+    ann_file: str | Path | None = None,
+    bbox_file: str | Path | None = None,
+    flip_test: bool = True,
+    score_mode: str | None = None,
+    nms_mode: str = "oks_nms",
+    batch_size: int = 8,
+    accelerator=None,
+    progress: bool = True,
+) -> dict | None:
     """COCO OKS AP/AR of a model directory written by ``save_pretrained`` (what `scripts/evaluate.py` and
     ``hfpose evaluate`` run).
 
@@ -360,18 +418,39 @@ def evaluate_saved_model(model_dir: str | Path, data_root: str | Path, split: st
     if bottom_up:
         if bbox_file:
             raise ValueError("bbox_file is for top-down models; bottom-up models find the people themselves")
-        predictions = predict_bottomup(model, processor, coco_images(ann_file, data_root / split),
-                                       flip_test=flip_test, accelerator=accelerator, progress=progress)
+        predictions = predict_bottomup(
+            model,
+            processor,
+            coco_images(ann_file, data_root / split),
+            flip_test=flip_test,
+            accelerator=accelerator,
+            progress=progress,
+        )
     else:
         records = coco_eval_images(ann_file, data_root / split, bbox_file=bbox_file)
-        predictions = predict_topdown(model, processor, records, flip_test=flip_test, batch_size=batch_size,
-                                      accelerator=accelerator, progress=progress)
+        predictions = predict_topdown(
+            model,
+            processor,
+            records,
+            flip_test=flip_test,
+            batch_size=batch_size,
+            accelerator=accelerator,
+            progress=progress,
+        )
     if not accelerator.is_main_process:
         return None
     from ..models import method_of
 
     score_mode = score_mode or method_of(model.config).score_mode
-    stats = evaluate_keypoints(predictions, ann_file, model.config, bottom_up=bottom_up, score_mode=score_mode,
-                               nms_mode=nms_mode)
-    return {"model_dir": str(model_dir), "split": split, "bbox_file": None if bbox_file is None else str(bbox_file),
-            "flip_test": flip_test, "score_mode": score_mode, "num_predictions": len(predictions), "stats": stats}
+    stats = evaluate_keypoints(
+        predictions, ann_file, model.config, bottom_up=bottom_up, score_mode=score_mode, nms_mode=nms_mode
+    )
+    return {
+        "model_dir": str(model_dir),
+        "split": split,
+        "bbox_file": None if bbox_file is None else str(bbox_file),
+        "flip_test": flip_test,
+        "score_mode": score_mode,
+        "num_predictions": len(predictions),
+        "stats": stats,
+    }

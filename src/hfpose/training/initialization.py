@@ -31,12 +31,14 @@ class InitReport:
 
     def summary(self) -> str:
         fresh = self.reinitialised
-        return (f"loaded {len(self.loaded)} tensors; re-initialised {len(fresh)} tensors ({', '.join(fresh[:8])}"
-                f"{'...' if len(fresh) > 8 else ''}) whose shape differs (another number of keypoints?); "
-                f"not loaded: {len(self.missing)} model tensors "
-                f"({', '.join(self.missing[:8])}{'...' if len(self.missing) > 8 else ''}); "
-                f"ignored {len(self.unexpected)} checkpoint tensors; {len(self.mismatched)} shape mismatches "
-                f"({', '.join(self.mismatched[:8])})")
+        return (
+            f"loaded {len(self.loaded)} tensors; re-initialised {len(fresh)} tensors ({', '.join(fresh[:8])}"
+            f"{'...' if len(fresh) > 8 else ''}) whose shape differs (another number of keypoints?); "
+            f"not loaded: {len(self.missing)} model tensors "
+            f"({', '.join(self.missing[:8])}{'...' if len(self.missing) > 8 else ''}); "
+            f"ignored {len(self.unexpected)} checkpoint tensors; {len(self.mismatched)} shape mismatches "
+            f"({', '.join(self.mismatched[:8])})"
+        )
 
 
 def _read_state_dict(path: Path) -> tuple[dict[str, torch.Tensor], bool]:

@@ -66,8 +66,11 @@ def build_model(recipe: TrainingRecipe):
     from .keypoint_data import recipe_keypoint_set
 
     method = get_method(recipe.method)
-    kwargs = {"input_size": list(recipe.input_size), **recipe_keypoint_set(recipe).config_kwargs(),
-              "dataset": recipe.dataset}
+    kwargs = {
+        "input_size": list(recipe.input_size),
+        **recipe_keypoint_set(recipe).config_kwargs(),
+        "dataset": recipe.dataset,
+    }
     kwargs["backbone_config"] = backbone_config_for(recipe.backbone)
     kwargs.update(recipe.model)
     from transformers import AutoModelForPoseEstimation
@@ -85,12 +88,12 @@ def backbone_config_for(name: str):
 
     if name == "custom":
         return None
-    if name.startswith("resnet") and name[len("resnet"):].isdigit():
-        return resnet_backbone_config(int(name[len("resnet"):]))
+    if name.startswith("resnet") and name[len("resnet") :].isdigit():
+        return resnet_backbone_config(int(name[len("resnet") :]))
     if name.startswith("hrnet_"):
         from ..models.hrnet import HRNetConfig
 
-        return HRNetConfig.from_variant(name[len("hrnet_"):])
+        return HRNetConfig.from_variant(name[len("hrnet_") :])
     if name in ("mobilenet_v2", "mobilenetv2"):
         from ..models.mobilenet_v2 import PoseMobileNetV2Config
 
@@ -133,13 +136,15 @@ def build_image_processor(recipe: TrainingRecipe, config):
     names = [config.id2label[index] for index in range(len(config.id2label))]
     if is_bottom_up(recipe):
         from ..image_processing_bottomup import BottomUpPoseImageProcessor
-
         from .keypoint_data import grouping_order_for
 
-        return BottomUpPoseImageProcessor(input_size=int(min(recipe.input_size)),
-                                          flip_indices=list(config.flip_indices),
-                                          flip_test=recipe.flip_test, keypoint_names=names,
-                                          grouping_order=grouping_order_for(config))
+        return BottomUpPoseImageProcessor(
+            input_size=int(min(recipe.input_size)),
+            flip_indices=list(config.flip_indices),
+            flip_test=recipe.flip_test,
+            keypoint_names=names,
+            grouping_order=grouping_order_for(config),
+        )
 
     width, height = recipe.input_size
     return TopDownPoseImageProcessor(
@@ -170,32 +175,49 @@ def _train_dataset_and_transform(recipe: TrainingRecipe, config):
 
         if recipe.dataset != "coco":
             raise ValueError(f"bottom-up training supports COCO only, not {recipe.dataset!r}")
-        dataset = load_coco_cached(load_coco_bottomup, root, recipe.train_split,
-                                   ann_file=resolve_data_path(recipe, recipe.train_ann_file),
-                                   num_keypoints=config.num_labels, image_dir=recipe.train_image_dir,
-                                   enabled=recipe.dataset_cache)
+        dataset = load_coco_cached(
+            load_coco_bottomup,
+            root,
+            recipe.train_split,
+            ann_file=resolve_data_path(recipe, recipe.train_ann_file),
+            num_keypoints=config.num_labels,
+            image_dir=recipe.train_image_dir,
+            enabled=recipe.dataset_cache,
+        )
         side = int(min(recipe.input_size))
         strides = (4, 2)[: len(config.heatmap_loss_factors)]  # stride-4 output, then HigherHRNet's stride-2 one
         transform = BottomUpTrainTransform(
-            input_size=side, heatmap_sizes=tuple(side // stride for stride in strides),
-            rot_factor=recipe.rotate_factor, scale_factor=tuple(recipe.scale_factor), trans_factor=recipe.shift_factor,
-            flip_prob=recipe.flip_prob, dataset=recipe.dataset, flip_indices=list(config.flip_indices),
+            input_size=side,
+            heatmap_sizes=tuple(side // stride for stride in strides),
+            rot_factor=recipe.rotate_factor,
+            scale_factor=tuple(recipe.scale_factor),
+            trans_factor=recipe.shift_factor,
+            flip_prob=recipe.flip_prob,
+            dataset=recipe.dataset,
+            flip_indices=list(config.flip_indices),
             seed=recipe.seed,
         )
         return dataset.with_transform(transform), transform
     if recipe.dataset == "coco":
-        dataset = load_coco_cached(load_coco_keypoints, root, recipe.train_split, mode="topdown",
-                                   ann_file=resolve_data_path(recipe, recipe.train_ann_file),
-                                   num_keypoints=config.num_labels, image_dir=recipe.train_image_dir,
-                                   enabled=recipe.dataset_cache)
+        dataset = load_coco_cached(
+            load_coco_keypoints,
+            root,
+            recipe.train_split,
+            mode="topdown",
+            ann_file=resolve_data_path(recipe, recipe.train_ann_file),
+            num_keypoints=config.num_labels,
+            image_dir=recipe.train_image_dir,
+            enabled=recipe.dataset_cache,
+        )
     else:
         dataset = load_mpii(root, split=recipe.train_split, ann_file=recipe.train_ann_file)
     codec = None
     if getattr(config, "heatmap_size", None) is not None:  # integral methods: Gaussian targets for the heatmap loss
         from ..codecs import IntegralRegressionLabel
 
-        codec = IntegralRegressionLabel(tuple(config.input_size), tuple(config.heatmap_size),
-                                        sigma=config.heatmap_sigma, normalize=True)
+        codec = IntegralRegressionLabel(
+            tuple(config.input_size), tuple(config.heatmap_size), sigma=config.heatmap_sigma, normalize=True
+        )
     transform = TopDownTrainTransform(
         input_size=tuple(recipe.input_size),
         flip_indices=list(config.flip_indices),
@@ -261,8 +283,9 @@ def _check_startup(accelerator, error: BaseException | None) -> None:
         reports = gather_object([None if error is None else f"{type(error).__name__}: {error}"])
         failed = [(rank, report) for rank, report in enumerate(reports) if report is not None]
         if failed and error is None:
-            raise RuntimeError("training start-up failed on " + "; ".join(
-                f"process {rank}: {report}" for rank, report in failed))
+            raise RuntimeError(
+                "training start-up failed on " + "; ".join(f"process {rank}: {report}" for rank, report in failed)
+            )
     if error is not None:
         raise error
 
@@ -280,20 +303,27 @@ def _nonfinite_batch(accelerator, recipe: TrainingRecipe, state: TrainingState, 
         value = batch.get(name)
         return value.tolist() if hasattr(value, "tolist") else (list(value) if value is not None else None)
 
-    local = {"process": accelerator.process_index, "loss": float(loss.detach().float().item()),
-             "image_ids": ids("image_id"), "ann_ids": ids("ann_id")}
+    local = {
+        "process": accelerator.process_index,
+        "loss": float(loss.detach().float().item()),
+        "image_ids": ids("image_id"),
+        "ann_ids": ids("ann_id"),
+    }
     reports = gather_object([local]) if accelerator.num_processes > 1 else [local]
     bad = [r for r in reports if not math.isfinite(r["loss"])]
     where = f"step {state.global_step + 1} (epoch {state.epoch}, batch {state.step_in_epoch} of the epoch)"
-    detail = "; ".join(f"process {r['process']}: loss {r['loss']}, image ids {r['image_ids']}, annotation ids "
-                       f"{r['ann_ids']}" for r in bad)
+    detail = "; ".join(
+        f"process {r['process']}: loss {r['loss']}, image ids {r['image_ids']}, annotation ids {r['ann_ids']}"
+        for r in bad
+    )
     if not recipe.skip_nonfinite:
-        raise FloatingPointError(f"non-finite loss at {where}: {detail} (set skip_nonfinite=true to skip such "
-                                 "batches)")
+        raise FloatingPointError(f"non-finite loss at {where}: {detail} (set skip_nonfinite=true to skip such batches)")
     if accelerator.is_main_process:
         logger.warning("skipping batch with non-finite loss at %s: %s", where, detail)
-    return {"image_ids": [i for r in bad for i in (r["image_ids"] or [])],
-            "ann_ids": [i for r in bad for i in (r["ann_ids"] or [])]}
+    return {
+        "image_ids": [i for r in bad for i in (r["image_ids"] or [])],
+        "ann_ids": [i for r in bad for i in (r["ann_ids"] or [])],
+    }
 
 
 def _truncate_history(history_path: Path, global_step: int) -> None:
@@ -391,8 +421,15 @@ def _prepare_optimization(run: _Run) -> None:
     recipe, accelerator = run.recipe, run.accelerator
     generator = torch.Generator().manual_seed(recipe.seed)
     # Workers are not persistent: they are re-created every epoch with the transform's current epoch (`set_epoch`).
-    loader = DataLoader(run.train_dataset, batch_size=recipe.batch_size, shuffle=True, collate_fn=collate_fn,
-                        num_workers=recipe.num_workers, generator=generator, drop_last=False)
+    loader = DataLoader(
+        run.train_dataset,
+        batch_size=recipe.batch_size,
+        shuffle=True,
+        collate_fn=collate_fn,
+        num_workers=recipe.num_workers,
+        generator=generator,
+        drop_last=False,
+    )
     total_batch = recipe.batch_size * accelerator.num_processes * recipe.gradient_accumulation_steps
     optimizer = _make_optimizer(recipe, run.model, recipe.scaled_lr(total_batch))
     run.model, run.optimizer, run.loader = accelerator.prepare(run.model, optimizer, loader)
@@ -414,8 +451,13 @@ def _resume(run: _Run) -> None:
     load_checkpoint(run.accelerator, latest, run.state, run.scheduler)
     if run.accelerator.is_main_process:
         _truncate_history(run.history_path, run.state.global_step)
-        logger.warning("resumed from %s (epoch %d, batch %d of the epoch, step %d)", latest, run.state.epoch,
-                       run.state.step_in_epoch, run.state.global_step)
+        logger.warning(
+            "resumed from %s (epoch %d, batch %d of the epoch, step %d)",
+            latest,
+            run.state.epoch,
+            run.state.step_in_epoch,
+            run.state.global_step,
+        )
 
 
 def _train_batch(run: _Run, batch: dict):
@@ -452,8 +494,12 @@ def _record_step(run: _Run, loss, skipped, progress) -> None:
     run.scheduler.step()
     state.global_step += 1
     loss_value = None if skipped else accelerator.gather(loss.detach()[None]).mean().item()
-    record = {"step": state.global_step, "epoch": state.epoch, "loss": loss_value,
-              "lr": run.optimizer.param_groups[0]["lr"]}
+    record = {
+        "step": state.global_step,
+        "epoch": state.epoch,
+        "loss": loss_value,
+        "lr": run.optimizer.param_groups[0]["lr"],
+    }
     if skipped:
         record["skipped"] = skipped
     run.history.append(record)
@@ -490,8 +536,11 @@ def _train_epoch(run: _Run) -> bool:
             if recipe.max_steps is not None and state.global_step >= recipe.max_steps:
                 stop = True
                 break
-            if (recipe.checkpoint_steps and state.global_step % recipe.checkpoint_steps == 0
-                    and state.step_in_epoch < len(loader)):  # mid-epoch; the epoch's end saves below
+            if (
+                recipe.checkpoint_steps
+                and state.global_step % recipe.checkpoint_steps == 0
+                and state.step_in_epoch < len(loader)
+            ):  # mid-epoch; the epoch's end saves below
                 _save_checkpoint(run)
     progress.close()
     return stop
@@ -507,20 +556,28 @@ def _validate(run: _Run) -> None:
         run.validation = _validation_set(recipe)
     records, ground_truth, ann_file = run.validation
     predict = predict_bottomup if is_bottom_up(recipe) else predict_topdown
-    predictions = predict(accelerator.unwrap_model(run.model), run.processor, records,
-                          flip_test=recipe.flip_test, accelerator=accelerator)
+    predictions = predict(
+        accelerator.unwrap_model(run.model), run.processor, records, flip_test=recipe.flip_test, accelerator=accelerator
+    )
     if accelerator.is_main_process:
         if recipe.dataset == "coco":  # COCO-format data with the model's keypoint set: OKS AP, or PCK / AUC / EPE
-            metrics = evaluate_keypoints(predictions, ann_file, accelerator.unwrap_model(run.model).config,
-                                         bottom_up=is_bottom_up(recipe), score_mode=recipe.score_mode,
-                                         nms_mode=recipe.nms_mode, nms_thr=recipe.nms_thr)
+            metrics = evaluate_keypoints(
+                predictions,
+                ann_file,
+                accelerator.unwrap_model(run.model).config,
+                bottom_up=is_bottom_up(recipe),
+                score_mode=recipe.score_mode,
+                nms_mode=recipe.nms_mode,
+                nms_thr=recipe.nms_thr,
+            )
         else:
             metrics = evaluate_mpii(predictions, ground_truth)
         run.metrics = {"epoch": run.state.epoch, "num_predictions": len(predictions), **metrics}
         with open(run.output_dir / "eval_history.jsonl", "a") as handle:
             handle.write(json.dumps(run.metrics) + "\n")
-        accelerator.log({f"val/{k}": v for k, v in run.metrics.items() if isinstance(v, float)},
-                        step=run.state.global_step)
+        accelerator.log(
+            {f"val/{k}": v for k, v in run.metrics.items() if isinstance(v, float)}, step=run.state.global_step
+        )
     run.model.train()
 
 
@@ -530,8 +587,9 @@ def _finish(run: _Run) -> Path:
     per_process = accelerator.gather(torch.tensor([run.samples_seen], device=accelerator.device)).tolist()
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:  # which processes took part, and how many training samples each consumed
-        (output_dir / "processes.json").write_text(json.dumps(
-            {"num_processes": accelerator.num_processes, "samples_per_process": per_process}))
+        (output_dir / "processes.json").write_text(
+            json.dumps({"num_processes": accelerator.num_processes, "samples_per_process": per_process})
+        )
     if not run.metrics and (output_dir / "metrics.json").is_file():  # resumed a finished run: report its evaluation
         run.metrics = json.loads((output_dir / "metrics.json").read_text())
     model_dir = output_dir / "model"
@@ -593,5 +651,10 @@ def train(recipe: TrainingRecipe, resume: bool = True, accelerator=None) -> Trai
         run.reporter.end_epoch(run.history, run.metrics)
 
     model_dir = _finish(run)
-    return TrainResult(output_dir=output_dir, model_dir=model_dir, global_step=run.state.global_step,
-                       history=run.history, metrics=run.metrics)
+    return TrainResult(
+        output_dir=output_dir,
+        model_dir=model_dir,
+        global_step=run.state.global_step,
+        history=run.history,
+        metrics=run.metrics,
+    )

@@ -30,10 +30,14 @@ class TrainingRecipe:
 
     # what to train
     method: str = "rle"
-    backbone: str = "resnet50"  # resnet50 / resnet101 / resnet152 / mobilenet_v2, or "custom" with model.backbone_config
+    backbone: str = (
+        "resnet50"  # resnet50 / resnet101 / resnet152 / mobilenet_v2, or "custom" with model.backbone_config
+    )
     model: dict[str, Any] = field(default_factory=dict)
     init_from: str | None = None  # hfpose model dir or MMPose checkpoint (.pth); backbone (+ head where it fits)
-    pretrained_backbone: str | None = None  # a transformers backbone checkpoint (e.g. microsoft/resnet-50); needs the Hub
+    pretrained_backbone: str | None = (
+        None  # a transformers backbone checkpoint (e.g. microsoft/resnet-50); needs the Hub
+    )
 
     # data
     dataset: str = "coco"  # "coco" or "mpii"
@@ -87,7 +91,9 @@ class TrainingRecipe:
     # evaluation and bookkeeping
     val_interval: int = 10
     checkpoint_interval: int = 10
-    checkpoint_steps: int | None = None  # also checkpoint every N optimizer steps, mid-epoch (with the sampler position)
+    checkpoint_steps: int | None = (
+        None  # also checkpoint every N optimizer steps, mid-epoch (with the sampler position)
+    )
     keep_checkpoints: int = 3
     log_interval: int = 50
     flip_test: bool = True
@@ -102,7 +108,7 @@ class TrainingRecipe:
         return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str = "recipe") -> "TrainingRecipe":
+    def from_dict(cls, values: dict[str, Any], source: str = "recipe") -> TrainingRecipe:
         """Build a recipe from a mapping.
 
         Raises:
@@ -123,7 +129,7 @@ class TrainingRecipe:
         return recipe
 
     @classmethod
-    def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> "TrainingRecipe":
+    def from_yaml(cls, path: str | Path, overrides: list[str] | None = None) -> TrainingRecipe:
         """Read a recipe file and apply ``key=value`` overrides.
 
         Raises:

@@ -66,8 +66,10 @@ def pose_oks(keypoints_a, areas_a, keypoints_b, areas_b, sigmas) -> np.ndarray:
     b = np.asarray(keypoints_b, dtype=np.float64)
     sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1)
     if a.ndim != 3 or b.ndim != 3 or a.shape[1] != sigmas.size or b.shape[1] != sigmas.size:
-        raise ValueError(f"pose_oks needs keypoints of shape (N, K, 2) with K = len(sigmas) = {sigmas.size}; got "
-                         f"{a.shape} and {b.shape}")
+        raise ValueError(
+            f"pose_oks needs keypoints of shape (N, K, 2) with K = len(sigmas) = {sigmas.size}; got "
+            f"{a.shape} and {b.shape}"
+        )
     squared = ((a[:, None] - b[None]) ** 2).sum(-1)  # (N, M, K)
     scale = (np.asarray(areas_a, dtype=np.float64)[:, None] + np.asarray(areas_b, dtype=np.float64)[None, :]) / 2
     exponent = squared / (2.0 * (2.0 * sigmas) ** 2 * (scale[..., None] + np.spacing(1)))
@@ -90,8 +92,14 @@ class PoseTracker:
         ValueError: for an unknown method, a threshold outside ``[0, 1]``, or ``"oks"`` without sigmas.
     """
 
-    def __init__(self, method: str = "iou", threshold: float = 0.3, sigmas: Sequence[float] | None = None,
-                 min_keypoints: int = 3, keypoint_threshold: float = 0.0):
+    def __init__(
+        self,
+        method: str = "iou",
+        threshold: float = 0.3,
+        sigmas: Sequence[float] | None = None,
+        min_keypoints: int = 3,
+        keypoint_threshold: float = 0.0,
+    ):
         if method not in ("iou", "oks"):
             raise ValueError(f"tracking method must be 'iou' or 'oks'; got {method!r}")
         if not 0.0 <= float(threshold) <= 1.0:
@@ -128,10 +136,16 @@ class PoseTracker:
         keypoints = np.asarray(keypoints, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64)
         count = len(bboxes)
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2 or scores.shape != keypoints.shape[:2] \
-                or len(keypoints) != count:
-            raise ValueError(f"PoseTracker.update needs keypoints (N, K, 2) and scores (N, K) for N = {count} boxes; "
-                             f"got {keypoints.shape} and {scores.shape}")
+        if (
+            keypoints.ndim != 3
+            or keypoints.shape[-1] != 2
+            or scores.shape != keypoints.shape[:2]
+            or len(keypoints) != count
+        ):
+            raise ValueError(
+                f"PoseTracker.update needs keypoints (N, K, 2) and scores (N, K) for N = {count} boxes; "
+                f"got {keypoints.shape} and {scores.shape}"
+            )
         ids = np.full(count, -1, dtype=np.int64)
         previous = self._previous
         if previous is not None and count and len(previous["ids"]):
@@ -139,8 +153,7 @@ class PoseTracker:
                 similarity = box_iou(bboxes, previous["bboxes"])
             else:
                 areas = bboxes[:, 2] * bboxes[:, 3]
-                similarity = pose_oks(keypoints, areas, previous["keypoints"],
-                                      previous["areas"], self.sigmas)
+                similarity = pose_oks(keypoints, areas, previous["keypoints"], previous["areas"], self.sigmas)
             available = previous["ids"] >= 0
             for index in range(count):
                 candidates = np.where(available, similarity[index], -np.inf)
@@ -153,6 +166,10 @@ class PoseTracker:
             if int(good.sum()) >= self.min_keypoints:
                 ids[index] = self.next_id
                 self.next_id += 1
-        self._previous = {"ids": ids.copy(), "bboxes": bboxes, "keypoints": keypoints,
-                          "areas": bboxes[:, 2] * bboxes[:, 3]}
+        self._previous = {
+            "ids": ids.copy(),
+            "bboxes": bboxes,
+            "keypoints": keypoints,
+            "areas": bboxes[:, 2] * bboxes[:, 3],
+        }
         return ids

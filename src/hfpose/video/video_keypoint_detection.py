@@ -96,10 +96,14 @@ def open_video(source) -> tuple[cv2.VideoCapture, float, int | None]:
     if not opened:
         capture.release()
         if webcam:
-            raise ValueError(f"webcam {int(source)} did not open (no camera at that index, or no permission); "
-                             "give a video file instead")
-        raise ValueError(f"cannot read video {str(source)!r}: OpenCV could not open it (not a video file, or a codec "
-                         "this OpenCV build lacks)")
+            raise ValueError(
+                f"webcam {int(source)} did not open (no camera at that index, or no permission); "
+                "give a video file instead"
+            )
+        raise ValueError(
+            f"cannot read video {str(source)!r}: OpenCV could not open it (not a video file, or a codec "
+            "this OpenCV build lacks)"
+        )
     frame_rate = capture.get(cv2.CAP_PROP_FPS)
     frame_rate = float(frame_rate) if math.isfinite(frame_rate) and frame_rate > 0 else DEFAULT_FRAME_RATE
     count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
@@ -162,10 +166,18 @@ class VideoKeypointDetection:
         ValueError: for an unknown tracking method, OKS tracking of non-COCO keypoints without `sigmas`.
     """
 
-    def __init__(self, estimator, tracking: str = "iou", tracking_threshold: float = 0.3,
-                 sigmas: Sequence[float] | None = None, min_keypoints: int = 3,
-                 smoothing: bool | OneEuroParameters = False, frame_rate: float | None = None,
-                 threshold: float | None = None, **pipeline_kwargs):
+    def __init__(
+        self,
+        estimator,
+        tracking: str = "iou",
+        tracking_threshold: float = 0.3,
+        sigmas: Sequence[float] | None = None,
+        min_keypoints: int = 3,
+        smoothing: bool | OneEuroParameters = False,
+        frame_rate: float | None = None,
+        threshold: float | None = None,
+        **pipeline_kwargs,
+    ):
         if isinstance(estimator, (str, Path)):
             estimator = _build_pipeline(str(estimator))
         self.estimator = estimator
@@ -174,11 +186,16 @@ class VideoKeypointDetection:
         self.skeleton = [tuple(link) for link in (getattr(config, "skeleton", None) or [])]
         if tracking == "oks" and sigmas is None:
             if tuple(self.names) != COCO_KEYPOINTS.names:
-                raise ValueError("OKS tracking of non-COCO keypoints needs sigmas=[...] (one per keypoint); "
-                                 "or use tracking='iou'")
+                raise ValueError(
+                    "OKS tracking of non-COCO keypoints needs sigmas=[...] (one per keypoint); or use tracking='iou'"
+                )
             sigmas = COCO_KEYPOINTS.sigmas
-        self._tracker_options = {"method": tracking, "threshold": tracking_threshold, "sigmas": sigmas,
-                                 "min_keypoints": min_keypoints}
+        self._tracker_options = {
+            "method": tracking,
+            "threshold": tracking_threshold,
+            "sigmas": sigmas,
+            "min_keypoints": min_keypoints,
+        }
         PoseTracker(**self._tracker_options)  # validates the options now
         if smoothing is True:
             smoothing = OneEuroParameters()
@@ -191,8 +208,9 @@ class VideoKeypointDetection:
         self.threshold = threshold
         self.pipeline_kwargs = pipeline_kwargs
 
-    def __call__(self, source, boxes: BoxesPerFrame | None = None,
-                 max_frames: int | None = None) -> Iterator[VideoFrameResult]:
+    def __call__(
+        self, source, boxes: BoxesPerFrame | None = None, max_frames: int | None = None
+    ) -> Iterator[VideoFrameResult]:
         """Yield one `VideoFrameResult` per frame of `source` (a generator: frames are read as they are consumed).
 
         Args:
@@ -248,13 +266,24 @@ class VideoKeypointDetection:
                     keypoints[row] = smoother(keypoints[row])
         results = []
         for row, person in enumerate(persons):
-            entries = [{"label": name, "x": float(keypoints[row, k, 0]), "y": float(keypoints[row, k, 1]),
-                        "score": float(scores[row, k])}
-                       for k, name in enumerate(self.names)
-                       if np.isfinite(keypoints[row, k]).all()
-                       and (self.threshold is None or scores[row, k] >= self.threshold)]
-            results.append({"track_id": int(ids[row]), "score": float(person["score"]),
-                            "bbox": [float(v) for v in person["bbox"]], "keypoints": entries})
+            entries = [
+                {
+                    "label": name,
+                    "x": float(keypoints[row, k, 0]),
+                    "y": float(keypoints[row, k, 1]),
+                    "score": float(scores[row, k]),
+                }
+                for k, name in enumerate(self.names)
+                if np.isfinite(keypoints[row, k]).all() and (self.threshold is None or scores[row, k] >= self.threshold)
+            ]
+            results.append(
+                {
+                    "track_id": int(ids[row]),
+                    "score": float(person["score"]),
+                    "bbox": [float(v) for v in person["bbox"]],
+                    "keypoints": entries,
+                }
+            )
         return results
 
     def draw(self, frame: VideoFrameResult, keypoint_threshold: float = 0.0) -> np.ndarray:
@@ -268,13 +297,28 @@ class VideoKeypointDetection:
         scale = max(frame.image.shape[:2]) / 800
         for person in frame.persons:
             x, y = (round(v) for v in person["bbox"][:2])
-            cv2.putText(canvas, f"id {person['track_id']}", (x + 2, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                        max(0.4, scale), (255, 255, 255), max(1, round(2 * scale)), cv2.LINE_AA)
+            cv2.putText(
+                canvas,
+                f"id {person['track_id']}",
+                (x + 2, max(12, y - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                max(0.4, scale),
+                (255, 255, 255),
+                max(1, round(2 * scale)),
+                cv2.LINE_AA,
+            )
         return canvas
 
-    def run(self, source, output: str | Path | None = None, jsonl: str | Path | None = None,
-            boxes: BoxesPerFrame | None = None, max_frames: int | None = None, progress: bool = False,
-            draw_threshold: float = 0.0) -> dict:
+    def run(
+        self,
+        source,
+        output: str | Path | None = None,
+        jsonl: str | Path | None = None,
+        boxes: BoxesPerFrame | None = None,
+        max_frames: int | None = None,
+        progress: bool = False,
+        draw_threshold: float = 0.0,
+    ) -> dict:
         """Process a whole video: write the annotated video and/or the JSON lines (one line per frame).
 
         Args:
@@ -326,8 +370,14 @@ class VideoKeypointDetection:
                 lines.close()
         if frames == 0:
             raise ValueError(f"video {str(source)!r} has no readable frames")
-        return {"frames": frames, "frame_rate": frame_rate, "size": size, "track_ids": sorted(track_ids),
-                "output": None if output is None else str(output), "jsonl": None if jsonl is None else str(jsonl)}
+        return {
+            "frames": frames,
+            "frame_rate": frame_rate,
+            "size": size,
+            "track_ids": sorted(track_ids),
+            "output": None if output is None else str(output),
+            "jsonl": None if jsonl is None else str(jsonl),
+        }
 
 
 def _open_writer(path, frame_rate: float, width: int, height: int) -> cv2.VideoWriter:
@@ -349,8 +399,10 @@ def _boxes_of_frame(boxes, index: int):
     if isinstance(boxes, Mapping):
         return boxes.get(index, boxes.get(str(index)))
     if index >= len(boxes):
-        raise ValueError(f"boxes has {len(boxes)} entries but the video has a frame {index}; give one per frame "
-                         "(or a mapping / function of the frame index)")
+        raise ValueError(
+            f"boxes has {len(boxes)} entries but the video has a frame {index}; give one per frame "
+            "(or a mapping / function of the frame index)"
+        )
     return boxes[index]
 
 

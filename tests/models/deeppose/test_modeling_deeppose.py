@@ -19,9 +19,7 @@ TINY_NAMES = {0: "nose", 1: "left_eye", 2: "right_eye", 3: "neck"}
 
 def tiny_config(**overrides):
     kwargs = dict(
-        backbone_config=resnet_backbone_config(
-            50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 24, 32], embedding_size=8
-        ),
+        backbone_config=resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 24, 32], embedding_size=8),
         input_size=[48, 64],
         dataset="custom",
         id2label=TINY_NAMES,

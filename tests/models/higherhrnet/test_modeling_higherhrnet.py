@@ -17,7 +17,11 @@ from hfpose.models.higherhrnet import HigherHRNetConfig, HigherHRNetForPoseEstim
 from hfpose.models.hrnet import HRNetConfig
 
 TINY_BACKBONE = dict(
-    stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32], num_modules=[1, 1, 1],
+    stem_channels=8,
+    stage1_channels=4,
+    stage1_num_blocks=1,
+    hidden_sizes=[4, 8, 16, 32],
+    num_modules=[1, 1, 1],
     num_blocks=[1, 1, 1],
 )
 

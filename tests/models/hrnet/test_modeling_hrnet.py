@@ -12,9 +12,12 @@ from transformers import AutoBackbone, AutoConfig
 import hfpose  # noqa: F401  (registers the Auto classes)
 from hfpose.models.hrnet import HRNET_VARIANTS, HRNetBackbone, HRNetConfig, HRNetModule
 
-
 TINY = dict(
-    stem_channels=8, stage1_channels=4, stage1_num_blocks=1, hidden_sizes=[4, 8, 16, 32], num_modules=[1, 1, 1],
+    stem_channels=8,
+    stage1_channels=4,
+    stage1_num_blocks=1,
+    hidden_sizes=[4, 8, 16, 32],
+    num_modules=[1, 1, 1],
     num_blocks=[1, 1, 1],
 )
 

@@ -80,9 +80,7 @@ def check_forward_shapes_and_decoding(config_class, model_class, debias):
     assert outputs.loss is None and outputs.loss_coordinates is None and outputs.loss_heatmap is None
     torch.testing.assert_close(outputs.scores, torch.ones(2, num_keypoints), atol=0, rtol=0)
     torch.testing.assert_close(outputs.heatmaps.sum(dim=(-2, -1)), torch.ones(2, num_keypoints), atol=1e-5, rtol=0)
-    torch.testing.assert_close(
-        outputs.heatmaps, flat_softmax(outputs.logits, model.config.beta), atol=1e-7, rtol=0
-    )
+    torch.testing.assert_close(outputs.heatmaps, flat_softmax(outputs.logits, model.config.beta), atol=1e-7, rtol=0)
     torch.testing.assert_close(
         outputs.keypoints, expected_keypoints(outputs.logits, model.config, debias), atol=1e-6, rtol=0
     )
@@ -240,10 +238,12 @@ def check_golden_head(
         np.testing.assert_allclose(out.logits.numpy(), fixture["forward_logits"], atol=1e-4, rtol=0)
         np.testing.assert_allclose(out.heatmaps.numpy(), fixture["forward_heatmaps"], atol=heatmap_atol, rtol=0)
         np.testing.assert_allclose(out.keypoints.numpy(), fixture["forward_coords"], atol=coordinate_atol, rtol=0)
-        np.testing.assert_allclose(out_flip.heatmaps.numpy(), fixture["forward_heatmaps_flip"], atol=heatmap_atol,
-                                   rtol=0)
-        np.testing.assert_allclose(out_flip.keypoints.numpy(), fixture["forward_coords_flip"], atol=coordinate_atol,
-                                   rtol=0)
+        np.testing.assert_allclose(
+            out_flip.heatmaps.numpy(), fixture["forward_heatmaps_flip"], atol=heatmap_atol, rtol=0
+        )
+        np.testing.assert_allclose(
+            out_flip.keypoints.numpy(), fixture["forward_coords_flip"], atol=coordinate_atol, rtol=0
+        )
 
         # Flip test, as the processor does it: x <- 1 - x - 1 / w_in (input width, not heatmap width), joints permuted.
         flip_back = flip_coordinates(out_flip.keypoints, flip_indices, True, tuple(meta["input_size_wh"]))

@@ -15,8 +15,8 @@ at the stated tolerances from MMPose's own `backbone_out`, and the end-to-end ou
 import numpy as np
 import pytest
 import torch
-
 from golden_utils import load_golden
+
 from hfpose.codecs.flip import flip_coordinates
 from hfpose.geometry import input_to_image
 from hfpose.hub.convert_mmpose import convert_mmpose_state_dict

@@ -74,9 +74,7 @@ def test_debias_uniform_map_hand_computed():
     logits = torch.zeros(1, 1, 2, 2)
     coords = soft_argmax(flat_softmax(logits))
     torch.testing.assert_close(coords, torch.tensor([[[0.25, 0.25]]]), atol=1e-7, rtol=0)
-    torch.testing.assert_close(
-        debias_coordinates(coords, logits), torch.tensor([[[1 / 6, 1 / 6]]]), atol=1e-7, rtol=0
-    )
+    torch.testing.assert_close(debias_coordinates(coords, logits), torch.tensor([[[1 / 6, 1 / 6]]]), atol=1e-7, rtol=0)
 
 
 def test_debias_peaked_map_removes_the_background_pull():

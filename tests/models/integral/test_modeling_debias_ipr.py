@@ -4,11 +4,7 @@
 import numpy as np
 import pytest
 import torch
-
 from golden_utils import load_golden
-from hfpose.models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
-from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
-from hfpose.models.integral_utils import debias_coordinates
 from integral_testing import (
     build_golden_head_model,
     check_config_validation,
@@ -20,6 +16,10 @@ from integral_testing import (
     js_divergence_loss,
     tiny_config,
 )
+
+from hfpose.models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
+from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
+from hfpose.models.integral_utils import debias_coordinates
 
 
 def test_defaults_reproduce_ipr_res50_debias_coco_256x256():
@@ -73,8 +73,13 @@ def test_head_matches_mmpose_dsnt_head_debias(golden_dir):
     # logits' float32 noise (2e-5 with oneDNN limited to AVX2 or SSE4.1 or off, 4e-6 by default): measured heatmaps up
     # to 2.3e-5 and coordinates up to 9.1e-6 across kernels and threads (docs/portability.md); bounds 2.1x / 2.2x that.
     check_golden_head(
-        model, fixture, debias=True, heatmap_loss_key="loss_term1_JSDiscretLoss", check_network_predict=False,
-        heatmap_atol=5e-5, coordinate_atol=2e-5,
+        model,
+        fixture,
+        debias=True,
+        heatmap_loss_key="loss_term1_JSDiscretLoss",
+        check_network_predict=False,
+        heatmap_atol=5e-5,
+        coordinate_atol=2e-5,
     )
 
 

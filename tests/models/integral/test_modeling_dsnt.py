@@ -2,9 +2,7 @@
 
 import pytest
 import torch
-
 from golden_utils import load_golden
-from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
 from integral_testing import (
     build_golden_head_model,
     check_config_validation,
@@ -15,6 +13,8 @@ from integral_testing import (
     check_save_load_and_auto,
     js_divergence_loss,
 )
+
+from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
 
 
 def test_defaults_reproduce_ipr_res50_dsnt_coco_256x256():

@@ -3,9 +3,7 @@ config's loss, and `IntegralRegressionHead` with its smooth-L1-only loss)."""
 
 import pytest
 import torch
-
 from golden_utils import load_golden
-from hfpose.models.ipr import IPRConfig, IPRForPoseEstimation
 from integral_testing import (
     build_golden_head_model,
     check_config_validation,
@@ -16,6 +14,8 @@ from integral_testing import (
     check_save_load_and_auto,
     heatmap_mse_loss,
 )
+
+from hfpose.models.ipr import IPRConfig, IPRForPoseEstimation
 
 
 def test_defaults_reproduce_ipr_res50_coco_256x256():

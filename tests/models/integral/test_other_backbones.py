@@ -8,8 +8,11 @@ from hfpose.models.debias_ipr import DebiasIPRConfig, DebiasIPRForPoseEstimation
 from hfpose.models.dsnt import DSNTConfig, DSNTForPoseEstimation
 from hfpose.models.ipr import IPRConfig, IPRForPoseEstimation
 
-MODELS = {"ipr": (IPRConfig, IPRForPoseEstimation), "dsnt": (DSNTConfig, DSNTForPoseEstimation),
-          "debias_ipr": (DebiasIPRConfig, DebiasIPRForPoseEstimation)}
+MODELS = {
+    "ipr": (IPRConfig, IPRForPoseEstimation),
+    "dsnt": (DSNTConfig, DSNTForPoseEstimation),
+    "debias_ipr": (DebiasIPRConfig, DebiasIPRForPoseEstimation),
+}
 
 
 @pytest.mark.parametrize("method", sorted(MODELS))
@@ -24,7 +27,11 @@ def test_convnext_backbone_trains_and_round_trips(method, tmp_path):
     weights = torch.ones(2, config.num_labels)
     heatmaps = torch.softmax(torch.randn(2, config.num_labels, 16 * 16), -1).reshape(2, config.num_labels, 16, 16)
     outputs = model(pixel_values, labels=labels, label_weights=weights, target_heatmaps=heatmaps)
-    assert outputs.heatmaps.shape == (2, config.num_labels, 16, 16) and outputs.keypoints.shape == (2, config.num_labels, 2)
+    assert outputs.heatmaps.shape == (2, config.num_labels, 16, 16) and outputs.keypoints.shape == (
+        2,
+        config.num_labels,
+        2,
+    )
     assert torch.isfinite(outputs.loss)
     outputs.loss.backward()
     model.eval().save_pretrained(tmp_path)

@@ -21,9 +21,7 @@ TINY_NAMES = {0: "nose", 1: "left_eye", 2: "right_eye", 3: "neck"}
 
 def tiny_config(**overrides):
     kwargs = dict(
-        backbone_config=resnet_backbone_config(
-            50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 24, 32], embedding_size=8
-        ),
+        backbone_config=resnet_backbone_config(50, depths=[1, 1, 1, 1], hidden_sizes=[8, 16, 24, 32], embedding_size=8),
         input_size=[48, 64],
         dataset="custom",
         id2label=TINY_NAMES,
@@ -399,8 +397,11 @@ def test_golden_full_model_backbone_float32_noise_bound(rle_full, suffix):
 
 
 @pytest.mark.golden
-@pytest.mark.xfail(reason="float32 accumulation-order noise exceeds atol 1e-4 + rtol 1e-4 on ~0.07% of elements "
-                          "(a float64 run exceeds it too); reported to the lead", strict=False)
+@pytest.mark.xfail(
+    reason="float32 accumulation-order noise exceeds atol 1e-4 + rtol 1e-4 on ~0.07% of elements "
+    "(a float64 run exceeds it too); reported to the lead",
+    strict=False,
+)
 @pytest.mark.parametrize("suffix", ["", "_flip"])
 def test_golden_full_model_backbone_readme_tolerance(rle_full, suffix):
     fixture, outputs = rle_full

@@ -1,10 +1,10 @@
 """`evaluate` metric modules wrapping hfpose's evaluation (optional extra `hfpose[evaluate]`).
 
-    import evaluate
-    from hfpose.evaluation.metrics import metric_path
+import evaluate
+from hfpose.evaluation.metrics import metric_path
 
-    coco = evaluate.load(metric_path("coco_keypoint_ap"))  # or the folder src/hfpose/evaluation/metrics/coco_keypoint_ap
-    pckh = evaluate.load(metric_path("pckh"))
+coco = evaluate.load(metric_path("coco_keypoint_ap"))  # or the folder src/hfpose/evaluation/metrics/coco_keypoint_ap
+pckh = evaluate.load(metric_path("pckh"))
 """
 
 from pathlib import Path

@@ -113,7 +113,7 @@ class AssociativeEmbeddingConfig(BottomUpConfigMixin, PreTrainedConfig):
             )
 
     @classmethod
-    def from_variant(cls, variant: str = "w32", **kwargs) -> "AssociativeEmbeddingConfig":
+    def from_variant(cls, variant: str = "w32", **kwargs) -> AssociativeEmbeddingConfig:
         """Config of the MMPose `hrnet_{variant}_coco_512x512_udp` model (`"w32"` or `"w48"`).
 
         Raises:

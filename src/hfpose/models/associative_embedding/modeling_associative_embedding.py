@@ -23,10 +23,10 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from ..gradient_checkpointing import NonReentrantCheckpointingMixin
 from ..hrnet.modeling_hrnet import HRNetBackbone
 from .configuration_associative_embedding import AssociativeEmbeddingConfig
 from .loss import multi_resolution_ae_loss
-from ..gradient_checkpointing import NonReentrantCheckpointingMixin
 
 __all__ = [
     "AssociativeEmbeddingPoseEstimatorOutput",
@@ -129,6 +129,7 @@ def compute_bottomup_loss(
 
 class AssociativeEmbeddingPreTrainedModel(NonReentrantCheckpointingMixin, PreTrainedModel):
     """Weight init as MMPose: convs N(0, `initializer_range`²) (0.001), biases 0, BatchNorm weight 1 / bias 0."""
+
     supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
     config: AssociativeEmbeddingConfig

@@ -13,8 +13,8 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from ..deeppose.configuration_deeppose import RESNET50_BACKBONE_SPEC, init_topdown_keypoint_metadata
-from ..keypoint_config import KeypointConfigMixin
 from ..ipr.configuration_ipr import BACKBONE_STRIDE, validate_integral_head_config
+from ..keypoint_config import KeypointConfigMixin
 
 
 @strict

@@ -79,7 +79,7 @@ class HigherHRNetConfig(BottomUpConfigMixin, PreTrainedConfig):
             )
 
     @classmethod
-    def from_variant(cls, variant: str = "w32", **kwargs) -> "HigherHRNetConfig":
+    def from_variant(cls, variant: str = "w32", **kwargs) -> HigherHRNetConfig:
         """Config of the MMPose `higherhrnet_{variant}_coco_512x512_udp` model (`"w32"` or `"w48"`).
 
         Raises:

@@ -22,9 +22,9 @@ from ..associative_embedding.modeling_associative_embedding import (
     AssociativeEmbeddingPoseEstimatorOutput,
     compute_bottomup_loss,
 )
+from ..gradient_checkpointing import NonReentrantCheckpointingMixin
 from ..hrnet.modeling_hrnet import HRNetBackbone, HRNetBasicBlock
 from .configuration_higherhrnet import HigherHRNetConfig
-from ..gradient_checkpointing import NonReentrantCheckpointingMixin
 
 __all__ = ["HigherHRNetPoseEstimatorOutput", "HigherHRNetPreTrainedModel", "HigherHRNetForPoseEstimation"]
 
@@ -38,6 +38,7 @@ class HigherHRNetPoseEstimatorOutput(AssociativeEmbeddingPoseEstimatorOutput):
 
 class HigherHRNetPreTrainedModel(NonReentrantCheckpointingMixin, PreTrainedModel):
     """Weight init as MMPose: convs and deconvs N(0, `initializer_range`²) (0.001), biases 0, BatchNorm 1 / 0."""
+
     supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
     config: HigherHRNetConfig

@@ -113,7 +113,7 @@ class HRNetConfig(BackboneConfigMixin, PreTrainedConfig):
         return self.hidden_sizes[0]
 
     @classmethod
-    def from_variant(cls, variant: str, **kwargs) -> "HRNetConfig":
+    def from_variant(cls, variant: str, **kwargs) -> HRNetConfig:
         """Config of a named variant (`"w32"`, `"w48"`); `kwargs` override fields.
 
         Raises:

@@ -170,6 +170,7 @@ def _make_transition(previous: list[int], current: list[int], config: HRNetConfi
 
 class HRNetPreTrainedModel(NonReentrantCheckpointingMixin, PreTrainedModel):
     """Weight init as MMPose: convs N(0, `initializer_range`²), biases 0, BatchNorm weight 1 / bias 0."""
+
     supports_gradient_checkpointing = True  # backbone stages: hfpose.models.gradient_checkpointing
 
     config: HRNetConfig

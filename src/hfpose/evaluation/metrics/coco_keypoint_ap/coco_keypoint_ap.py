@@ -54,19 +54,23 @@ class CocoKeypointAP(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({
-                "predictions": {
-                    "image_id": datasets.Value("int64"),
-                    "id": datasets.Value("int64"),
-                    "keypoints": datasets.List(datasets.List(datasets.Value("float64"))),
-                    "keypoint_scores": datasets.List(datasets.Value("float32")),
-                    "bbox_score": datasets.Value("float32"),
-                    "area": datasets.Value("float64"),
-                    "bbox": datasets.List(datasets.Value("float32")),
-                },
-            }),
-            reference_urls=["https://cocodataset.org/#keypoints-eval",
-                            "https://github.com/open-mmlab/mmpose/blob/main/mmpose/evaluation/metrics/coco_metric.py"],
+            features=datasets.Features(
+                {
+                    "predictions": {
+                        "image_id": datasets.Value("int64"),
+                        "id": datasets.Value("int64"),
+                        "keypoints": datasets.List(datasets.List(datasets.Value("float64"))),
+                        "keypoint_scores": datasets.List(datasets.Value("float32")),
+                        "bbox_score": datasets.Value("float32"),
+                        "area": datasets.Value("float64"),
+                        "bbox": datasets.List(datasets.Value("float32")),
+                    },
+                }
+            ),
+            reference_urls=[
+                "https://cocodataset.org/#keypoints-eval",
+                "https://github.com/open-mmlab/mmpose/blob/main/mmpose/evaluation/metrics/coco_metric.py",
+            ],
         )
 
     def _compute(self, predictions, ann_file=None, score_mode="bbox_keypoint", nms_mode="oks_nms", nms_thr=0.9):

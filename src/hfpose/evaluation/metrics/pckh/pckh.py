@@ -46,16 +46,22 @@ class PCKh(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({
-                "predictions": datasets.List(datasets.List(datasets.Value("float64"))),
-                "references": datasets.List(datasets.List(datasets.Value("float64"))),
-                "visible": datasets.List(datasets.Value("float32")),
-                "head_size": datasets.Value("float64"),
-            }),
+            features=datasets.Features(
+                {
+                    "predictions": datasets.List(datasets.List(datasets.Value("float64"))),
+                    "references": datasets.List(datasets.List(datasets.Value("float64"))),
+                    "visible": datasets.List(datasets.Value("float32")),
+                    "head_size": datasets.Value("float64"),
+                }
+            ),
             reference_urls=["http://human-pose.mpi-inf.mpg.de/#evaluation"],
         )
 
     def _compute(self, predictions, references, visible, head_size, thresholds=(0.5, 0.1)):
-        return compute_pckh(np.asarray(predictions, dtype=np.float64), np.asarray(references, dtype=np.float64),
-                            np.asarray(visible, dtype=np.float32), np.asarray(head_size, dtype=np.float64),
-                            thresholds=tuple(thresholds))
+        return compute_pckh(
+            np.asarray(predictions, dtype=np.float64),
+            np.asarray(references, dtype=np.float64),
+            np.asarray(visible, dtype=np.float32),
+            np.asarray(head_size, dtype=np.float64),
+            thresholds=tuple(thresholds),
+        )
