@@ -516,5 +516,8 @@ class TopDownTrainTransform(_TopDownTransform):
             "rotation": np.float32(rotation),
             "flipped": flipped,
         }
-        self._encode(output, keypoints_input, visible)
+        try:  # e.g. a center/scale so extreme that the warped keypoints overflow to nan
+            self._encode(output, keypoints_input, visible)
+        except ValueError as error:
+            raise ValueError(f"example (ann_id {example.get('ann_id', '?')}): {error}") from None
         return self._passthrough(example, output)
