@@ -21,7 +21,7 @@ from hfpose.hub.push import HubOfflineError
 from hfpose.hub.space import SPACE_PACKAGE, push_space, write_space
 
 # import name -> distribution name, written independently of hfpose.hub.space's own table
-DISTRIBUTION = {"cv2": "opencv-python-headless", "PIL": "pillow"}
+DISTRIBUTION = {"cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml"}
 SDK = {"gradio"}  # installed by the Space's sdk
 
 CLEAN_SPACE = textwrap.dedent("""

@@ -37,6 +37,7 @@ _DISTRIBUTIONS = {
     "cv2": "opencv-python-headless",
     "scipy": "scipy",
     "PIL": "pillow",
+    "yaml": "pyyaml",  # keypoint-set files (hfpose.keypoints), bundled with the configs
     "tqdm": "tqdm",
     "safetensors": "safetensors",
     "onnx": "onnx",
