@@ -138,7 +138,9 @@ class KeypointDetectionPipeline(Pipeline):
         ONNX export on the first call, about 1 s top-down and 4 s bottom-up, every input size; otherwise, for RLE and
         DeepPose, ``torch.compile`` with weight freezing, about 8-10 s; top-down in chunks of 4 crops, bottom-up the
         image and its mirror image in one forward; measured in ``docs/performance.md``, same golden results); the eager
-        model otherwise, or when ``HFPOSE_OPTIMIZE=0`` (`hfpose.inference.should_optimize`)."""
+        model otherwise, or when ``HFPOSE_OPTIMIZE=0`` (`hfpose.inference.should_optimize`). Threads: the onnxruntime
+        forward follows ``torch.get_num_threads()`` at each call (one session per thread count, built lazily), so
+        ``torch.set_num_threads(n)`` after building the pipeline sets its thread count as it does for eager."""
         from ..inference import OptimizedPoseModel, default_options, optimize_for_inference, should_optimize
 
         if getattr(self, "_forward_model_source", None) is not self.model:
