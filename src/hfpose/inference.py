@@ -102,7 +102,8 @@ def should_optimize(model, device=None) -> bool:
     """Whether a pipeline should run ``model`` through `optimize_for_inference` by default (with `default_options`).
 
     ``$HFPOSE_OPTIMIZE``: ``1`` (default), ``inductor`` (alias ``all``), ``onnxruntime``, or ``0``/``false``/``no``/
-    ``off`` (nothing). Only on CPU.
+    ``off`` (nothing). Only on CPU, and only for float32 weights (a model loaded with ``dtype=torch.bfloat16`` runs
+    eagerly: the onnxruntime export and the frozen Inductor graph are float32 paths).
     - The regression family (``config.pose_family == "regression"``: RLE, DeepPose): always (unless off). Default
       backend onnxruntime when it is installed (`onnxruntime_available`; faster end to end than the compiled graph,
       with a shorter warm-up), else Inductor; both keep the golden results.
@@ -121,8 +122,11 @@ def should_optimize(model, device=None) -> bool:
     device = torch.device("cpu") if device is None else torch.device(device)
     if device.type != "cpu":
         return False
-    if isinstance(model, torch.nn.Module) and next(model.parameters(), None) is None:
+    parameter = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
+    if isinstance(model, torch.nn.Module) and parameter is None:
         return False  # no weights: already a runtime (`hfpose.onnx.OnnxPoseModel`), nothing to compile or export
+    if parameter is not None and parameter.dtype != torch.float32:
+        return False  # lower precision is opt-in and eager: the ONNX / frozen-graph paths are float32 only
     family = _family(model)
     if family == TOP_DOWN_OPTIMIZED_FAMILY:
         return setting != "onnxruntime" or onnxruntime_available()
