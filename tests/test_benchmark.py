@@ -22,8 +22,11 @@ from pose_benchmark import (  # noqa: E402  (benchmarks/ is not part of the pack
     _coco_records,
     _decode,
     _Recorder,
+    compile_fma_kernel,
+    fma_peak_per_core,
     format_table,
     fp32_matmul_peak,
+    fp32_peak,
     measure,
     measure_interleaved,
     model_flops,
@@ -74,6 +77,42 @@ def test_model_flops_counts_two_per_multiply_add_and_peak_is_plausible():
     assert model_flops(Conv(), torch.zeros(2, 3, 10, 12)) == 2 * (2 * 8 * 10 * 12) * (3 * 3 * 3)
     peak = fp32_matmul_peak(quick=True)
     assert 1e8 < peak < 1e14  # FLOP/s of a CPU core or two
+
+
+@pytest.fixture(scope="module")
+def fma_kernel(tmp_path_factory):
+    kernel = compile_fma_kernel(tmp_path_factory.mktemp("fma"))
+    if kernel is None:
+        pytest.skip("no C compiler (cc / $CC) on this machine: the benchmark falls back on torch's kernels")
+    return kernel
+
+
+@pytest.mark.parametrize(("name", "lanes"), [("fma16", 4), ("fma32", 8), ("fma64", 16)])
+def test_fma_kernel_computes_its_chains(fma_kernel, name, lanes):
+    """The compiled kernel really runs ``iterations`` multiply-adds on every chain and lane: its sum equals the
+    closed form of ``a <- a * m + c`` (float64 of the float32 constants), so the compiler cannot have dropped the
+    work being timed."""
+    m, c = float(np.float32(0.999999)), float(np.float32(1e-6) * np.float32(2.0))  # the kernel's float32 constants
+    chains = fma_kernel.fma_chains()
+    for iterations in (0, 1, 1000, 100_000):
+        power = m**iterations
+        expected = lanes * sum(power * m * (i + 1) + c * (1 - power) / (1 - m) for i in range(chains))
+        got = getattr(fma_kernel, name)(iterations, 2.0)
+        # float32 rounding: at most about half an ulp of a value near 1 per step (2^-24 relative per iteration).
+        assert got == pytest.approx(expected, rel=1e-5 + iterations * 2**-24), (name, iterations)
+        assert iterations < 100_000 or abs(got - lanes * m * chains * (chains + 1) / 2) > 0.05 * expected  # work done
+
+
+def test_fma_peak_is_per_core_and_bounds_the_library(fma_kernel):
+    import torch
+
+    peak = fma_peak_per_core(fma_kernel, seconds=0.01, repeats=2)
+    assert set(peak["by_width"]) == {128, 256, 512} and peak["flops"] == max(peak["by_width"].values())
+    assert 1e9 < peak["flops"] < 1e13  # one core: 1 GFLOP/s .. 10 TFLOP/s
+    assert peak["by_width"][256] > 1.5 * peak["by_width"][128]  # vector width pays: these are SIMD FMAs
+    combined = fp32_peak(torch.get_num_threads(), quick=True)
+    assert combined["flops"] >= combined["library"] > 0
+    assert combined["flops"] >= combined["per_core"] * torch.get_num_threads() * (1 - 1e-12)
 
 
 def test_ratio_rows_carry_targets_and_table_lists_both_thread_counts():
@@ -159,5 +198,14 @@ def test_quick_end_to_end_and_bottom_up_lines_measure_what_they_name(data_dir):
     assert not [r for r in rows if r["unit"] == "error"], [r for r in rows if r["unit"] == "error"]
     ratios = {r["name"]: r for r in rows if r["unit"] == "ratio"}
     assert ratios["e2e/rle/eager/flip/per_person÷F"]["target"] == "e2e_flip_per_person_vs_F"
+    fma_ratio = ratios["e2e/rle/eager/flip/per_person÷fma_floor"]
+    assert fma_ratio["target"] == "e2e_flip_per_person_vs_fma_floor" and fma_ratio["median"] > 0
+    # The physical floor is below the torch.mm reference (its rate is the higher of the two).
+    assert (
+        0
+        < ratios["e2e/rle/fma_floor/flip/per_person÷F"]["median"]
+        <= ratios["e2e/rle/mm_floor/flip/per_person÷F"]["median"]
+    )
+    assert {"peak/fp32_floor_rate", "peak/torch_mm_2048"} <= {r["name"] for r in rows}
     assert ratios["bottomup/eager/flip÷one_pass"]["target"] == "bottomup_flip_vs_one_pass"
     assert ratios["bottomup/eager/flip÷one_pass"]["median"] > ratios["bottomup/eager/noflip÷one_pass"]["median"] > 0

@@ -252,7 +252,43 @@ def test_onnxruntime_backend_matches_eager_at_any_batch(method):
         for name in ("keypoints", "scores") + (("sigma",) if method == "rle" else ()):
             torch.testing.assert_close(got[name], expected[name], atol=1e-5, rtol=0)
     assert fast.stats.compiled_shapes == [(1, 3, 64, 48), (4, 3, 64, 48), (3, 3, 64, 48)]
-    assert fast.stats.compile_seconds > 0 and fast._session is not None
+    assert fast.stats.compile_seconds > 0 and fast._export is not None
+
+
+def test_onnxruntime_threads_follow_torch_at_call_time(monkeypatch):
+    """A wrapper built (and first called) under 2 torch threads, then called under 1, runs its second forward on an
+    onnxruntime session with 1 intra-op thread (read from the session that ran), and back under 2 reuses the first
+    session; outputs agree with eager under both."""
+    import onnxruntime
+
+    ran = []
+    original_run = onnxruntime.InferenceSession.run
+
+    def recording_run(self, *args, **kwargs):
+        ran.append((id(self), self.get_session_options().intra_op_num_threads))
+        return original_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(onnxruntime.InferenceSession, "run", recording_run)
+    model = _tiny()
+    pixel_values = _inputs(2)
+    with torch.inference_mode():
+        expected = model(pixel_values=pixel_values)
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        fast = optimize_for_inference(model, backend="onnxruntime")
+        outputs = [fast(pixel_values)]
+        torch.set_num_threads(1)
+        outputs.append(fast(pixel_values))
+        torch.set_num_threads(2)
+        outputs.append(fast(pixel_values))
+    finally:
+        torch.set_num_threads(previous)
+    assert [threads for _, threads in ran] == [2, 1, 2]
+    assert ran[0][0] == ran[2][0] != ran[1][0]  # one session per thread count, kept
+    assert sorted(fast._sessions) == [1, 2]
+    for got in outputs:
+        torch.testing.assert_close(got.keypoints, expected.keypoints, atol=1e-5, rtol=0)
 
 
 def test_onnxruntime_backend_serves_every_bottom_up_size_with_one_export():
@@ -277,8 +313,8 @@ def test_onnxruntime_backend_serves_every_bottom_up_size_with_one_export():
         with torch.inference_mode():
             expected = model(pixel_values=pixel_values)
         got = fast(pixel_values)
-        session = session or fast._session[0]
-        assert fast._session[0] is session  # exported once
+        session = session or fast._export[0]
+        assert fast._export[0] is session and len(fast._sessions) == 1  # exported once, one session
         assert type(got) is type(expected) and len(got.heatmaps) == 2
         for ours, theirs in zip(got.heatmaps + (got.tags,), expected.heatmaps + (expected.tags,)):
             torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)

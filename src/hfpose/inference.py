@@ -102,7 +102,8 @@ def should_optimize(model, device=None) -> bool:
     """Whether a pipeline should run ``model`` through `optimize_for_inference` by default (with `default_options`).
 
     ``$HFPOSE_OPTIMIZE``: ``1`` (default), ``inductor`` (alias ``all``), ``onnxruntime``, or ``0``/``false``/``no``/
-    ``off`` (nothing). Only on CPU.
+    ``off`` (nothing). Only on CPU, and only for float32 weights (a model loaded with ``dtype=torch.bfloat16`` runs
+    eagerly: the onnxruntime export and the frozen Inductor graph are float32 paths).
     - The regression family (``config.pose_family == "regression"``: RLE, DeepPose): always (unless off). Default
       backend onnxruntime when it is installed (`onnxruntime_available`; faster end to end than the compiled graph,
       with a shorter warm-up), else Inductor; both keep the golden results.
@@ -121,8 +122,11 @@ def should_optimize(model, device=None) -> bool:
     device = torch.device("cpu") if device is None else torch.device(device)
     if device.type != "cpu":
         return False
-    if isinstance(model, torch.nn.Module) and next(model.parameters(), None) is None:
+    parameter = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
+    if isinstance(model, torch.nn.Module) and parameter is None:
         return False  # no weights: already a runtime (`hfpose.onnx.OnnxPoseModel`), nothing to compile or export
+    if parameter is not None and parameter.dtype != torch.float32:
+        return False  # lower precision is opt-in and eager: the ONNX / frozen-graph paths are float32 only
     family = _family(model)
     if family == TOP_DOWN_OPTIMIZED_FAMILY:
         return setting != "onnxruntime" or onnxruntime_available()
@@ -233,8 +237,11 @@ class OptimizedPoseModel:
             still applies). Inductor only.
         backend: ``"inductor"`` (``torch.compile``) or ``"onnxruntime"``: the network exported once to an in-memory
             ONNX graph (`hfpose.onnx.export_network`; dynamic batch, and for bottom-up models dynamic height and
-            width, so one export serves every input size) run by an onnxruntime CPU session with
-            ``torch.get_num_threads()`` threads; its export + session time is counted in ``stats.compile_seconds``.
+            width, so one export serves every input size) run by an onnxruntime CPU session; its export + session
+            time is counted in ``stats.compile_seconds``. Threads follow torch's setting *at call time*: every call
+            runs on a session with ``intra_op_num_threads = torch.get_num_threads()`` (onnxruntime fixes the thread
+            count per session, so one session is built lazily per thread count from the same export and kept), so a
+            later ``torch.set_num_threads(n)`` reaches the onnxruntime forward as it reaches the eager one.
 
     Raises:
         ValueError: bad ``batch_size``, ``max_shapes`` or ``backend``.
@@ -261,7 +268,8 @@ class OptimizedPoseModel:
         if backend == "onnxruntime" and not onnxruntime_available():
             raise ImportError("backend='onnxruntime' needs onnx and onnxruntime: pip install onnx onnxruntime")
         self.backend = backend
-        self._session = None  # onnxruntime: (session, output names, output class), built on the first call
+        self._export = None  # onnxruntime: (ONNX bytes, output names, output class), exported on the first call
+        self._sessions = {}  # onnxruntime: one session per `torch.get_num_threads()` value seen at call time
         self.max_shapes = max_shapes
         self.model = model.eval()
         self.batch_size = batch_size
@@ -298,30 +306,44 @@ class OptimizedPoseModel:
         with torch._inductor.config.patch(freezing=self.freezing), torch._dynamo.config.patch(recompile_limit=limit):
             return self._forward(pixel_values=pixel_values)
 
-    def _build_session(self, example: torch.Tensor) -> None:
+    def _export_network(self, example: torch.Tensor) -> None:
         import io
-
-        import onnxruntime
 
         from .onnx_export import export_network
 
         start = time.perf_counter()
         buffer = io.BytesIO()
         names, output_class = export_network(self.model, example.clone(), buffer)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        # No busy-waiting between operators: on a shared machine a spinning thread steals the other's core (the
-        # onnxruntime counterpart of OMP_WAIT_POLICY=PASSIVE).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-        self._session = (session, names, output_class)
+        self._export = (buffer.getvalue(), names, output_class)
+        self._build_session(torch.get_num_threads())
         self.stats.compile_seconds += time.perf_counter() - start
+
+    def _build_session(self, num_threads: int):
+        """The onnxruntime CPU session of the export with ``num_threads`` intra-op threads (built once, then kept)."""
+        import onnxruntime
+
+        if num_threads not in self._sessions:
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = int(num_threads)
+            options.inter_op_num_threads = 1
+            # No busy-waiting between operators: on a shared machine a spinning thread steals the other's core (the
+            # onnxruntime counterpart of OMP_WAIT_POLICY=PASSIVE).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self._sessions[num_threads] = onnxruntime.InferenceSession(
+                self._export[0], options, providers=["CPUExecutionProvider"]
+            )
+        return self._sessions[num_threads]
 
     def _onnxruntime(self, pixel_values: torch.Tensor):
         from .onnx_export import unflatten_outputs
 
-        session, names, output_class = self._session
+        _, names, output_class = self._export
+        num_threads = torch.get_num_threads()
+        if num_threads not in self._sessions:  # a thread count not seen yet: one more session (counted as warm-up)
+            start = time.perf_counter()
+            self._build_session(num_threads)
+            self.stats.compile_seconds += time.perf_counter() - start
+        session = self._sessions[num_threads]
         shape = tuple(pixel_values.shape)
         if shape not in self.stats.compiled_shapes:
             self.stats.compiled_shapes.append(shape)
@@ -334,9 +356,9 @@ class OptimizedPoseModel:
         if not self.compile:
             return self._forward(pixel_values=pixel_values)
         if self.backend == "onnxruntime":
-            if self._session is None:
+            if self._export is None:
                 try:
-                    self._build_session(pixel_values)
+                    self._export_network(pixel_values)
                 except Exception as error:  # noqa: BLE001 - export or session failure: fall back to eager once
                     warnings.warn(
                         f"ONNX export / onnxruntime failed ({type(error).__name__}: {error}); running the eager model",

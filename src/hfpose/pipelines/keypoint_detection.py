@@ -58,6 +58,11 @@ class KeypointDetectionPipeline(Pipeline):
     >>> persons[0]["keypoints"][0]
     {'label': 'nose', 'x': 101.2, 'y': 52.9, 'score': 0.93}
     ```
+
+    Precision: float32 by default. ``pipeline(..., dtype=torch.bfloat16)`` (or a model loaded with
+    ``from_pretrained(..., dtype=torch.bfloat16)``) runs the network in that dtype, eagerly: the processor's float32
+    ``pixel_values`` are cast to the model's dtype and the network outputs back to float32 before post-processing
+    (flip averaging, back-projection to image pixels), so keypoints are float32 arithmetic on bfloat16 outputs.
     """
 
     _load_processor = False
@@ -138,7 +143,9 @@ class KeypointDetectionPipeline(Pipeline):
         ONNX export on the first call, about 1 s top-down and 4 s bottom-up, every input size; otherwise, for RLE and
         DeepPose, ``torch.compile`` with weight freezing, about 8-10 s; top-down in chunks of 4 crops, bottom-up the
         image and its mirror image in one forward; measured in ``docs/performance.md``, same golden results); the eager
-        model otherwise, or when ``HFPOSE_OPTIMIZE=0`` (`hfpose.inference.should_optimize`)."""
+        model otherwise, or when ``HFPOSE_OPTIMIZE=0`` (`hfpose.inference.should_optimize`). Threads: the onnxruntime
+        forward follows ``torch.get_num_threads()`` at each call (one session per thread count, built lazily), so
+        ``torch.set_num_threads(n)`` after building the pipeline sets its thread count as it does for eager."""
         from ..inference import OptimizedPoseModel, default_options, optimize_for_inference, should_optimize
 
         if getattr(self, "_forward_model_source", None) is not self.model:
@@ -196,6 +203,8 @@ class KeypointDetectionPipeline(Pipeline):
             main, flipped = _split_outputs(outputs, count)
         else:
             main, flipped = self.forward_model(pixel_values=pixel_values, **self._foreign_inputs(pixel_values)), None
+        if pixel_values.dtype != torch.float32:  # e.g. `pipeline(..., dtype=torch.bfloat16)`: decode in float32
+            main, flipped = _as_float32(main), (None if flipped is None else _as_float32(flipped))
         return {**model_inputs, "outputs": main, "outputs_flipped": flipped}
 
     def _foreign_inputs(self, pixel_values: torch.Tensor) -> dict:
@@ -265,6 +274,20 @@ def _format_person(person: dict, score: float, bbox, names: list[str], threshold
             entry["visible"] = bool(keypoint_score >= threshold)
         entries.append(entry)
     return {"score": score, "bbox": [float(v) for v in bbox], "keypoints": entries}
+
+
+def _as_float32(outputs):
+    """The model output with every floating tensor (and tuple of tensors) cast to float32, on the same device; the
+    post-processing (flip averaging, back-projection, decoding) then runs in float32 whatever the model's dtype."""
+    cast = {}
+    for key, value in outputs.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            cast[key] = value.float()
+        elif isinstance(value, tuple) and value and all(isinstance(v, torch.Tensor) for v in value):
+            cast[key] = tuple(v.float() if v.is_floating_point() else v for v in value)
+        else:
+            cast[key] = value
+    return type(outputs)(**cast)
 
 
 def _split_outputs(outputs, count: int):
