@@ -155,8 +155,10 @@ def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, 
         return built[-1]
 
     monkeypatch.setattr(chain.AutoModelForPoseEstimation, "from_pretrained", from_pretrained)
+    monkeypatch.setattr(chain, "_MODELS", {})  # load (and optimize) afresh, not the eager models of earlier tests
+    # MMPose's own network input (portable: no dependence on the fixtures' OpenCV pixels)
     golden, inputs, raw, heatmaps, predicted, scores = chain._run_chain(
-        fixture, golden_dir, coco_mini, backbone_state, tmp_path
+        fixture, golden_dir, coco_mini, backbone_state, tmp_path, "mmpose_inputs"
     )
     assert built and built[0].compile and built[0].stats.compiled_shapes, "the chain ran the compiled forward"
     tolerance = chain.MEASURED[fixture]
