@@ -1,13 +1,13 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
 #
-# Every target runs in `.venv`, built in this checkout from the committed lock file (requirements/lock.txt, exact
-# versions of every runtime and dev dependency, compiled by pip-tools from setup.cfg under requirements/pins.txt).
+# Every target runs in `.venv`, built in this checkout from the committed lock file (requirements-lock.txt, exact
+# versions of every runtime and dev dependency, compiled by pip-tools from setup.cfg under requirements-pins.txt).
 # `make lock` refreshes the lock; `make test-latest` runs the suite against the newest versions setup.cfg allows.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-LOCK := requirements/lock.txt
-PINS := requirements/pins.txt
+LOCK := requirements-lock.txt
+PINS := requirements-pins.txt
 STAMP := $(VENV)/.hfpose-installed
 export HF_HUB_OFFLINE ?= 1
 export OMP_WAIT_POLICY ?= PASSIVE
