@@ -5,9 +5,7 @@ main process fail with that process's error instead of hanging."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 import reliability_tally as tally
 import torch
 import yaml
-from launch_utils import free_port
+from launch_utils import cpu_ddp_launch
 from safetensors.torch import load_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,31 +127,7 @@ def test_two_process_start_up_failure_is_reported_by_the_main_process(tmp_path, 
     recipe = _recipe(tmp_path, coco_mini, distributed_timeout=60)
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe.to_dict()))
-    env = {
-        **os.environ,
-        "ACCELERATE_USE_CPU": "1",
-        "OMP_NUM_THREADS": "1",
-        "OMP_WAIT_POLICY": "PASSIVE",
-        "HF_HUB_OFFLINE": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        free_port(),
-        str(driver),
-        str(path),
-    ]
+    command, env = cpu_ddp_launch(str(driver), str(path))
     start = time.monotonic()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, cwd=REPO)
     elapsed = time.monotonic() - start

@@ -7,12 +7,12 @@ they sit on people and mirror correctly): K = 5 with sigmas and a skeleton, K = 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from launch_utils import cpu_ddp_launch
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_BACKBONE = {
@@ -226,32 +226,7 @@ def test_hrnet_ae_trains_on_5_keypoints_in_two_cpu_processes(tmp_path, coco_mini
         model={"backbone_config": TINY_HRNET},
         score_mode="bbox",
     )
-    env = {
-        **os.environ,
-        "ACCELERATE_USE_CPU": "1",
-        "OMP_NUM_THREADS": "1",
-        "OMP_WAIT_POLICY": "PASSIVE",
-        "HF_HUB_OFFLINE": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        "29631",
-        str(REPO / "scripts" / "train.py"),
-        str(path),
-        "--no-resume",
-    ]
+    command, env = cpu_ddp_launch(str(REPO / "scripts" / "train.py"), str(path), "--no-resume")
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
     errors = [line for line in completed.stderr.splitlines() if "rank0" in line]  # its traceback
     assert completed.returncode == 0, "\n".join(errors[:20]) or completed.stderr[-3000:]

@@ -3,13 +3,12 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from launch_utils import free_port
+from launch_utils import cpu_ddp_launch
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_BACKBONE = {
@@ -99,32 +98,7 @@ def test_resume_continues_from_latest_checkpoint(tmp_path, coco_mini):
 
 def test_two_process_data_parallel_on_cpu(tmp_path, coco_mini):
     path = tiny_recipe(tmp_path, coco_mini, epochs=1, checkpoint_interval=1, val_interval=1)
-    env = {
-        **os.environ,
-        "ACCELERATE_USE_CPU": "1",
-        "OMP_NUM_THREADS": "1",
-        "OMP_WAIT_POLICY": "PASSIVE",
-        "HF_HUB_OFFLINE": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        free_port(),
-        str(REPO / "scripts" / "train.py"),
-        str(path),
-        "--no-resume",
-    ]
+    command, env = cpu_ddp_launch(str(REPO / "scripts" / "train.py"), str(path), "--no-resume")
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert completed.returncode == 0, completed.stderr[-3000:]
     output_dir = tmp_path / "run"
