@@ -1,9 +1,10 @@
 # Copyright 2026 The hfpose authors. Licensed under the Apache License, Version 2.0.
 """Model cards for hfpose models: Hub metadata (`ModelCardData` + `model-index`) and a body that tells the truth.
 
-`make_model_card(model_dir, results=..., source=...)` reads the model's `config.json`, picks the method's Jinja
-template `<method>.jinja` (package data, `hfpose/hub/templates/`; rendered by
-`huggingface_hub.ModelCard.from_template`) and fills it with:
+`make_model_card(model_dir, results=..., source=...)` reads the model's `config.json`, gathers what the card says
+about it as plain data (strings, numbers, lists and dicts: no Markdown is written here) and renders the method's Jinja
+template `<method>.jinja` with `hfpose.hub.card_templates.render_card` (templates: package data in
+`hfpose/hub/templates/`; the layout and the sections every card shares are `_card.jinja` and its macros):
 
 * metadata: `library_name="hfpose"`, `pipeline_tag="keypoint-detection"`, `datasets`, `license`, `tags`, and the
   evaluation results as `model-index` (`eval_results`: COCO AP / AP .5 / AP .75 / AR / AR .5, or MPII PCKh);
@@ -28,7 +29,6 @@ import os
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -37,6 +37,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..models import get_method, pose_methods
 from ..models.pose_method import ReferenceResult
+from .card_templates import default_template_dir, render_card
 
 __all__ = [
     "REFERENCE_RESULTS",
@@ -122,12 +123,6 @@ class ResultSet:
     source_url: str | None = None
     notes: str = ""
     split: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.reported_by.lower() == "mmpose":
-            return "reported by MMPose"
-        return f"measured by hfpose with `{self.command}`" if self.command else "measured by hfpose"
 
 
 def _load_json_or_mapping(results, what: str):
@@ -257,23 +252,19 @@ def _eval_results(results: Sequence[ResultSet]) -> list[EvalResult]:
     return entries
 
 
-def _results_markdown(results: Sequence[ResultSet]) -> str:
-    if not results:
-        return "No evaluation results were supplied for this card.\n"
-    lines = []
-    for result in results:
-        shown = [n for n in _METRIC_TYPES if n in result.metrics]
-        dataset = _DATASETS[result.dataset]
-        lines.append(
-            f"**{dataset['dataset_name']}** ({result.label}" + (f"; {result.notes}" if result.notes else "") + "):\n"
-        )
-        lines.append("| " + " | ".join(shown) + " |")
-        lines.append("|" + "|".join(["---"] * len(shown)) + "|")
-        lines.append("| " + " | ".join(f"{result.metrics[n]:.3f}" for n in shown) + " |")
-        if result.source_url:
-            lines.append(f"\nSource: {result.source_url}")
-        lines.append("")
-    return "\n".join(lines)
+def _results_context(results: Sequence[ResultSet]) -> list[dict[str, Any]]:
+    """What `_results.jinja` shows of each result set: dataset name, provenance, metrics in `_METRIC_TYPES` order."""
+    return [
+        {
+            "dataset_name": _DATASETS[result.dataset]["dataset_name"],
+            "reported_by_mmpose": result.reported_by.lower() == "mmpose",
+            "command": result.command,
+            "notes": result.notes,
+            "metrics": [(name, result.metrics[name]) for name in _METRIC_TYPES if name in result.metrics],
+            "source_url": result.source_url,
+        }
+        for result in results
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ config reading
@@ -306,51 +297,38 @@ def _read_config(model) -> dict[str, Any]:
     return json.loads((path / "config.json").read_text())
 
 
-def default_template_dir() -> Path:
-    """`$HFPOSE_MODEL_CARDS` if set, else the templates shipped inside the package (`hfpose/hub/templates/`, package
-    data found with `importlib.resources`, so a wheel, `pip install --user` and an editable install all find them)."""
-    if os.environ.get("HFPOSE_MODEL_CARDS"):
-        return Path(os.environ["HFPOSE_MODEL_CARDS"])
-    return Path(str(resources.files(__package__) / "templates"))
-
-
-def _recipe_markdown(recipe_path: Path | None, display: str | None) -> str:
+def _recipe_context(recipe_path: Path | None, display: str | None) -> dict[str, Any] | None:
+    """The training recipe `_training.jinja` tabulates: its YAML keys and how to name the file; None without one."""
     if recipe_path is None or not recipe_path.is_file():
-        return ""
+        return None
     import yaml
 
-    recipe = yaml.safe_load(recipe_path.read_text()) or {}
-    rows = [("recipe", f"`{display or recipe_path}`")]
-    if "optimizer" in recipe:
-        rows.append(
-            (
-                "optimizer",
-                f"{recipe['optimizer']}, lr {recipe.get('lr')} for a total batch of "
-                f"{recipe.get('base_batch_size', 'n/a')} (scaled linearly to the actual batch)",
-            )
-        )
-    if "epochs" in recipe:
-        milestones = recipe.get("milestones")
-        rows.append(
-            (
-                "schedule",
-                f"{recipe['epochs']} epochs, {recipe.get('warmup_iters', 0)}-iteration linear "
-                f"warm-up" + (f", x{recipe.get('gamma', 0.1)} at epochs {milestones}" if milestones else ""),
-            )
-        )
-    if "batch_size" in recipe:
-        rows.append(("batch per process", str(recipe["batch_size"])))
-    if recipe.get("init_from") or recipe.get("pretrained_backbone"):
-        rows.append(("initialization", f"`{recipe.get('init_from') or recipe.get('pretrained_backbone')}`"))
-    return "\n".join(["| setting | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]) + "\n"
+    return {"display": display or str(recipe_path), "settings": yaml.safe_load(recipe_path.read_text()) or {}}
 
 
-def _find_recipe(name: str, repo_root: Path) -> Path | None:
+def _find_recipe(name: str) -> Path | None:
     """The shipped recipe whose MMPose config name is ``name`` (package data, so also found in an installed wheel)."""
     from ..training.catalog import list_recipes
 
     matches = [entry.path for entry in list_recipes() if entry.config_name == name]
     return matches[0] if matches else None
+
+
+def _recipe_display(recipe_path: Path | None) -> str | None:
+    """How the card names a recipe file: a shipped recipe as `configs/<method>/<name>.yaml` (the path the README
+    uses), a file of the checkout relative to it, any other file as given."""
+    if recipe_path is None:
+        return None
+    from ..training.catalog import recipes_root
+
+    try:
+        return "configs/" + recipe_path.resolve().relative_to(recipes_root().resolve()).as_posix()
+    except ValueError:
+        pass
+    try:
+        return str(recipe_path.resolve().relative_to(Path(__file__).resolve().parents[3]))
+    except ValueError:
+        return str(recipe_path)
 
 
 # ------------------------------------------------------------------------------------------------------ cards
@@ -368,125 +346,25 @@ _SOURCE_KEYS = (
 )
 
 
-def _provenance_markdown(source: Mapping[str, Any] | None) -> str:
+def _provenance_context(source: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Where the weights came from, as `_provenance.jinja` shows it (`source` as `make_model_card` documents it)."""
     if not source:
-        return "Not stated: pass `source=` to `make_model_card` to record where these weights came from.\n"
+        return None
     kind = source.get("type", "mmpose" if source.get("checkpoint_url") or source.get("checkpoint_file") else "trained")
-    if kind == "mmpose":
-        url = source.get("checkpoint_url")
-        file_name = source.get("checkpoint_file") or (url.rsplit("/", 1)[-1] if url else None)
-        lines = [
-            "Converted from MMPose's released checkpoint with "
-            "`scripts/convert_mmpose_checkpoint.py` (`hfpose.hub.convert_mmpose_checkpoint`):",
-            "",
-        ]
-        lines.append(f"- original file: `{file_name}`" if file_name else "- original file: not recorded")
-        if url:
-            lines.append(f"- URL: {url}")
-        if source.get("mmpose_config"):
-            lines.append(
-                f"- MMPose config: `{source['mmpose_config']}` (MMPose {source.get('mmpose_version', '')})".replace(
-                    " (MMPose )", ""
-                )
-            )
-        if source.get("verified_atol") is not None:
-            against = source.get("verified_against", "MMPose's own outputs")
-            lines.append(
-                f"- verified: outputs match {against} within an absolute tolerance of "
-                f"{float(source['verified_atol']):g}"
-            )
-        else:
-            lines.append(
-                "- verified: every key and shape checked strictly by the converter (no reference outputs "
-                "were compared for this file)"
-            )
-        if source.get("notes"):
-            lines.append(f"- {source['notes']}")
-        return "\n".join(lines) + "\n"
-    lines = ["Trained with hfpose" + (f": `{source['command']}`" if source.get("command") else ".")]
-    if source.get("recipe"):
-        lines.append(f"Recipe: `{source['recipe']}`.")
-    if source.get("notes"):
-        lines.append(str(source["notes"]))
-    return "\n\n".join(lines) + "\n"
-
-
-def _usage_markdown(repo_id: str, topdown: bool, remote_code: bool) -> str:
-    call = (
-        'persons = estimator("people.jpg", boxes=[[50, 30, 120, 300]])  # COCO [x, y, w, h] person boxes'
-        if topdown
-        else 'persons = estimator("people.jpg")  # no boxes: every person is found'
-    )
-    processor_call = (
-        'inputs = processor(images=[image], boxes=[[[50, 30, 120, 300]]], return_tensors="pt")'
-        if topdown
-        else 'inputs = processor(images=[image], return_tensors="pt")'
-    )
-    post = (
-        "results = processor.post_process_pose_estimation(outputs, boxes=[[[50, 30, 120, 300]]], "
-        "outputs_flipped=flipped)"
-        if topdown
-        else "results = processor.post_process_pose_estimation(outputs, outputs_flipped=flipped, "
-        '**{k: v for k, v in inputs.items() if k != "pixel_values"})'
-    )
-    text = f"""```python
-import hfpose  # registers the models, the image processors and the "keypoint-detection" task
-from transformers import pipeline
-
-estimator = pipeline("keypoint-detection", model="{repo_id}")
-{call}
-print(persons[0]["keypoints"][0])  # {{'label': 'nose', 'x': ..., 'y': ..., 'score': ...}} in image pixels
-```
-
-```python
-import torch
-from PIL import Image
-from transformers import AutoImageProcessor, AutoModelForPoseEstimation
-
-import hfpose
-
-model = AutoModelForPoseEstimation.from_pretrained("{repo_id}")
-processor = AutoImageProcessor.from_pretrained("{repo_id}")
-image = Image.open("people.jpg")
-{processor_call}
-with torch.inference_mode():
-    outputs = model(inputs["pixel_values"])
-    flipped = model(inputs["pixel_values"].flip(-1))  # flip test
-{post}
-```
-"""
-    if remote_code:
-        text += f"""
-Without hfpose installed, the repository's own code is used (`trust_remote_code=True`):
-
-```python
-from transformers import AutoModelForPoseEstimation, pipeline
-
-model = AutoModelForPoseEstimation.from_pretrained("{repo_id}", trust_remote_code=True)
-estimator = pipeline(model="{repo_id}", trust_remote_code=True)
-```
-"""
-    return text
-
-
-def _convention_markdown(config: Mapping[str, Any], topdown: bool) -> str:
-    width, height = config.get("input_size", (0, 0))
-    common = (
-        "Points are `(x, y)` with pixel centres at integer coordinates; boxes are COCO `[x, y, w, h]` in image "
-        "pixels. The pipeline and `post_process_pose_estimation` return keypoints in image pixels."
-    )
-    if topdown:
-        return (
-            f"{common} Each person box is padded by 1.25, its aspect ratio fixed to {width}:{height} (w:h), and "
-            f"warped to the {width}x{height} (w x h) network input; the model itself returns `keypoints` of "
-            "shape `(batch_size, num_keypoints, 2)` in *normalized input coordinates* (input pixels divided "
-            "by (w, h)) and `scores` in [0, 1]. Flip test averages with the prediction on the mirrored crop.\n"
-        )
-    return (
-        f"{common} The whole image is resized (UDP, aspect ratio kept) so that its short side fits the "
-        f"{width}x{height} input; heatmaps and tag maps are grouped into people by associative embedding and "
-        "projected back with UDP.\n"
-    )
+    url = source.get("checkpoint_url")
+    atol = source.get("verified_atol")
+    return {
+        "converted": kind == "mmpose",
+        "file_name": source.get("checkpoint_file") or (url.rsplit("/", 1)[-1] if url else None),
+        "url": url,
+        "mmpose_config": source.get("mmpose_config"),
+        "mmpose_version": source.get("mmpose_version") or "",
+        "verified_atol": None if atol is None else f"{float(atol):g}",
+        "verified_against": source.get("verified_against", "MMPose's own outputs"),
+        "command": source.get("command"),
+        "recipe": source.get("recipe"),
+        "notes": source.get("notes"),
+    }
 
 
 def make_model_card(
@@ -512,7 +390,8 @@ def make_model_card(
             models: `{"type": "trained", "recipe", "command"}`.
         repo_id: Hub repository used in the usage snippet (default: `USER/<name>`).
         name: model name (`model-index` name and title); default: the directory name.
-        template_dir: folder of the `<method>.jinja` templates (default `default_template_dir()`).
+        template_dir: folder holding `<method>.jinja` (default `default_template_dir()`); the shared sections it
+            extends or imports are looked up there first, then in the shipped templates.
         recipe: training recipe YAML shown in the card (default: `configs/*/<name>.yaml` when it exists).
         license: SPDX-style license id of the weights (MMPose's checkpoints are Apache-2.0).
         remote_code: say in the card that the repository carries `trust_remote_code` files.
@@ -531,7 +410,6 @@ def make_model_card(
             f"model_dir: model_type {model_type!r} is not an hfpose pose model; expected one of {sorted(METHODS)}"
         )
     method = METHODS[model_type]
-    topdown = not method.bottom_up
     if name is None:
         name = Path(model_dir).name if isinstance(model_dir, (str, os.PathLike)) else method.name
     repo_id = repo_id or f"USER/{name}"
@@ -541,23 +419,39 @@ def make_model_card(
         raise FileNotFoundError(f"no model card template {template_path} (set template_dir or HFPOSE_MODEL_CARDS)")
     result_sets = normalize_results(results)
     dataset = config.get("dataset") or "coco"
-    repo_root = Path(__file__).resolve().parents[3]
-    recipe_path = Path(recipe) if recipe is not None else _find_recipe(name, repo_root)
-    recipe_display = None
-    if recipe_path is not None:
-        from ..training.catalog import recipes_root
+    recipe_path = Path(recipe) if recipe is not None else _find_recipe(name)
+    source = dict(source) if source else None
+    if source is not None:
+        unknown = sorted(set(source) - set(_SOURCE_KEYS))
+        if unknown:
+            raise ValueError(f"source has unknown keys {unknown}; expected some of {list(_SOURCE_KEYS)}")
+    width, height = config.get("input_size", (0, 0))
+    id2label = config.get("id2label") or {}
+    return render_card(
+        template_path.name,
+        _card_data(method, name, license, dataset, result_sets),
+        template_dir,
+        model_name=name,
+        repo_id=repo_id,
+        method_name=method.title,
+        top_down=not method.bottom_up,
+        remote_code=remote_code,
+        backbone_name=_backbone_name(config),
+        dataset_label=_DATASETS.get(dataset, {"label": dataset})["label"],
+        input_width=width,
+        input_height=height,
+        num_keypoints=len(id2label),
+        keypoint_names=[id2label[k] for k in sorted(id2label, key=int)],
+        results=_results_context(result_sets),
+        recipe=_recipe_context(recipe_path, _recipe_display(recipe_path)),
+        mmpose_config=(source or {}).get("mmpose_config"),
+        provenance=_provenance_context(source),
+    )
 
-        try:  # a shipped recipe shows as configs/<method>/<name>.yaml, the path the README uses
-            recipe_display = "configs/" + recipe_path.resolve().relative_to(recipes_root().resolve()).as_posix()
-        except ValueError:
-            pass
-        try:
-            recipe_display = recipe_display or str(recipe_path.resolve().relative_to(repo_root))
-        except ValueError:
-            recipe_display = str(recipe_path)
 
-    eval_results = _eval_results(result_sets)
-    card_data = ModelCardData(
+def _card_data(method, name: str, license: str, dataset: str, result_sets: Sequence[ResultSet]) -> ModelCardData:
+    """The card's front matter: library, task, license, datasets, tags and the `model-index` of the results."""
+    return ModelCardData(
         library_name="hfpose",
         pipeline_tag="keypoint-detection",
         license=license,
@@ -565,39 +459,14 @@ def make_model_card(
         tags=[
             "pose-estimation",
             "human-pose-estimation",
-            "top-down" if topdown else "bottom-up",
+            "bottom-up" if method.bottom_up else "top-down",
             *method.tags,
             "mmpose",
             "hfpose",
         ],
         metrics=sorted({_METRIC_TYPES[n] for r in result_sets for n in r.metrics}) or None,
         model_name=name,
-        eval_results=eval_results or None,
-    )
-    width, height = config.get("input_size", (0, 0))
-    source = dict(source) if source else None
-    if source is not None:
-        unknown = sorted(set(source) - set(_SOURCE_KEYS))
-        if unknown:
-            raise ValueError(f"source has unknown keys {unknown}; expected some of {list(_SOURCE_KEYS)}")
-    return ModelCard.from_template(
-        card_data,
-        template_path=str(template_path),
-        model_name=name,
-        repo_id=repo_id,
-        method_name=method.title,
-        backbone_name=_backbone_name(config),
-        dataset_label=_DATASETS.get(dataset, {"label": dataset})["label"],
-        input_width=width,
-        input_height=height,
-        num_keypoints=len(config.get("id2label") or {}),
-        keypoint_names=[config["id2label"][k] for k in sorted(config.get("id2label") or {}, key=int)],
-        usage=_usage_markdown(repo_id, topdown, remote_code),
-        convention=_convention_markdown(config, topdown),
-        results_table=_results_markdown(result_sets),
-        provenance=_provenance_markdown(source),
-        recipe_table=_recipe_markdown(recipe_path, recipe_display),
-        mmpose_config=(source or {}).get("mmpose_config"),
+        eval_results=_eval_results(result_sets) or None,
     )
 
 

@@ -268,22 +268,9 @@ def requirements_markdown(repo_dir: str | Path, repo_id: str) -> str:
     lines = (Path(repo_dir) / "requirements.txt").read_text().splitlines()
     required = [line for line in lines if line and not line.startswith("#")]
     optional = [line.split(":", 1)[1].strip() for line in lines if line.startswith("# optional:")]
-    text = (
-        "## Requirements of the remote code\n\n"
-        "Without hfpose, `trust_remote_code=True` runs this repository's own code, which imports "
-        + ", ".join(f"`{r}`" for r in required)
-        + " (`pip install -r requirements.txt`)"
-    )
-    text += (
-        ", and uses " + ", ".join(f"`{o}`" for o in optional) + " when installed (faster CPU inference)"
-        if optional
-        else ""
-    )
-    return text + (
-        f". A missing package stops the loading with its pip name.\n\n```python\nfrom transformers import "
-        f'pipeline\n\nestimator = pipeline("keypoint-detection", model="{repo_id}", '
-        f"trust_remote_code=True)\n```\n"
-    )
+    from .card_templates import render_template
+
+    return render_template("_remote_code_requirements.jinja", required=required, optional=optional, repo_id=repo_id)
 
 
 def _class_of(model_type: str):

@@ -114,7 +114,9 @@ def write_space(staging_dir: str | Path, model_repo_id: str, title: str | None =
     Raises:
         ValueError: if `model_repo_id` is not ``NAME`` or ``NAMESPACE/NAME``.
     """
-    from huggingface_hub import SpaceCard, SpaceCardData
+    from huggingface_hub import SpaceCardData
+
+    from .card_templates import render_card
 
     if (
         not isinstance(model_repo_id, str)
@@ -160,13 +162,7 @@ def write_space(staging_dir: str | Path, model_repo_id: str, title: str | None =
         models=[model_repo_id],
         short_description="Human pose estimation demo (hfpose)",
     )
-    body = (
-        f"# {name}: pose estimation demo\n\nUpload a picture (optionally with COCO `[x, y, w, h]` person boxes) "
-        f"or a short video; the page draws the skeletons predicted by "
-        f"[{model_repo_id}](https://huggingface.co/{model_repo_id}) and shows them as JSON. Made with hfpose "
-        "(`hfpose push --space`); the model loads through its repository's remote code.\n"
-    )
-    card = SpaceCard.from_template(data, template_str="---\n{{ card_data }}\n---\n\n" + body)
+    card = render_card("space_card.jinja", data, name=name, model_repo_id=model_repo_id)
     (staging_dir / "README.md").write_text(card.content.rstrip("\n") + "\n", encoding="utf-8")
     return sorted(p.relative_to(staging_dir).as_posix() for p in staging_dir.rglob("*") if p.is_file())
 
