@@ -3,6 +3,7 @@ index that agrees with the transformers Auto mappings, and no method list outsid
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -224,4 +225,37 @@ def test_no_method_list_outside_the_declarations():
         named = sorted({value for _, value in constants if value in names})
         if len(named) > 1:
             offending.append(f"{module} names the methods {named}")
+    assert offending == []
+
+
+# Markdown that only a card contains: a section heading, a table separator, a code fence.
+_CARD_MARKDOWN = re.compile(r"^#{2,6} |\|---|```", re.MULTILINE)
+
+
+def _docstring_nodes(tree: ast.AST) -> set[int]:
+    nodes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, nodes) and node.body and isinstance(node.body[0], ast.Expr)
+    }
+
+
+def test_card_markdown_lives_in_the_templates():
+    # Cards are one template system (hub/card_templates.py renders hub/templates/*.jinja): the hub modules gather
+    # data, and none of their string literals (docstrings aside) spells a card's headings, tables or code blocks.
+    offending = []
+    for module, path in MODULES.items():
+        if not module.startswith("hfpose.hub"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstring_nodes(tree)
+        offending += [
+            f"{module}:{node.lineno} {node.value[:60]!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and _CARD_MARKDOWN.search(node.value)
+        ]
     assert offending == []
