@@ -18,7 +18,8 @@ a folder that holds only `rle.jinja` still extends the shipped `_card.jinja`.
 
 Rendering (`jinja2.Environment`): `trim_blocks` and `lstrip_blocks` (a line holding only a `{% ... %}` tag leaves
 nothing in the output), no trailing newline kept (as `huggingface_hub.RepoCard.from_template`), no HTML escaping,
-`StrictUndefined` (a variable the template uses but the caller did not pass raises instead of rendering empty).
+`StrictUndefined` (a variable the template uses but the caller did not pass is a `ValueError` naming it, not an
+empty string).
 Filters: `metric` (see `format_metric`).
 """
 
@@ -81,16 +82,17 @@ def render_template(template: str, template_dir: str | Path | None = None, **con
 
     Raises:
         FileNotFoundError: no template `template` (or a template it includes) in either folder.
-        jinja2.UndefinedError: the template uses a variable that `context` lacks.
+        ValueError: the template uses a variable that `context` lacks (names it).
     """
     import jinja2
 
     folder = str(Path(template_dir) if template_dir is not None else default_template_dir())
     try:
-        compiled = _environment(folder).get_template(template)
+        return _environment(folder).get_template(template).render(**context)
     except jinja2.TemplateNotFound as error:
         raise FileNotFoundError(f"no card template {error.name!r} in {folder} or {package_template_dir()}") from None
-    return compiled.render(**context)
+    except jinja2.UndefinedError as error:
+        raise ValueError(f"card template {template!r}: {error.message}; pass it to the renderer") from None
 
 
 def render_card(template: str, card_data, template_dir: str | Path | None = None, **context):
