@@ -332,6 +332,29 @@ def test_hrnet_ae_trains_on_5_keypoints_in_two_cpu_processes(coco_mini, two_proc
         assert [k["label"] for k in person["keypoints"]] == list(SET5)
 
 
+def test_bottom_up_grouping_order_comes_from_the_keypoint_set_file(tmp_path, coco_mini, custom_sets):
+    """A keypoint-set file's ``grouping_order`` reaches the saved bottom-up processor (it was replaced by range(K))."""
+    import dataclasses
+
+    from hfpose.keypoints import KeypointSet
+    from hfpose.training import TrainingRecipe
+    from hfpose.training.loop import build_image_processor, build_model
+
+    order = [1, 2, 0, 3, 4]  # shoulders first
+    keypoint_set = KeypointSet.from_coco(custom_sets["k5"]["train2017"])
+    dataclasses.replace(keypoint_set, grouping_order=tuple(order)).save(tmp_path / "set5.yaml")
+    overrides = {"method": "ae_hrnet", "input_size": [64, 64], "model": {"backbone_config": TINY_HRNET}}
+    recipe = TrainingRecipe.from_yaml(
+        _recipe(tmp_path, coco_mini, custom_sets["k5"], keypoint_set=str(tmp_path / "set5.yaml"), **overrides)
+    )
+    config = build_model(recipe).config
+    processor = build_image_processor(recipe, config)
+    assert processor.grouping_order == order and processor.flip_indices == config.flip_indices == [0, 2, 1, 4, 3]
+    # without the file: the COCO-format json's categories carry no order, so range(K)
+    plain = TrainingRecipe.from_yaml(_recipe(tmp_path, coco_mini, custom_sets["k5"], **overrides))
+    assert build_image_processor(plain, build_model(plain).config).grouping_order == [0, 1, 2, 3, 4]
+
+
 def _mirror_mismatch(estimator, image, flip_indices):
     """Run the bottom-up ``estimator`` on ``image`` and on its mirror image; map the mirror image's people back
     (x -> w - 1 - x, keypoint k <- keypoint ``flip_indices[k]``) and return the largest ``(x, y)`` difference in
