@@ -56,6 +56,7 @@ SET14 = {
     "head_top": [1, 2],
 }
 SKELETON5 = [[1, 2], [1, 3], [2, 4], [3, 4], [1, 2]]  # 1-based, as the COCO format stores it (duplicate on purpose)
+FLIP14 = [5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 12, 13]  # inferred from the _r / _l names
 SKELETON14 = [[1, 2], [2, 3], [4, 5], [5, 6], [7, 8], [8, 9], [10, 11], [11, 12], [9, 13], [10, 13], [13, 14]]
 
 
@@ -243,14 +244,34 @@ def _recipe(tmp_path, coco_mini, ann_files, **overrides) -> Path:
     return path
 
 
-def _check_pipeline(model_dir, coco_mini, names, flip_indices):
-    """K named keypoints; a mirrored image and box give the mirrored prediction with the flip pairs swapped."""
+def _redraw_weights(model, seed: int = 0):
+    """``model`` with its (transposed) convolution weights re-drawn, seeded Kaiming normal, biases N(0, 0.1): a few
+    training steps leave heatmaps flat (IPR: every keypoint at the soft-argmax of a flat map, the crop centre;
+    HRNet-AE: plateaus), on which a mirror check cannot tell the flip pairs apart. The flip test makes the prediction
+    mirror-equivariant for any weights, so re-drawn ones test the pipeline and the saved pairs all the same."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                torch.nn.init.kaiming_normal_(module.weight, generator=generator)
+                if module.bias is not None:
+                    module.bias.normal_(0.0, 0.1, generator=generator)
+    return model.eval()
+
+
+def _check_pipeline(model_dir, coco_mini, names, flip_indices, image_processor=None, model=None):
+    """K named keypoints; a mirrored image and box give the mirrored prediction with the flip pairs swapped
+    (``image_processor``, ``model``: used instead of the saved ones)."""
     import cv2
-    from transformers import pipeline
+    from transformers import AutoImageProcessor, pipeline
 
     import hfpose  # noqa: F401
 
-    estimator = pipeline("keypoint-detection", model=str(model_dir))
+    if model is not None and image_processor is None:
+        image_processor = AutoImageProcessor.from_pretrained(model_dir)
+    estimator = pipeline("keypoint-detection", model=model or str(model_dir), image_processor=image_processor)
     image_path = coco_mini / "val2017" / sorted(os.listdir(coco_mini / "val2017"))[0]
     image = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
     width = image.shape[1]
@@ -288,10 +309,35 @@ def test_rle_trains_on_5_keypoints_with_sigmas_in_two_cpu_processes_and_reports_
     _check_pipeline(run / "model", coco_mini, list(SET5), [0, 2, 1, 4, 3])
 
 
+@pytest.mark.parametrize(
+    "name, wrong",
+    [
+        ("rle", [0, 1, 2, 3, 4]),  # no pairs
+        ("rle", [0, 3, 4, 1, 2]),  # shoulders with hips
+        ("ipr", list(range(14))),
+        ("ipr", [2, 1, 0, 5, 4, 3, *FLIP14[6:]]),  # legs mirrored within each side
+    ],
+    ids=["rle-no-pairs", "rle-shoulder-hip", "ipr-no-pairs", "ipr-legs"],
+)
+def test_the_top_down_mirror_check_detects_wrong_flip_indices(coco_mini, two_process_runs, name, wrong):
+    """The mirror check of `_check_pipeline` fails when the processor's flip test uses other pairs than the set's
+    (measured: 5 to 83 px off where the right pairs give 0.03 px)."""
+    from transformers import AutoImageProcessor, AutoModelForPoseEstimation
+
+    import hfpose  # noqa: F401
+
+    model_dir = _two_process_run(two_process_runs, name) / "model"
+    names, flip = (list(SET5), [0, 2, 1, 4, 3]) if name == "rle" else (list(SET14), FLIP14)
+    model = _redraw_weights(AutoModelForPoseEstimation.from_pretrained(model_dir)) if name == "ipr" else None
+    processor = AutoImageProcessor.from_pretrained(model_dir, flip_indices=wrong)
+    with pytest.raises(AssertionError):
+        _check_pipeline(model_dir, coco_mini, names, flip, image_processor=processor, model=model)
+
+
 def test_ipr_trains_on_14_keypoints_without_sigmas_from_datasets_in_two_cpu_processes_and_reports_pck(
     coco_mini, custom_sets, two_process_runs
 ):
-    from transformers import AutoConfig
+    from transformers import AutoConfig, AutoModelForPoseEstimation
 
     run = _two_process_run(two_process_runs, "ipr")
     exported = json.loads((run / "data" / "train" / "annotations.json").read_text())  # the Arrow rows, as COCO format
@@ -299,12 +345,15 @@ def test_ipr_trains_on_14_keypoints_without_sigmas_from_datasets_in_two_cpu_proc
     assert len(exported["annotations"]) == sum(1 for ann in source["annotations"] if not ann.get("iscrowd"))
     config = AutoConfig.from_pretrained(run / "model")
     assert config.num_labels == 14 and config.sigmas is None and len(config.skeleton) == 11
-    flip = [5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 12, 13]
+    flip = FLIP14
     assert config.flip_indices == flip
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) >= {"PCK@0.2", "AUC", "EPE"} and 0.0 <= metrics["PCK@0.2"] <= 1.0
     assert metrics["EPE"] > 0
-    _check_pipeline(run / "model", coco_mini, list(SET14), flip)
+    _check_pipeline(run / "model", coco_mini, list(SET14), flip)  # the trained model puts all 14 at one point
+    model = _redraw_weights(AutoModelForPoseEstimation.from_pretrained(run / "model"))
+    xy = _check_pipeline(run / "model", coco_mini, list(SET14), flip, model=model)
+    assert np.ptp(xy[:6, 0]) > 1.0  # keypoints apart: the mirror check can tell the pairs apart
     from hfpose.training.evaluation_loop import evaluate_saved_model  # scripts/evaluate.py, `hfpose evaluate`
 
     report = evaluate_saved_model(
@@ -389,25 +438,15 @@ def bottom_up_mirror_case(coco_mini, two_process_runs):
       mirrored keypoints differ by 0.3 to 4.5 px, measured).
 
     The few-step model's heatmaps are plateaus (66 distinct values among 256 pixels, measured), where argmax ties
-    break in row-major order, so the reloaded model's weights are re-drawn (seeded Kaiming normal): the check is about
-    the pipeline's flip test and the saved set's pairs, which hold for any weights.
+    break in row-major order, so the reloaded model's weights are re-drawn (`_redraw_weights`).
     """
     import cv2
-    import torch
     from transformers import AutoModelForPoseEstimation
 
     import hfpose  # noqa: F401
 
     model_dir = _two_process_run(two_process_runs, "ae_hrnet") / "model"
-    model = AutoModelForPoseEstimation.from_pretrained(model_dir).eval()
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Conv2d):
-                fan_in = module.weight[0].numel()
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
-                if module.bias is not None:
-                    module.bias.copy_(0.1 * torch.randn(module.bias.shape, generator=generator))
+    model = _redraw_weights(AutoModelForPoseEstimation.from_pretrained(model_dir))
     path = coco_mini / "val2017" / sorted(os.listdir(coco_mini / "val2017"))[0]
     image = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
     side = min(image.shape[:2])
