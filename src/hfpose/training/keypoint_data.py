@@ -77,9 +77,13 @@ def half_body_ids(config) -> dict:
     return {"upper_body_ids": [], "lower_body_ids": []}
 
 
-def grouping_order_for(config) -> list[int]:
-    """Bottom-up grouping order of a config's keypoints: COCO's torso-first order for COCO names, else ``range(K)``."""
+def grouping_order_for(config, keypoint_set: KeypointSet | None = None) -> list[int]:
+    """Bottom-up grouping order of a config's keypoints: ``keypoint_set.grouping_order`` when the set has one and its
+    names are the config's (a keypoint-set file's ``grouping_order``), else COCO's torso-first order for COCO names,
+    else ``range(K)``."""
     names = tuple(config.id2label[index] for index in range(len(config.id2label)))
+    if keypoint_set is not None and keypoint_set.grouping_order is not None and tuple(keypoint_set.names) == names:
+        return list(keypoint_set.grouping_order)
     if names == COCO_KEYPOINTS.names:
         return list(COCO_KEYPOINTS.grouping_order)
     return list(range(len(names)))

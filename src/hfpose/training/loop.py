@@ -130,20 +130,23 @@ def load_pretrained_backbone(model, name_or_path: str) -> None:
 
 def build_image_processor(recipe: TrainingRecipe, config):
     """The image processor matching the recipe: top-down (input size, UDP flag, flip test settings) or bottom-up
-    (0.29 UDP resize to the recipe's input side, flip test, associative-embedding parser)."""
+    (0.29 UDP resize to the recipe's input side, flip test, associative-embedding parser; grouping order from the
+    recipe's ``keypoint_set`` when it gives one, see `keypoint_data.grouping_order_for`)."""
     from ..image_processing_topdown import TopDownPoseImageProcessor
 
     names = [config.id2label[index] for index in range(len(config.id2label))]
     if is_bottom_up(recipe):
         from ..image_processing_bottomup import BottomUpPoseImageProcessor
-        from .keypoint_data import grouping_order_for
+        from .keypoint_data import grouping_order_for, recipe_keypoint_set
 
+        # only a keypoint-set file (recipe key `keypoint_set`) can give its own order; COCO-format categories cannot
+        keypoint_set = recipe_keypoint_set(recipe) if recipe.keypoint_set else None
         return BottomUpPoseImageProcessor(
             input_size=int(min(recipe.input_size)),
             flip_indices=list(config.flip_indices),
             flip_test=recipe.flip_test,
             keypoint_names=names,
-            grouping_order=grouping_order_for(config),
+            grouping_order=grouping_order_for(config, keypoint_set),
         )
 
     width, height = recipe.input_size
