@@ -90,7 +90,8 @@ test-latest:
 bench: $(STAMP)
 	$(PY) benchmarks/run.py --output-dir outputs/bench
 
-# The GPU lines alone (a CUDA torch is needed; without one it says why and exits 3), under 5 minutes.
+# The GPU lines alone, under 5 minutes. Needs a CUDA build of torch (the locked .venv has the CPU wheel): point PY at
+# an interpreter that has one (`make bench-gpu PY=/path/to/python`); without CUDA it says why in one line and exits 3.
 bench-gpu:
 	PYTHON=$(PY) benchmarks/gpu.sh
 
