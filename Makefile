@@ -95,7 +95,8 @@ bench: $(STAMP)
 bench-gpu:
 	PYTHON=$(PY) benchmarks/gpu.sh
 
-# bfloat16 vs float32 on the golden converted models (keypoint deviation and speed), about a minute.
+# bfloat16 vs float32 on the golden converted models (keypoint deviation and speed): about 90 s of CPU time at 2
+# threads (under a minute on an idle 2-core machine, 2m50 on a shared one).
 bench-precision: $(STAMP)
 	$(PY) benchmarks/precision.py --output-dir outputs/bench
 
