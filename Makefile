@@ -25,7 +25,7 @@ ifneq ($(HFPOSE_ORIGIN),$(realpath $(CURDIR))/src/hfpose/__init__.py)
 $(shell rm -f $(STAMP))
 endif
 
-.PHONY: install system-deps lock demo test test-isa test-all test-latest bench lint format clean
+.PHONY: install system-deps lock demo test test-isa test-all test-latest bench bench-gpu bench-precision lint format clean
 
 # The one system package the tests need: Debian's Chromium, driven headless by Playwright in the demo-page test
 # (Playwright's own browser download cannot run here). Installed when missing and apt-get is usable (root).
@@ -89,6 +89,16 @@ test-latest:
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py --output-dir outputs/bench
+
+# The GPU lines alone, under 5 minutes. Needs a CUDA build of torch (the locked .venv has the CPU wheel): point PY at
+# an interpreter that has one (`make bench-gpu PY=/path/to/python`); without CUDA it says why in one line and exits 3.
+bench-gpu:
+	PYTHON=$(PY) benchmarks/gpu.sh
+
+# bfloat16 vs float32 on the golden converted models (keypoint deviation and speed): about 90 s of CPU time at 2
+# threads (under a minute on an idle 2-core machine, 2m50 on a shared one).
+bench-precision: $(STAMP)
+	$(PY) benchmarks/precision.py --output-dir outputs/bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

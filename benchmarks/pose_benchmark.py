@@ -27,6 +27,8 @@ Lines:
    the hfpose RLE step vs a bare loop (same ResNet-50 + a linear layer + L1 loss, plain Adam, same batch).
 6. Bottom-up HRNet-w32 (associative embedding) end to end at 512, flip test on / off, vs one eager network pass.
 7. Peak RSS of the top-down pipeline for 32 persons (flip test on).
+10. GPU (`benchmarks/gpu_benchmark.py`, with lines 2 / 3 or ``--lines 10``): batched forward, end to end and the
+   on-device crop, only where ``torch.cuda.is_available()``; otherwise one ``gpu/skipped`` row with the reason.
 
 Usage: ``python benchmarks/run.py --output-dir outputs/bench [--threads 1 2] [--quick]``; writes
 ``results.json`` and ``results.md``.
@@ -1401,11 +1403,17 @@ def run_worker(cfg: BenchConfig) -> list[dict]:
         6: lambda: line_bottomup(cfg, rec, records),
         7: lambda: line_memory(cfg, rec, records),
     }
+    # GPU line (benchmarks/gpu_benchmark.py): with the forward or end-to-end lines, or alone; measured only where
+    # torch.cuda.is_available(), else one "gpu/skipped" row says why.
+    from gpu_benchmark import GPU_LINE, gpu_line
+
+    steps[GPU_LINE] = lambda: gpu_line(cfg, rec, records)
+    selected = sorted(set(cfg.lines) | ({GPU_LINE} if set(cfg.lines) & {2, 3} else set()))
     if set(cfg.lines) & {2, 3, 6}:  # the floor's rates, measured once in this process before the networks run
         start = time.perf_counter()
         record_peak(rec, 2, cfg.quick)
         rec.add(2, "peak/wall", unit="s", value=time.perf_counter() - start)
-    for line in sorted(cfg.lines):
+    for line in selected:
         start = time.perf_counter()
         try:
             steps[line]()

@@ -63,6 +63,10 @@ class KeypointDetectionPipeline(Pipeline):
     ``from_pretrained(..., dtype=torch.bfloat16)``) runs the network in that dtype, eagerly: the processor's float32
     ``pixel_values`` are cast to the model's dtype and the network outputs back to float32 before post-processing
     (flip averaging, back-projection to image pixels), so keypoints are float32 arithmetic on bfloat16 outputs.
+    The same holds for the bottom-up models (their heatmaps and tags reach the grouping as float32) and on a GPU
+    (``pipeline(..., device="cuda", dtype=...)``: the network runs there eagerly, its float32-cast outputs come back
+    to the CPU for post-processing). Deviation from float32 on the golden converted models and speed (bfloat16 is
+    emulated, so slower, on CPUs without AVX512_BF16 / AMX): ``docs/performance.md``, ``benchmarks/precision.py``.
     """
 
     _load_processor = False
