@@ -8,7 +8,8 @@ uses: ``iscrowd == 0``, ``num_keypoints > 0``, clipped to the image as MMPose, z
 
 * ``eager``: the model itself, all crops of an image in one forward;
 * ``onnxruntime``: `optimize_for_inference(model, backend="onnxruntime")`, what the pipeline runs by default;
-* ``inductor``: `optimize_for_inference(model)` (``torch.compile`` + freezing, ``HFPOSE_OPTIMIZE=inductor``).
+* ``inductor``: `optimize_for_inference(model)` (``torch.compile`` + freezing, ``HFPOSE_OPTIMIZE=inductor``); at 1
+  thread only by default (its two compiles cost about 16 s per thread count, see `line_real_topdown`).
 
 Each variant runs in a **fresh subprocess** (`probe_real_topdown`, same thread settings as the worker), so its peak RSS
 (``VmHWM``) is its own and its warm-up (ONNX export + session, Inductor compiles) is paid as a new user pays it: the
@@ -28,6 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -115,7 +118,9 @@ def probe_real_topdown(variant: str, cfg) -> dict:
 def line_real_topdown(cfg, rec, line: int = 9, variants: tuple | None = None) -> None:
     """The real-workload rows (see the module docstring); each variant in its own subprocess.
 
-    ``variants``: a subset of `REAL_VARIANTS` (default: all of them, or only ``eager`` when ``cfg.compile`` is off).
+    ``variants``: a subset of `REAL_VARIANTS`. Default: all three at 1 thread, eager and onnxruntime at more threads
+    (Inductor's two compiles, batch 1 and 4, about 16 s per thread count, would take ``make bench`` past its budget
+    for the opt-in backend; ``variants=REAL_VARIANTS`` runs it), only ``eager`` when ``cfg.compile`` is off.
     """
     import torch
     from pose_benchmark import build_floor, build_model, fp32_peak, measure, model_flops
@@ -132,11 +137,16 @@ def line_real_topdown(cfg, rec, line: int = 9, variants: tuple | None = None) ->
         with torch.inference_mode():
             return measure(lambda: floor(x1), repeats=3, warmup=1)["samples"]
 
-    variants = variants or (REAL_VARIANTS if cfg.compile else ("eager",))
+    if variants is None:
+        variants = ("eager",) if not cfg.compile else REAL_VARIANTS if rec.threads == 1 else REAL_VARIANTS[:2]
     for variant in variants:
         samples = floor_stats()
+        started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         command = [sys.executable, str(Path(__file__).resolve()), "--probe", variant, "--config", json.dumps(asdict(cfg))]
         completed = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
         samples += floor_stats()
         if completed.returncode != 0:
             raise RuntimeError(f"real top-down probe {variant} failed: {completed.stderr[-2000:]}")
@@ -185,6 +195,14 @@ def line_real_topdown(cfg, rec, line: int = 9, variants: tuple | None = None) ->
             rss_model_mib=probe["rss_model_mib"],
             note="fresh process, VmHWM over both passes",
         )
+        rec.add(
+            line,
+            f"{tag}/probe",
+            unit="s",
+            value=wall,
+            cpu_s=cpu,
+            note="the variant's whole subprocess (start-up, model, both passes): wall and CPU seconds",
+        )
 
 
 # ---------------------------------------------------------------------------------- every network's batch-1 forward
@@ -207,19 +225,40 @@ def _forward_networks(quick: bool) -> dict:
     return networks
 
 
+def _fma_cpu_peak(repeats: int = 7) -> float:
+    """One core's FMA peak (the `pose_benchmark.compile_fma_kernel` kernel, 512-bit chains) timed by the process's
+    CPU time rather than the wall clock, the yardstick of the CPU-time ratios; 0.0 without a compiler."""
+    from pose_benchmark import compile_fma_kernel
+
+    kernel = compile_fma_kernel()
+    if kernel is None:
+        return 0.0
+    best, iterations = 0.0, 2_000_000
+    for name, lanes in (("fma32", 8), ("fma64", 16)):
+        function = getattr(kernel, name)
+        for _ in range(repeats):
+            start = time.process_time()
+            function(iterations, 1.0)
+            best = max(best, 2 * lanes * kernel.fma_chains() * iterations / max(time.process_time() - start, 1e-9))
+    return best
+
+
 def forward_floor_table(
     threads: int, repeats: int = 5, quick: bool = False, only: list | None = None, inductor: bool = True
 ) -> list[dict]:
     """Every top-down network at batch 1: eager, onnxruntime (and Inductor + freezing with ``inductor``), interleaved
-    in one process; returns one row per network with milliseconds and ratios to FLOPs / fp32 FMA peak."""
+    in rounds in one process; returns one row per network with the median milliseconds and the ratios to FLOPs / fp32
+    FMA peak, by wall time and by the process's CPU time / threads (robust to other processes time-slicing the core)."""
     import torch
-    from pose_benchmark import build_model, fp32_peak, measure_interleaved, model_flops
+    from pose_benchmark import build_model, fp32_peak, model_flops
     from transformers import AutoConfig, AutoModelForPoseEstimation
 
     from hfpose.inference import optimize_for_inference
 
     torch.set_num_threads(threads)
     peak = fp32_peak(threads, quick)["flops"]
+    cpu_peak = _fma_cpu_peak() * threads or peak
+    print(json.dumps({"fp32_peak_gflops": peak / 1e9, "fma_cpu_time_peak_gflops": cpu_peak / 1e9}), flush=True)
     rows = []
     for name, (method, kwargs) in _forward_networks(quick).items():
         if only and name not in only:
@@ -237,16 +276,30 @@ def forward_floor_table(
         ort = optimize_for_inference(model, backend="onnxruntime")
         ort(x1)
         fns["onnxruntime"] = lambda o=ort: o(x1)
-        if inductor:
+        if inductor and not (only is None and method in ("dsnt", "debias_ipr")):  # same network as IPR
             compiled = optimize_for_inference(model)
             compiled(x1)
             fns["inductor"] = lambda c=compiled: c(x1)
+        wall = {variant: [] for variant in fns}
+        cpu = {variant: [] for variant in fns}
         with torch.inference_mode():
-            result = measure_interleaved(fns, repeats=repeats, warmup=1)
+            for round_index in range(repeats + 1):  # round 0 is the warm-up
+                for variant, fn in fns.items():
+                    start, start_cpu = time.perf_counter(), time.process_time()
+                    fn()
+                    if round_index:
+                        wall[variant].append(time.perf_counter() - start)
+                        cpu[variant].append(time.process_time() - start_cpu)
         row = {"network": name, "threads": threads, "gflop": flops / 1e9, "fma_floor_ms": flops / peak * 1e3}
-        for variant, stats in result.items():
-            row[f"{variant}_ms"] = stats["median"] * 1e3
-            row[f"{variant}÷fma_floor"] = stats["median"] / (flops / peak)
+        for variant in fns:
+            seconds, cpu_seconds = statistics.median(wall[variant]), statistics.median(cpu[variant])
+            row[f"{variant}_ms"] = seconds * 1e3
+            row[f"{variant}÷fma_floor"] = seconds / (flops / peak)
+            # CPU seconds / threads: what the call costs when it has the cores to itself (on a shared machine the
+            # wall time also counts the time other processes held the core)
+            row[f"{variant}_cpu÷fma_floor"] = cpu_seconds / threads / (flops / cpu_peak)
+            if variant != "eager":
+                row[f"{variant}÷eager"] = statistics.median(a / b for a, b in zip(wall[variant], wall["eager"]))
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
