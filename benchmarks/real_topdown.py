@@ -14,7 +14,9 @@ uses: ``iscrowd == 0``, ``num_keypoints > 0``, clipped to the image as MMPose, z
 Each variant runs in a **fresh subprocess** (`probe_real_topdown`, same thread settings as the worker), so its peak RSS
 (``VmHWM``) is its own and its warm-up (ONNX export + session, Inductor compiles) is paid as a new user pays it: the
 passes include the first call and every warm-up, which is what a user running `hfpose evaluate` or a loop of pipeline
-calls sees. One pass per setting, no repeats (about 35-40 s per thread count on the idle 2-core reference machine).
+calls sees. One pass per setting, no repeats: about 80 s at 1 thread (the three probes took 75 CPU seconds, Inductor
+35 of them) and 33 s at 2 threads (eager and onnxruntime) on the 2-core reference machine, so about 110 s in all;
+each probe's wall and CPU seconds are reported (``.../probe``).
 Reported per variant: persons/s (flip on / off), time per person in units of F (one eager batch-1 forward of a bare
 ResNet-50, measured by the worker right before and after the subprocess), the time per person over its network FLOPs /
 the fp32 FMA peak (x2 with the flip test), the first call's latency, the warm-up seconds, and the peak RSS.
@@ -142,7 +144,14 @@ def line_real_topdown(cfg, rec, line: int = 9, variants: tuple | None = None) ->
     for variant in variants:
         samples = floor_stats()
         started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        command = [sys.executable, str(Path(__file__).resolve()), "--probe", variant, "--config", json.dumps(asdict(cfg))]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--probe",
+            variant,
+            "--config",
+            json.dumps(asdict(cfg)),
+        ]
         completed = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
