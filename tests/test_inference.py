@@ -244,6 +244,28 @@ def test_onnxruntime_failure_falls_back_to_eager(monkeypatch):
     assert fast.compile is False
 
 
+@pytest.mark.parametrize("method", ["ipr", "dsnt", "debias_ipr"])
+def test_integral_models_take_onnxruntime_and_match_eager(method, monkeypatch):
+    """The integral family's default path (`should_optimize` + `default_options`: onnxruntime in chunks of 4): same
+    output class, keypoints and heatmaps within float32 reordering of eager, at full chunks and a remainder."""
+    from hfpose.inference import default_options, should_optimize
+
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
+    model = _tiny(method)
+    assert should_optimize(model)
+    fast = optimize_for_inference(model, **default_options(model))
+    assert fast.backend == "onnxruntime" and fast.batch_size == 4
+    for batch in (2, 6):
+        pixel_values = _inputs(batch, height=64, width=64, seed=batch)
+        with torch.inference_mode():
+            expected = model(pixel_values=pixel_values)
+        got = fast(pixel_values)
+        assert type(got) is type(expected)
+        torch.testing.assert_close(got.keypoints, expected.keypoints, atol=1e-5, rtol=0)
+        torch.testing.assert_close(got.heatmaps, expected.heatmaps, atol=1e-6, rtol=1e-4)
+    assert fast.stats.compiled_shapes == [(2, 3, 64, 64), (4, 3, 64, 64)]
+
+
 @pytest.mark.parametrize("method", ["rle", "deeppose"])
 def test_onnxruntime_backend_matches_eager_at_any_batch(method):
     """One in-memory export serves every batch: full chunks of 4 and a remainder chunk, outputs within 1e-5 of eager,
