@@ -27,6 +27,9 @@ Lines:
    the hfpose RLE step vs a bare loop (same ResNet-50 + a linear layer + L1 loss, plain Adam, same batch).
 6. Bottom-up HRNet-w32 (associative embedding) end to end at 512, flip test on / off, vs one eager network pass.
 7. Peak RSS of the top-down pipeline for 32 persons (flip test on).
+9. The real top-down workload: RLE over every coco-mini val image with its GT boxes, flip on / off, eager /
+   onnxruntime / Inductor, each in a fresh process (persons/s, F and FMA-floor ratios, first call, peak RSS); see
+   ``benchmarks/real_topdown.py``.
 10. GPU (`benchmarks/gpu_benchmark.py`, with lines 2 / 3 or ``--lines 10``): batched forward, end to end and the
    on-device crop, only where ``torch.cuda.is_available()``; otherwise one ``gpu/skipped`` row with the reason.
 
@@ -93,7 +96,7 @@ class BenchConfig:
     repeats: int = 5
     warmup: int = 1
     quick: bool = False
-    lines: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7])
+    lines: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7, 9])
     compile: bool = True
     # every top-down method of the method index (hfpose.models.pose_methods), regression first
     methods: list = field(default_factory=lambda: _top_down_methods())
@@ -1380,6 +1383,15 @@ def line_memory(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> None:
         )
 
 
+# ------------------------------------------------------------------------------------------------------ line 9
+
+
+def _line_real_topdown(cfg: BenchConfig, rec: _Recorder) -> None:
+    from real_topdown import line_real_topdown  # benchmarks/real_topdown.py
+
+    line_real_topdown(cfg, rec)
+
+
 # --------------------------------------------------------------------------------------------------------- driver
 
 
@@ -1402,6 +1414,7 @@ def run_worker(cfg: BenchConfig) -> list[dict]:
         5: lambda: line_training(cfg, rec),
         6: lambda: line_bottomup(cfg, rec, records),
         7: lambda: line_memory(cfg, rec, records),
+        9: lambda: _line_real_topdown(cfg, rec),
     }
     # GPU line (benchmarks/gpu_benchmark.py): with the forward or end-to-end lines, or alone; measured only where
     # torch.cuda.is_available(), else one "gpu/skipped" row says why.
@@ -1409,7 +1422,7 @@ def run_worker(cfg: BenchConfig) -> list[dict]:
 
     steps[GPU_LINE] = lambda: gpu_line(cfg, rec, records)
     selected = sorted(set(cfg.lines) | ({GPU_LINE} if set(cfg.lines) & {2, 3} else set()))
-    if set(cfg.lines) & {2, 3, 6}:  # the floor's rates, measured once in this process before the networks run
+    if set(cfg.lines) & {2, 3, 6, 9}:  # the floor's rates, measured once in this process before the networks run
         start = time.perf_counter()
         record_peak(rec, 2, cfg.quick)
         rec.add(2, "peak/wall", unit="s", value=time.perf_counter() - start)
@@ -1562,7 +1575,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=BenchConfig.repeats)
     parser.add_argument("--warmup", type=int, default=BenchConfig.warmup)
-    parser.add_argument("--lines", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7])
+    parser.add_argument("--lines", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7, 9])
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
     parser.add_argument("--quick", action="store_true", help="tiny models and sizes (smoke test; numbers meaningless)")
     parser.add_argument(

@@ -209,3 +209,45 @@ def test_quick_end_to_end_and_bottom_up_lines_measure_what_they_name(data_dir):
     assert {"peak/fp32_floor_rate", "peak/torch_mm_2048"} <= {r["name"] for r in rows}
     assert ratios["bottomup/eager/flip÷one_pass"]["target"] == "bottomup_flip_vs_one_pass"
     assert ratios["bottomup/eager/flip÷one_pass"]["median"] > ratios["bottomup/eager/noflip÷one_pass"]["median"] > 0
+
+
+def test_real_topdown_records_are_the_evaluation_boxes(data_dir):
+    from real_topdown import real_topdown_records
+
+    from hfpose.evaluation import gt_boxes
+
+    records = real_topdown_records(str(data_dir))
+    ann_file = Path(data_dir) / "coco-mini" / "annotations" / "person_keypoints_val2017.json"
+    expected = sum(1 for instances in gt_boxes(ann_file).values() for box, _, _ in instances if box[2] > 0 < box[3])
+    assert sum(len(r["boxes"]) for r in records) == expected > 0
+    assert all(Path(r["path"]).is_file() and r["boxes"] for r in records)
+    assert all(w > 0 and h > 0 for r in records for _, _, w, h in r["boxes"])
+    assert [r["path"] for r in records] == sorted(r["path"] for r in records)
+
+
+def test_quick_real_topdown_line_reports_every_variant(data_dir):
+    """Line 9 with the tiny model on 3 images, eager and onnxruntime (each in its own subprocess): every row exists
+    and is finite and positive (Inductor is left out here: its compile alone takes longer than this test)."""
+    import math
+
+    from real_topdown import line_real_topdown
+
+    cfg = BenchConfig(data_root=str(data_dir), quick=True, lines=[9])
+    rec = _Recorder(1)
+    line_real_topdown(cfg, rec, variants=("eager", "onnxruntime"))
+    rows = {r["name"]: r for r in rec.rows}
+    for variant in ("eager", "onnxruntime"):
+        tag = f"real_topdown/rle/{variant}"
+        for name in (
+            f"{tag}/F",
+            f"{tag}/flip/per_person",
+            f"{tag}/noflip/per_person",
+            f"{tag}/flip/per_person÷F",
+            f"{tag}/noflip/per_person÷fma_floor",
+            f"{tag}/first_call",
+            f"{tag}/peak_rss",
+        ):
+            assert math.isfinite(rows[name]["median"]) and rows[name]["median"] > 0, name
+        assert rows[f"{tag}/flip/per_person"]["persons"] == 4 and rows[f"{tag}/flip/per_person"]["images"] == 3
+        assert rows[f"{tag}/peak_rss"]["median"] >= rows[f"{tag}/peak_rss"]["rss_model_mib"] > 0
+    assert rows["real_topdown/rle/onnxruntime/warmup"]["median"] > 0 == rows["real_topdown/rle/eager/warmup"]["median"]

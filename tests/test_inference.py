@@ -121,24 +121,23 @@ def test_compiled_tiny_model_matches_eager_and_stands_in_for_the_pipeline_model(
     assert fast.stats.compiled_shapes == [(1, 3, 64, 48), (4, 3, 64, 48)]
 
 
+_FROZEN_INTEGRAL = pytest.mark.xfail(
+    reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral models "
+    "therefore never take the Inductor path (hfpose.inference.should_optimize)",
+    strict=False,
+)
+
+
 @pytest.mark.slow
 @pytest.mark.golden
 @pytest.mark.parametrize(
-    "fixture",
-    [
-        "rle",
-        "deeppose",
-        pytest.param(
-            "ipr",
-            marks=pytest.mark.xfail(
-                reason="frozen graph: IPR flipped raw outputs 1.07e-4 > 1e-4 and keypoints 0.024 > 0.02 px; integral "
-                "models therefore stay eager (hfpose.inference.should_optimize)",
-                strict=False,
-            ),
-        ),
-    ],
+    ("fixture", "backend"),
+    [(fixture, backend) for fixture in ("rle", "deeppose") for backend in ("inductor", "onnxruntime")]
+    + [pytest.param("ipr", "inductor", marks=_FROZEN_INTEGRAL)]
+    # the integral models' pipeline default: onnxruntime (head outputs, heatmaps and keypoints within the bounds
+    # measured across CPU kernels and threads for eager, test_end_to_end_golden.MEASURED)
+    + [(fixture, "onnxruntime") for fixture in ("ipr", "dsnt", "debias")],
 )
-@pytest.mark.parametrize("backend", ["inductor", "onnxruntime"])
 def test_optimized_forward_keeps_golden_results(fixture, golden_dir, coco_mini, tmp_path, monkeypatch, backend):
     """The golden image → keypoints chain of tests/test_end_to_end_golden.py with the compiled + frozen forward."""
     import test_end_to_end_golden as chain
@@ -189,8 +188,13 @@ def test_should_optimize_top_down_on_cpu_only(monkeypatch):
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     bottom_up = AutoModelForPoseEstimation.from_config(AutoConfig.for_model("hfpose_ae_hrnet"))
     assert should_optimize(bottom_up)  # onnxruntime (a dependency): one export for every input size
-    assert not should_optimize(_tiny("ipr"))  # integral models stay eager (golden tolerance)
+    assert should_optimize(_tiny("ipr"))  # integral models: onnxruntime (within the golden tolerances)
+    for setting in ("all", "inductor"):
+        monkeypatch.setenv("HFPOSE_OPTIMIZE", setting)
+        assert not should_optimize(_tiny("ipr"))  # never the frozen Inductor graph (past the golden tolerances)
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
     monkeypatch.setattr(inference, "onnxruntime_available", lambda: False)
+    assert not should_optimize(_tiny("ipr"))  # without onnxruntime: eager
     assert not should_optimize(bottom_up)  # without it: 33-45 s of Inductor compile per input size, opt-in
     assert should_optimize(model)  # Inductor
     for setting in ("all", "inductor"):
@@ -208,6 +212,7 @@ def test_default_options_per_family(monkeypatch):
     bottom_up = AutoModelForPoseEstimation.from_config(AutoConfig.for_model("hfpose_ae_hrnet"))
     assert default_options(_tiny()) == {"backend": "onnxruntime"}
     assert default_options(bottom_up) == {"batch_size": None, "backend": "onnxruntime"}
+    assert default_options(_tiny("ipr")) == {"backend": "onnxruntime"}
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "inductor")
     assert default_options(_tiny()) == {}
     assert default_options(bottom_up) == {"batch_size": None, "max_shapes": 8}
@@ -237,6 +242,28 @@ def test_onnxruntime_failure_falls_back_to_eager(monkeypatch):
         expected = model(pixel_values=pixel_values)
     torch.testing.assert_close(got.keypoints, expected.keypoints, atol=0, rtol=0)
     assert fast.compile is False
+
+
+@pytest.mark.parametrize("method", ["ipr", "dsnt", "debias_ipr"])
+def test_integral_models_take_onnxruntime_and_match_eager(method, monkeypatch):
+    """The integral family's default path (`should_optimize` + `default_options`: onnxruntime in chunks of 4): same
+    output class, keypoints and heatmaps within float32 reordering of eager, at full chunks and a remainder."""
+    from hfpose.inference import default_options, should_optimize
+
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
+    model = _tiny(method)
+    assert should_optimize(model)
+    fast = optimize_for_inference(model, **default_options(model))
+    assert fast.backend == "onnxruntime" and fast.batch_size == 4
+    for batch in (2, 6):
+        pixel_values = _inputs(batch, height=64, width=64, seed=batch)
+        with torch.inference_mode():
+            expected = model(pixel_values=pixel_values)
+        got = fast(pixel_values)
+        assert type(got) is type(expected)
+        torch.testing.assert_close(got.keypoints, expected.keypoints, atol=1e-5, rtol=0)
+        torch.testing.assert_close(got.heatmaps, expected.heatmaps, atol=1e-6, rtol=1e-4)
+    assert fast.stats.compiled_shapes == [(2, 3, 64, 64), (4, 3, 64, 64)]
 
 
 @pytest.mark.parametrize("method", ["rle", "deeppose"])

@@ -83,6 +83,9 @@ def onnxruntime_available() -> bool:
 # ``max_shapes``). Read from the config, not from the method index, so that this module travels alone in remote code.
 TOP_DOWN_OPTIMIZED_FAMILY = "regression"
 BOTTOM_UP_OPTIMIZED_FAMILY = "bottom-up"
+# Integral models (IPR, DSNT, Debias-IPR): onnxruntime only (the frozen Inductor graph moves them past the golden
+# tolerances, onnxruntime does not; docs/performance.md).
+INTEGRAL_FAMILY = "integral"
 
 
 def _family(model) -> str | None:
@@ -111,9 +114,11 @@ def should_optimize(model, device=None) -> bool:
       export with dynamic height and width serves every input size); with ``inductor``/``all``, Inductor (a long
       compile per input size, worth it only for many images of that size); without onnxruntime and by default, eager.
       Outputs stay within the bottomup029 tolerances.
-    - The integral family (IPR, DSNT, Debias-IPR) stays eager: its softmax (``beta`` up to 10) amplifies the float32
-      reordering of the frozen graph past the golden tolerances, and compiling without freezing, which stays within
-      them, is not faster.
+    - The integral family (IPR, DSNT, Debias-IPR): onnxruntime when it is installed (unless ``inductor``/``all``), else
+      eager; never Inductor: its softmax (``beta`` up to 10) amplifies the float32 reordering of the frozen graph past
+      the golden tolerances (and compiling without freezing, which stays within them, is not faster), while the
+      onnxruntime graph stays within them (IPR / DSNT / Debias-IPR golden chains, ``tests/test_inference.py``) at
+      about half the eager time per crop.
     Measurements: ``docs/performance.md``.
     """
     setting = _setting()
@@ -132,6 +137,8 @@ def should_optimize(model, device=None) -> bool:
         return setting != "onnxruntime" or onnxruntime_available()
     if family == BOTTOM_UP_OPTIMIZED_FAMILY:
         return setting in _INDUCTOR_SETTINGS or onnxruntime_available()
+    if family == INTEGRAL_FAMILY:
+        return setting not in _INDUCTOR_SETTINGS and onnxruntime_available()
     return False
 
 
@@ -141,8 +148,11 @@ def default_options(model) -> dict:
     Backend: onnxruntime when installed, unless ``$HFPOSE_OPTIMIZE`` is ``inductor``/``all`` (then, or without
     onnxruntime, Inductor). Top-down: chunks of 4 crops. Bottom-up: the whole batch (one image and its mirror image with
     the flip test) in one forward (``batch_size=None``); with Inductor at most 8 compiled input sizes per model (images
-    of a ninth size and later run eagerly).
+    of a ninth size and later run eagerly). Integral models: onnxruntime, in chunks of 4 crops (their only optimized
+    backend, see `should_optimize`).
     """
+    if _family(model) == INTEGRAL_FAMILY:
+        return {"backend": "onnxruntime"}
     runtime = _setting() not in _INDUCTOR_SETTINGS and onnxruntime_available()
     if _family(model) == BOTTOM_UP_OPTIMIZED_FAMILY:
         return {"batch_size": None, "backend": "onnxruntime"} if runtime else {"batch_size": None, "max_shapes": 8}

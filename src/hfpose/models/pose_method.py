@@ -18,7 +18,8 @@ __all__ = ["FAMILIES", "PoseMethod", "ReferenceResult", "bottomup_reference", "t
 
 # `pose_family` of a config class: how its outputs are produced and decoded.
 #   "regression": coordinates from pooled features (DeepPose, RLE); top-down image processor; compiled by default.
-#   "integral": soft-argmax over heatmaps (IPR, DSNT, Debias-IPR); top-down image processor; eager by default.
+#   "integral": soft-argmax over heatmaps (IPR, DSNT, Debias-IPR); top-down image processor; onnxruntime by default
+#   (eager without it; never the frozen Inductor graph).
 #   "bottom-up": heatmaps + associative-embedding tags for the whole image; bottom-up image processor.
 FAMILIES = ("regression", "integral", "bottom-up")
 
