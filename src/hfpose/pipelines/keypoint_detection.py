@@ -145,8 +145,9 @@ class KeypointDetectionPipeline(Pipeline):
         """The network the pipeline runs: on CPU, for RLE, DeepPose, IPR / DSNT / Debias-IPR and the bottom-up models,
         `hfpose.inference.optimize_for_inference` with `default_options` (onnxruntime when installed: one in-memory
         ONNX export on the first call, about 1 s top-down and 4 s bottom-up, every input size; otherwise, for RLE and
-        DeepPose, ``torch.compile`` with weight freezing (the integral models then stay eager), about 8-10 s; top-down in chunks of 4 crops, bottom-up the
-        image and its mirror image in one forward; measured in ``docs/performance.md``, same golden results); the eager
+        DeepPose, ``torch.compile`` with weight freezing (the integral models then stay eager), about 8-10 s; top-down
+        in chunks of 4 crops, bottom-up the image and its mirror image in one forward; measured in
+        ``docs/performance.md``, same golden results); the eager
         model otherwise, or when ``HFPOSE_OPTIMIZE=0`` (`hfpose.inference.should_optimize`). Threads: the onnxruntime
         forward follows ``torch.get_num_threads()`` at each call (one session per thread count, built lazily), so
         ``torch.set_num_threads(n)`` after building the pipeline sets its thread count as it does for eager."""
