@@ -21,8 +21,11 @@ two graphs are compiled per input size (batch ``batch_size`` and batch 1), howev
 (``dynamic=False``).
 
 Bottom-up models take the whole batch at once (``batch_size=None``: with the flip test, the image and its mirror image
-in one forward) and get one graph per input size (COCO images at 512 come in a handful of sizes, 512 x a multiple of
-64); ``max_shapes`` bounds how many are compiled, later sizes run the eager model (`default_options`).
+in one forward). With onnxruntime one export (dynamic height and width, traced on a small 64x64 example) and one
+session serve every input size, a new size costing about what a repeated one does (``docs/performance.md``). With
+Inductor they get one graph per input size (the 79 coco-mini val images at 512 come in 12 sizes, 512 x a multiple of
+64; `BottomUpPoseImageProcessor`'s opt-in ``pad_size_divisor`` buckets them into fewer); ``max_shapes`` bounds how many
+are compiled, later sizes run the eager model (`default_options`).
 
 Numerics: the compiled graph computes the same function in float32 with a different summation order (folded
 BatchNorm, blocked convolutions), so outputs move by float32 rounding (measured on the golden RLE / integral chains:
@@ -142,8 +145,9 @@ def default_options(model) -> dict:
 
     Backend: onnxruntime when installed, unless ``$HFPOSE_OPTIMIZE`` is ``inductor``/``all`` (then, or without
     onnxruntime, Inductor). Top-down: chunks of 4 crops. Bottom-up: the whole batch (one image and its mirror image with
-    the flip test) in one forward (``batch_size=None``); with Inductor at most 8 compiled input sizes per model (images
-    of a ninth size and later run eagerly).
+    the flip test) in one forward (``batch_size=None``); onnxruntime serves every input size with one export and one
+    session per thread count; with Inductor at most 8 compiled input sizes per model (images of a ninth size and later
+    run eagerly; the processor's ``pad_size_divisor`` reduces the number of sizes, at a cost in faithfulness).
     """
     runtime = _setting() not in _INDUCTOR_SETTINGS and onnxruntime_available()
     if _family(model) == BOTTOM_UP_OPTIMIZED_FAMILY:
