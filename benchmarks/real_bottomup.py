@@ -11,6 +11,9 @@ Variants, each in a **fresh subprocess** (so that its peak RSS, VmHWM, is its ow
 - ``inductor``: ``torch.compile`` with freezing, one graph per input size (``max_shapes`` 8 by default; 30-45 s of
   compile per size on one core).
 
+Weights: random (seed 0), with the final layer scaled so that the maps are of order 1 (`_calibrate_maps`): the parser
+then groups up to 30 candidates per keypoint on every image, a pessimistic post-processing load.
+
 The yardstick, "one-eager-pass-equivalents per image": for each image, one eager batch-1 forward without flip at that
 image's input shape. Each distinct shape is timed once after one warm-up forward of that shape, and weighted by the
 number of images of that shape; a variant's ratio is its total wall time over its images divided by the sum of their
@@ -77,7 +80,31 @@ def _model_and_processor(quick: bool):
     else:
         config = AutoConfig.for_model("hfpose_ae_hrnet")  # HRNet-w32 AE at 512 (the headline config)
         processor = BottomUpPoseImageProcessor()
-    return AutoModelForPoseEstimation.from_config(config).eval(), processor
+    model = AutoModelForPoseEstimation.from_config(config).eval()
+    _calibrate_maps(model)
+    return model, processor
+
+
+def _calibrate_maps(model, std: float = 0.3) -> None:
+    """Scale the final 1x1 convolution so that the output maps have standard deviation ``std``.
+
+    The default random init gives maps of about 1e-10, on which the parser finds nobody, so grouping and refinement
+    would cost nothing; scaled, the random maps have peaks above the 0.1 detection threshold everywhere and the parser
+    groups up to ``max_num_people`` candidates per keypoint: a pessimistic post-processing load (a trained model's maps
+    peak only at people), so the line's timings include the grouping rather than leave it out.
+    """
+    import torch
+
+    final = getattr(model, "final_layer", None)
+    if not isinstance(final, torch.nn.Conv2d):
+        return
+    generator = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        maps = model(pixel_values=torch.randn(1, 3, 128, 128, generator=generator)).heatmaps[-1]
+        factor = std / max(float(maps.std()), 1e-30)
+        final.weight.mul_(factor)
+        if final.bias is not None:
+            final.bias.mul_(factor)
 
 
 def _vm(field_name: str) -> float | None:
