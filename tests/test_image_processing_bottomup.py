@@ -329,6 +329,10 @@ def test_size_buckets_pad_the_input_and_crop_the_outputs_back():
         np.testing.assert_array_equal(a["keypoints"], b["keypoints"])
     with pytest.raises(ValueError, match="base_size is required"):
         bucketed.post_process_pose_estimation(network(padded["pixel_values"]), scale=padded["scale"])
+    with pytest.raises(ValueError, match="set it when building the processor"):
+        plain(image, pad_size_divisor=256)
+    reloaded = BottomUpPoseImageProcessor(**bucketed.to_dict())
+    assert reloaded.pad_size_divisor == 256
 
 
 @pytest.mark.slow

@@ -449,6 +449,11 @@ class BottomUpPoseImageProcessor(PilBackend):
         pad_size_divisor: int | None = None,
         **kwargs,
     ) -> BatchFeature:
+        if pad_size_divisor != self.pad_size_divisor:
+            raise ValueError(
+                f"pad_size_divisor={pad_size_divisor!r} at call time differs from the processor's "
+                f"{self.pad_size_divisor!r}; set it when building the processor (post-processing crops with it)"
+            )
         sizes, scales, pixels = [], [], []
         for image in images:
             resized, size, scale = self.resize_image(image, 1.0, input_size, base_length, scale_factors)
