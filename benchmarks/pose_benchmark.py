@@ -27,6 +27,9 @@ Lines:
    the hfpose RLE step vs a bare loop (same ResNet-50 + a linear layer + L1 loss, plain Adam, same batch).
 6. Bottom-up HRNet-w32 (associative embedding) end to end at 512, flip test on / off, vs one eager network pass.
 7. Peak RSS of the top-down pipeline for 32 persons (flip test on).
+8. The real bottom-up workload: HRNet-w32 over all coco-mini val images at their own sizes with flip test, first call
+   included, eager and onnxruntime (Inductor opt-in), images/s, one-eager-pass-equivalents per image, peak RSS per
+   variant in a fresh process (`benchmarks/real_bottomup.py`).
 9. The real top-down workload: RLE over every coco-mini val image with its GT boxes, flip on / off, eager /
    onnxruntime / Inductor, each in a fresh process (persons/s, F and FMA-floor ratios, first call, peak RSS); see
    ``benchmarks/real_topdown.py``.
@@ -75,6 +78,7 @@ TARGETS = {
     "forward_vs_fma_floor": ("max", 1.3),
     "decode_per_person_vs_F": ("max", 0.05),
     "bottomup_flip_vs_one_pass": ("max", 1.3),
+    "real_bottomup_flip_vs_one_pass": ("max", 1.5),
     "grouping_share": ("max", 0.10),
     "train_step_vs_bare": ("max", 1.05),
     "worker_vs_step_samples": ("min", 3.0),
@@ -96,7 +100,7 @@ class BenchConfig:
     repeats: int = 5
     warmup: int = 1
     quick: bool = False
-    lines: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7, 9])
+    lines: list = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8, 9])
     compile: bool = True
     # every top-down method of the method index (hfpose.models.pose_methods), regression first
     methods: list = field(default_factory=lambda: _top_down_methods())
@@ -1414,6 +1418,7 @@ def run_worker(cfg: BenchConfig) -> list[dict]:
         5: lambda: line_training(cfg, rec),
         6: lambda: line_bottomup(cfg, rec, records),
         7: lambda: line_memory(cfg, rec, records),
+        8: lambda: __import__("real_bottomup").line_real_bottomup(cfg, rec),  # benchmarks/real_bottomup.py
         9: lambda: _line_real_topdown(cfg, rec),
     }
     # GPU line (benchmarks/gpu_benchmark.py): with the forward or end-to-end lines, or alone; measured only where
@@ -1575,7 +1580,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=BenchConfig.repeats)
     parser.add_argument("--warmup", type=int, default=BenchConfig.warmup)
-    parser.add_argument("--lines", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7, 9])
+    parser.add_argument("--lines", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7, 8, 9])
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
     parser.add_argument("--quick", action="store_true", help="tiny models and sizes (smoke test; numbers meaningless)")
     parser.add_argument(

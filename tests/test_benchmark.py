@@ -251,3 +251,32 @@ def test_quick_real_topdown_line_reports_every_variant(data_dir):
         assert rows[f"{tag}/flip/per_person"]["persons"] == 4 and rows[f"{tag}/flip/per_person"]["images"] == 3
         assert rows[f"{tag}/peak_rss"]["median"] >= rows[f"{tag}/peak_rss"]["rss_model_mib"] > 0
     assert rows["real_topdown/rle/onnxruntime/warmup"]["median"] > 0 == rows["real_topdown/rle/eager/warmup"]["median"]
+def test_quick_real_bottom_up_line_reports_every_variant(data_dir):
+    """Line 8 (`benchmarks/real_bottomup.py`), tiny HRNet over 3 val images at their own sizes: each variant in its
+    own process reports images/s, total and first-call seconds, peak RSS, and its one-eager-pass-equivalents, the
+    onnxruntime one against its target."""
+    import math
+
+    from real_bottomup import LINE, line_real_bottomup
+
+    cfg = BenchConfig(data_root=str(data_dir), quick=True, lines=[LINE])
+    rec = _Recorder(1)
+    results = line_real_bottomup(cfg, rec)
+    assert set(results) == {"eager", "onnxruntime"}
+    rows = {row["name"]: row for row in rec.rows}
+    for variant in ("eager", "onnxruntime"):
+        name = f"real_bottomup/hrnet_w32/{variant}"
+        for field_name in ("images_per_s", "total", "first_call", "peak_rss"):
+            value = rows[f"{name}/{field_name}"]["median"]
+            assert math.isfinite(value) and value > 0, (name, field_name, value)
+        assert rows[f"{name}/total"]["median"] >= rows[f"{name}/first_call"]["median"]
+        assert rows[f"{name}/peak_rss"]["median"] >= rows[f"{name}/peak_rss"]["rss_after_model_mib"]
+        ratio = rows[f"real_bottomup/{variant}/flip÷one_pass_equivalents"]
+        assert ratio["unit"] == "ratio" and math.isfinite(ratio["median"]) and ratio["median"] > 0
+        assert results[variant]["images"] == 3 and len(results[variant]["shapes"]) == 3
+    assert rows["real_bottomup/onnxruntime/flip÷one_pass_equivalents"]["target"] == "real_bottomup_flip_vs_one_pass"
+    assert results["onnxruntime"]["compiled_shapes"] >= 1 and results["onnxruntime"]["warmup_s"] > 0
+    assert rows["real_bottomup/hrnet_w32/one_pass/per_image"]["median"] > 0
+    table = format_table(rec.rows)
+    assert "| 8 | real_bottomup/onnxruntime/flip÷one_pass_equivalents |" in table
+    assert "| 8 | real_bottomup/eager/flip÷one_pass_equivalents |" in table

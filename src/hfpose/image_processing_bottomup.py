@@ -212,6 +212,9 @@ class BottomUpPoseImageProcessorKwargs(ImagesKwargs, total=False):
         Short-side target of the resize (``[width, height]`` for a non-square base).
     base_length (`int`, *optional*, defaults to `64`):
         The input sides are rounded up to a multiple of it.
+    pad_size_divisor (`int`, *optional*):
+        Size bucketing: pad the network input (bottom/right, normalized black) so that both sides are multiples of
+        it (a multiple of ``base_length``); the outputs are cropped back in post-processing. Off by default.
     use_udp (`bool`, *optional*, defaults to `True`):
         Unbiased data processing; only True (the ``*_udp`` configs) is supported.
     scale_factors (`list[float]`, *optional*, defaults to `[1]`):
@@ -231,6 +234,7 @@ class BottomUpPoseImageProcessorKwargs(ImagesKwargs, total=False):
 
     input_size: int | list[int] | None
     base_length: int | None
+    pad_size_divisor: int | None
     use_udp: bool | None
     scale_factors: list[float] | None
     flip_test: bool | None
@@ -257,6 +261,15 @@ class BottomUpPoseImageProcessor(PilBackend):
     Args:
         input_size (`int` or `list[int]`, *optional*, defaults to `512`): short side of the network input.
         base_length (`int`, *optional*, defaults to `64`): input sides are multiples of it.
+        pad_size_divisor (`int`, *optional*, defaults to `None`): size buckets. When set (a multiple of
+            ``base_length``, e.g. 256), the network input is padded bottom/right with normalized black to the next
+            multiple of it on both sides, so that the images of a dataset come in a few input sizes (coco-mini val at
+            512: 12 sizes; 6 with 256, for 9.7 % more input pixels); post-processing crops the outputs back to each
+            image's own ``base_size``. For backends that compile one graph per input size (Inductor). It costs the
+            padded pixels' compute and changes the network's outputs everywhere (every convolution's zero padding
+            moves to the new border), which moves the bottomup029 golden people beyond their tolerance
+            (``tests/test_image_processing_bottomup.py``, ``docs/performance.md``): off by default; the onnxruntime
+            default (one graph for every size) does not need it. Single scale only.
         use_udp (`bool`, *optional*, defaults to `True`): only True is supported.
         image_mean, image_std (`list[float]`, *optional*, defaults to ImageNet): RGB normalization of
             ``x * rescale_factor``.
@@ -299,6 +312,7 @@ class BottomUpPoseImageProcessor(PilBackend):
 
     input_size = 512
     base_length = 64
+    pad_size_divisor = None
     use_udp = True
     image_mean = IMAGENET_DEFAULT_MEAN
     image_std = IMAGENET_DEFAULT_STD
@@ -335,6 +349,14 @@ class BottomUpPoseImageProcessor(PilBackend):
             raise ValueError(f"input_size must be a positive int or [width, height]; got {size!r}")
         if not (isinstance(self.base_length, (int, np.integer)) and self.base_length > 0):
             raise ValueError(f"base_length must be a positive int; got {self.base_length!r}")
+        divisor = self.pad_size_divisor
+        if divisor is not None and not (
+            isinstance(divisor, (int, np.integer)) and divisor > 0 and divisor % self.base_length == 0
+        ):
+            raise ValueError(
+                f"pad_size_divisor must be None or a positive multiple of base_length ({self.base_length}); "
+                f"got {divisor!r}"
+            )
         if not self.use_udp:
             raise ValueError("use_udp=False (the biased 0.x bottom-up resize) is not supported; use use_udp=True")
         factors = [float(f) for f in self.scale_factors]
@@ -343,6 +365,8 @@ class BottomUpPoseImageProcessor(PilBackend):
         if len(factors) > 1 and 1.0 not in factors:
             raise ValueError(f"scale_factors must contain 1 when there are several (tags come from it); got {factors}")
         self.scale_factors = factors
+        if divisor is not None and len(factors) > 1:
+            raise ValueError(f"pad_size_divisor is for single-scale testing; got scale_factors {factors}")
         num_keypoints = len(self.keypoint_names)
         for name in ("flip_indices", "grouping_order"):
             value = getattr(self, name)
@@ -422,8 +446,14 @@ class BottomUpPoseImageProcessor(PilBackend):
         image_mean,
         image_std,
         return_tensors=None,
+        pad_size_divisor: int | None = None,
         **kwargs,
     ) -> BatchFeature:
+        if pad_size_divisor != self.pad_size_divisor:
+            raise ValueError(
+                f"pad_size_divisor={pad_size_divisor!r} at call time differs from the processor's "
+                f"{self.pad_size_divisor!r}; set it when building the processor (post-processing crops with it)"
+            )
         sizes, scales, pixels = [], [], []
         for image in images:
             resized, size, scale = self.resize_image(image, 1.0, input_size, base_length, scale_factors)
@@ -433,7 +463,7 @@ class BottomUpPoseImageProcessor(PilBackend):
         black = np.zeros((1, 1, 3), np.uint8)
         pad_value = self._normalize(black, do_rescale, rescale_factor, do_normalize, image_mean, image_std)
         data = {
-            "pixel_values": _pad_batch(pixels, pad_value),
+            "pixel_values": _pad_batch(pixels, pad_value, pad_size_divisor),
             "base_size": np.asarray(sizes, dtype=np.int64).reshape(-1, 2),
             "scale": np.asarray(scales, dtype=np.float64).reshape(-1, 2),
         }
@@ -525,7 +555,7 @@ class BottomUpPoseImageProcessor(PilBackend):
                 output resolution, highest stride first) and ``tags`` ``(B, K, H_0, W_0)``. With several
                 ``scale_factors``, a list of outputs in descending scale order (see :meth:`multi_scale_pixel_values`).
             base_size (`(B, 2)`): each image's ``(w_in, h_in)`` from pre-processing (scale factor 1); needed to crop
-                padded batches, optional for a batch of one.
+                padded batches (several images, or ``pad_size_divisor``), optional for one image without it.
             scale (`(B, 2)`): ``(scale_w, scale_h)`` from pre-processing.
             outputs_flipped (*optional*): the model run on ``pixel_values.flip(-1)`` (same structure as
                 ``outputs``). Enables the flip test (L = 2 tags).
@@ -564,22 +594,24 @@ class BottomUpPoseImageProcessor(PilBackend):
         base_size = None if base_size is None else _as_numpy(base_size, "base_size", np.int64).reshape(-1, 2)
         if base_size is not None and base_size.shape[0] != batch_size:
             raise ValueError(f"base_size has {base_size.shape[0]} rows for a batch of {batch_size}")
-        if base_size is None and batch_size > 1:
-            raise ValueError("base_size is required for a batch of more than one image")
+        if base_size is None and (batch_size > 1 or self.pad_size_divisor is not None):
+            raise ValueError("base_size is required for a batch of more than one image or with pad_size_divisor")
 
         decoder = self.decoder
         results = []
         for index in range(batch_size):
-            crop = _crop_to_image(index, base_size, heatmaps[-1][0].shape)
+            crop = _crop_to_image(index, base_size, heatmaps[-1][0].shape, self.pad_size_divisor)
+            # The mirror view is the padded input flipped: its image sits at the right, the padding at the left.
+            crop_flipped = _crop_to_image(index, base_size, heatmaps[-1][0].shape, self.pad_size_divisor, True)
 
-            def select(maps_per_scale):
+            def select(maps_per_scale, crop=crop):
                 return [[crop(maps)[index : index + 1] for maps in stages] for stages in maps_per_scale]
 
             aggregated, aggregated_tags = aggregate_outputs(
                 select(heatmaps),
                 [crop(t)[index : index + 1] for t in tags],
-                None if heatmaps_flipped is None else select(heatmaps_flipped),
-                None if tags_flipped is None else [crop(t)[index : index + 1] for t in tags_flipped],
+                None if heatmaps_flipped is None else select(heatmaps_flipped, crop_flipped),
+                None if tags_flipped is None else [crop_flipped(t)[index : index + 1] for t in tags_flipped],
                 factors,
                 self.flip_indices,
                 bool(self.tag_per_joint),
@@ -614,9 +646,14 @@ class BottomUpPoseImageProcessor(PilBackend):
         return {"keypoints": keypoints, "scores": scores, "score": score, "bbox": bbox, "labels": labels}
 
 
-def _pad_batch(pixels: list[np.ndarray], pad_value: np.ndarray) -> np.ndarray:
-    height = max(p.shape[1] for p in pixels)
-    width = max(p.shape[2] for p in pixels)
+def _round_up(value: int, divisor: int | None) -> int:
+    return int(value) if divisor is None else -(-int(value) // int(divisor)) * int(divisor)
+
+
+def _pad_batch(pixels: list[np.ndarray], pad_value: np.ndarray, divisor: int | None = None) -> np.ndarray:
+    """Stack ``(3, h_i, w_i)`` inputs top-left into ``(B, 3, H, W)``: the largest size, rounded up to ``divisor``."""
+    height = _round_up(max(p.shape[1] for p in pixels), divisor)
+    width = _round_up(max(p.shape[2] for p in pixels), divisor)
     batch = np.empty((len(pixels), 3, height, width), dtype=np.float32)
     batch[:] = pad_value.reshape(1, 3, 1, 1)
     for index, p in enumerate(pixels):
@@ -624,11 +661,16 @@ def _pad_batch(pixels: list[np.ndarray], pad_value: np.ndarray) -> np.ndarray:
     return batch
 
 
-def _crop_to_image(index: int, base_size: np.ndarray | None, reference_shape):
-    """A function cropping ``(B, C, H_s, W_s)`` maps of a padded batch to image ``index``'s own size."""
+def _crop_to_image(
+    index: int, base_size: np.ndarray | None, reference_shape, divisor: int | None = None, flipped: bool = False
+):
+    """A function cropping ``(B, C, H_s, W_s)`` maps of a padded batch (input: the largest ``base_size`` rounded up
+    to ``divisor``, see `_pad_batch`) to image ``index``'s own size: the top-left part, or with ``flipped`` (maps of
+    the horizontally flipped padded input, not yet flipped back) the top-right part."""
     if base_size is None:
         return lambda maps: maps
-    padded_w, padded_h = base_size[:, 0].max(), base_size[:, 1].max()
+    padded_w = _round_up(base_size[:, 0].max(), divisor)
+    padded_h = _round_up(base_size[:, 1].max(), divisor)
     own_w, own_h = base_size[index]
 
     def crop(maps: torch.Tensor) -> torch.Tensor:
@@ -638,7 +680,10 @@ def _crop_to_image(index: int, base_size: np.ndarray | None, reference_shape):
                 f"maps of size {width}x{height} do not match base_size {own_w}x{own_h} of image {index} "
                 f"(batch input {padded_w}x{padded_h})"
             )
-        return maps[..., : height * own_h // padded_h, : width * own_w // padded_w]
+        own_width = width * own_w // padded_w
+        if flipped:
+            return maps[..., : height * own_h // padded_h, width - own_width :]
+        return maps[..., : height * own_h // padded_h, :own_width]
 
     return crop
 

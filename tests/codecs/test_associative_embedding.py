@@ -437,3 +437,21 @@ def test_heatmap_to_image_copies_extra_columns_and_validates():
     np.testing.assert_allclose(mapped[0, 0], [1.0, 4.0, 0.7, 0.1, -0.2])
     with pytest.raises(ValueError, match="heatmap_size"):
         heatmap_to_image(points, (10.0, 20.0), (1, 11))
+
+
+def test_dark_inverse_of_a_singular_hessian_is_zero_and_the_others_exact():
+    """The reference's `np.linalg.inv` of the whole stack raises on one singular Hessian (met on the real bottom-up
+    workload); hfpose gives that keypoint no DARK step and every other keypoint the reference's inverse."""
+    from hfpose.codecs.associative_embedding import _inverse_or_zero
+
+    regular = np.array([[-2.0, 0.5], [0.5, -3.0]])
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    stack = np.stack([regular, singular, regular * 2]).reshape(1, 3, 2, 2)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.inv(stack)
+    inverse = _inverse_or_zero(stack)
+    assert inverse.shape == (1, 3, 2, 2)
+    np.testing.assert_array_equal(inverse[0, 0], np.linalg.inv(regular))
+    np.testing.assert_array_equal(inverse[0, 1], np.zeros((2, 2)))
+    np.testing.assert_array_equal(inverse[0, 2], np.linalg.inv(regular * 2))
+    np.testing.assert_array_equal(_inverse_or_zero(stack[:, ::2]), np.linalg.inv(stack[:, ::2]))

@@ -273,6 +273,9 @@ def adjust_dark_udp(keypoints: np.ndarray, heatmaps: np.ndarray, kernel: int = 3
     Raises:
         ValueError: on inconsistent shapes or a keypoint outside the map.
 
+    A keypoint whose Hessian (plus eps) is exactly singular keeps its position (the reference raises
+    ``LinAlgError`` for the whole image; see `_inverse_or_zero`).
+
     Source: Zhang et al., CVPR 2020, Eq. 5-7 (DARK); Huang et al., CVPR 2020 (UDP); MMPose 0.29 ``post_dark_udp``.
     """
     heatmaps = _as_float32_maps(heatmaps, "heatmaps", 3)
@@ -306,9 +309,30 @@ def adjust_dark_udp(keypoints: np.ndarray, heatmaps: np.ndarray, kernel: int = 3
     dyy = down - np.float32(2) * center + up
     dxy = half * (down_right - right - down + center + center - left - up + up_left)
     hessian = np.stack([dxx, dxy, dxy, dyy], axis=-1).reshape(keypoints.shape[:2] + (2, 2))
-    inverse = np.linalg.inv(hessian + np.finfo(np.float32).eps * np.eye(2))  # float64
+    inverse = _inverse_or_zero(hessian + np.finfo(np.float32).eps * np.eye(2))  # float64
     step = np.einsum("ijmn,ijnk->ijmk", inverse, gradient)[..., 0]  # float64 (P, K, 2)
     return (keypoints - step).astype(np.float32)
+
+
+def _inverse_or_zero(matrices: np.ndarray) -> np.ndarray:
+    """``np.linalg.inv`` of a stack of ``(..., 2, 2)`` matrices, with a zero matrix for each exactly singular one.
+
+    The reference inverts the whole stack and raises ``LinAlgError`` when one Hessian (plus eps) is singular, e.g. a
+    keypoint in a region where the clipped log-heatmap is linear along one axis; the real bottom-up workload
+    (``benchmarks/real_bottomup.py``) met one. A zero inverse leaves that keypoint unrefined (no DARK step); every other
+    keypoint gets exactly the reference's value (the stack is inverted as a whole first, matrix by matrix only then).
+    """
+    try:
+        return np.linalg.inv(matrices)
+    except np.linalg.LinAlgError:
+        flat = matrices.reshape(-1, 2, 2)
+        inverse = np.zeros_like(flat)
+        for index, matrix in enumerate(flat):
+            try:
+                inverse[index] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                pass  # singular: no refinement step for this keypoint
+        return inverse.reshape(matrices.shape)
 
 
 def person_scores(grouped: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ __all__ = [
     "mpii_eval_images",
     "predict_topdown",
     "predict_bottomup",
+    "bottomup_forward",
     "evaluate_coco",
     "evaluate_mpii",
     "evaluate_saved_model",
@@ -142,14 +143,44 @@ class BottomUpEvalImages(Dataset):
         return {"image_id": int(record["image_id"]), **inputs}
 
 
+def bottomup_forward(model, optimize: bool | None = None):
+    """The network callable bottom-up evaluation runs: the pipeline's (`KeypointDetectionPipeline.forward_model`).
+
+    ``optimize=None``: `hfpose.inference.should_optimize` decides (on CPU with float32 weights and onnxruntime
+    installed: one in-memory ONNX export with dynamic height and width, about 2-4 s once, that serves every image
+    size; ``$HFPOSE_OPTIMIZE=0`` turns it off); ``True`` forces `optimize_for_inference` with `default_options`,
+    ``False`` the eager model. An `OptimizedPoseModel` is returned as is.
+    """
+    from ..inference import OptimizedPoseModel, default_options, optimize_for_inference, should_optimize
+
+    if isinstance(model, OptimizedPoseModel):
+        return model
+    if optimize is None:
+        device = next(model.parameters()).device if isinstance(model, torch.nn.Module) else None
+        optimize = should_optimize(model, device)
+    return optimize_for_inference(model, **default_options(model)) if optimize else model
+
+
 @torch.inference_mode()
 def predict_bottomup(
-    model, processor, records: list[dict], flip_test: bool = True, accelerator=None, progress: bool = False, **unused
+    model,
+    processor,
+    records: list[dict],
+    flip_test: bool = True,
+    accelerator=None,
+    progress: bool = False,
+    optimize: bool | None = None,
+    **unused,
 ) -> list[dict]:
     """Every person the bottom-up model finds in each image of ``records``; one dict per person (image px):
     ``{"image_id", "id", "keypoints" (K, 2), "keypoint_scores" (K,), "bbox_score" (the person score), "area"}``.
 
     ``area`` is the keypoint extent ``(max x - min x) * (max y - min y)``, which MMPose 0.x's bottom-up OKS-NMS uses.
+
+    Each image runs at its own input size, as in MMPose 0.29 (one image per forward); with ``flip_test`` the image
+    and its mirror image go through the network as **one** batch of 2, and the network is `bottomup_forward`
+    (``optimize``: see there), the same forward as the pipeline's, so an evaluation costs about (number of images) x
+    (one flip-test pass) plus one export (``docs/performance.md``, "the real bottom-up workload").
     """
     if accelerator is not None and accelerator.num_processes > 1:
         # accelerate cannot shard a `batch_size=None` loader (one image per forward): every process takes every n-th
@@ -157,6 +188,7 @@ def predict_bottomup(
     loader = DataLoader(BottomUpEvalImages(records, processor), batch_size=None, shuffle=False)
     model.eval()
     device = next(model.parameters()).device
+    forward = bottomup_forward(model, optimize)
     results: list[dict] = []
     iterator = loader
     if progress:
@@ -165,8 +197,15 @@ def predict_bottomup(
         iterator = progress_bar(loader, desc="evaluate", enabled=accelerator is None or accelerator.is_main_process)
     for item in iterator:
         pixel_values = item["pixel_values"].to(device)
-        outputs = model(pixel_values)
-        outputs_flipped = model(pixel_values.flip(-1)) if flip_test else None
+        if flip_test:
+            outputs = forward(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
+            count = pixel_values.shape[0]
+            outputs, outputs_flipped = (
+                _slice_outputs(outputs, slice(0, count)),
+                _slice_outputs(outputs, slice(count, None)),
+            )
+        else:
+            outputs, outputs_flipped = forward(pixel_values=pixel_values), None
         persons = processor.post_process_pose_estimation(
             outputs, base_size=item.get("base_size"), scale=item["scale"], outputs_flipped=outputs_flipped
         )[0]
@@ -306,11 +345,14 @@ def _gather_unique(results: list[dict], accelerator) -> list[dict]:
 
 
 def _slice_outputs(outputs, index: slice):
-    """A shallow copy of a model output with every per-sample tensor field sliced along the batch dimension."""
+    """A shallow copy of a model output with every per-sample tensor field, and every tuple of such tensors
+    (multi-resolution bottom-up ``heatmaps``), sliced along the batch dimension."""
     sliced = {}
     for key, value in outputs.items():
         if isinstance(value, torch.Tensor) and value.ndim > 0:
             sliced[key] = value[index]
+        elif isinstance(value, tuple) and value and all(isinstance(v, torch.Tensor) for v in value):
+            sliced[key] = tuple(v[index] for v in value)
     return type(outputs)(**sliced)
 
 
