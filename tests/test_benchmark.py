@@ -251,6 +251,8 @@ def test_quick_real_topdown_line_reports_every_variant(data_dir):
         assert rows[f"{tag}/flip/per_person"]["persons"] == 4 and rows[f"{tag}/flip/per_person"]["images"] == 3
         assert rows[f"{tag}/peak_rss"]["median"] >= rows[f"{tag}/peak_rss"]["rss_model_mib"] > 0
     assert rows["real_topdown/rle/onnxruntime/warmup"]["median"] > 0 == rows["real_topdown/rle/eager/warmup"]["median"]
+
+
 def test_quick_real_bottom_up_line_reports_every_variant(data_dir):
     """Line 8 (`benchmarks/real_bottomup.py`), tiny HRNet over 3 val images at their own sizes: each variant in its
     own process reports images/s, total and first-call seconds, peak RSS, and its one-eager-pass-equivalents, the
