@@ -104,12 +104,14 @@ class BenchConfig:
     compile: bool = True
     # every top-down method of the method index (hfpose.models.pose_methods), regression first
     methods: list = field(default_factory=lambda: _top_down_methods())
-    compiled_methods: list = field(default_factory=lambda: ["rle", "ipr"])
+    # Inductor rows (the second backend) for RLE only: the integral models never take Inductor (their golden
+    # tolerances), their pipeline path (onnxruntime) is timed as "pipeline" for every method
+    compiled_methods: list = field(default_factory=lambda: ["rle"])
     e2e_methods: list = field(default_factory=lambda: ["rle"])
     large_batch: int = 32
     large_batch_repeats: int = 1
     e2e_repeats: int = 3
-    chunk_sizes: list = field(default_factory=lambda: [1, 2, 4, 8])
+    chunk_sizes: list = field(default_factory=lambda: [4, 8])  # chunks of 1/2 measured slower (docs/performance.md)
     train_batch: int = 8
     seed: int = 0
     bottomup_noflip_optimized: bool = False  # line 6: also the compiled network without flip (one more compile)
@@ -626,6 +628,19 @@ def cached_optimized(method: str, quick: bool = False):
     return _OPTIMIZED[(method, quick)]
 
 
+def _pipeline_forward(model):
+    """The network callable `KeypointDetectionPipeline.forward_model` would run for ``model`` on CPU (the model
+    itself where `should_optimize` says eager, or where the pipeline's backend is Inductor, timed as ``optimized``)."""
+    from hfpose.inference import default_options, optimize_for_inference, should_optimize
+
+    if not should_optimize(model):
+        return model
+    options = default_options(model)
+    if options.get("backend") != "onnxruntime":
+        return model
+    return optimize_for_inference(model, **options)
+
+
 def build_model(method: str, quick: bool = False):
     """Random-weight hfpose model with its default (headline) config; ``quick``: tiny ResNet and input."""
     import torch
@@ -670,7 +685,7 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
         height, width = _input_hw(model)
         x1 = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(cfg.seed))
         fns = {"F": lambda: floor(x1), "eager": lambda: model(pixel_values=x1)}
-        if not cfg.quick or method == cfg.methods[0]:
+        if method == cfg.methods[0]:  # channels-last: no gain measured in four sessions; kept as one check
             model_cl = build_model(method, cfg.quick).to(memory_format=torch.channels_last)
             x1_cl = x1.contiguous(memory_format=torch.channels_last)
             fns["eager_channels_last"] = lambda: model_cl(pixel_values=x1_cl)
@@ -696,6 +711,20 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
                 note="normalized coordinates, vs eager",
             )
             fns["optimized"] = lambda: optimized(x1)
+        # The pipeline's own forward (`should_optimize` / `default_options`: onnxruntime when installed) is the
+        # headline of the forward-vs-FMA-floor target; the Inductor rows above stay as the second backend.
+        pipeline_forward = _pipeline_forward(model) if cfg.compile else None
+        if pipeline_forward is not None and pipeline_forward is not model:
+            start = time.perf_counter()
+            pipeline_forward(x1)
+            rec.add(
+                2,
+                f"forward/{method}/pipeline_warmup",
+                unit="s",
+                value=time.perf_counter() - start,
+                note=f"one-off ({pipeline_forward.backend} export + session)",
+            )
+            fns["pipeline"] = lambda: pipeline_forward(x1)
         with torch.inference_mode():
             result = measure_interleaved(fns, repeats=cfg.repeats, warmup=cfg.warmup)
         floors[(height, width)] = result["F"]["median"]
@@ -710,7 +739,7 @@ def line_forward(cfg: BenchConfig, rec: _Recorder, floors: dict) -> dict:
             )
         for name, stats in result.items():
             rec.add(2, f"forward/{method}/{name}/b1", stats, input=f"{width}x{height}")
-        headline = "optimized" if "optimized" in fns else "eager"
+        headline = next(name for name in ("pipeline", "optimized", "eager") if name in fns)
         for name in fns:
             if name != "F":
                 rec.ratio(2, f"forward/{method}/{name}÷F/b1", result[name], result["F"])
@@ -1159,7 +1188,8 @@ def line_bottomup(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> dict
         # for every input size); "inductor" is torch.compile + freezing (HFPOSE_OPTIMIZE=inductor), timed alongside.
         options = default_options(model)
         candidates = {"optimized": options}
-        if options.get("backend") == "onnxruntime":
+        # Inductor (a 30-45 s compile per input size) at 1 thread only, to keep `make bench` under 15 minutes
+        if options.get("backend") == "onnxruntime" and cfg.threads == 1:
             candidates["inductor"] = {"batch_size": None, "max_shapes": 8}
         pixel_values = inputs_cache[paths[0]]["pixel_values"]
         for name, kwargs in candidates.items():
@@ -1361,7 +1391,10 @@ def memory_probe(variant: str, cfg: BenchConfig) -> dict:
 
 
 def line_memory(cfg: BenchConfig, rec: _Recorder, records: list[dict]) -> None:
-    """Each variant in its own subprocess (same thread settings), so that earlier lines do not pollute the peak."""
+    """Each variant in its own subprocess (same thread settings), so that earlier lines do not pollute the peak; at
+    1 thread only (line 9 gives every variant's peak RSS at both thread counts)."""
+    if cfg.threads != 1 and not cfg.quick:
+        return
     variants = ["eager"] + (["optimized"] if cfg.compile else [])
     for name in variants:
         command = [

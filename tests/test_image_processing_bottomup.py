@@ -435,6 +435,10 @@ def test_post_process_rejects_bad_arguments():
         ({"use_udp": False}, "use_udp"),
         ({"scale_factors": [2, 0.5]}, "contain 1"),
         ({"flip_indices": [0, 1]}, "flip_indices"),
+        (  # a 3-cycle in COCO's flip permutation: a permutation, but mirroring twice is not the identity
+            {"flip_indices": [1, 2, 0, *range(3, 17)]},
+            r"pair joints.*joint 0 maps to 1, which maps to 2",
+        ),
         ({"input_size": -3}, "input_size"),
         ({"nms_kernel": 4}, "nms_kernel"),
         ({"pad_size_divisor": 100}, "pad_size_divisor"),

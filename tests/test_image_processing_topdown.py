@@ -521,6 +521,9 @@ def test_bad_images(tmp_path):
 def test_bad_settings_and_post_process_input():
     with pytest.raises(ValueError, match="permutation"):
         TopDownPoseImageProcessor(flip_indices=[0, 0, 1])
+    with pytest.raises(ValueError, match=r"pair joints.*joint 0 maps to 1, which maps to 2"):
+        TopDownPoseImageProcessor(flip_indices=[1, 2, 0])  # a 3-cycle: mirroring twice would not be the identity
+    assert TopDownPoseImageProcessor(flip_indices=[1, 0, 2]).flip_indices == [1, 0, 2]
     with pytest.raises(ValueError, match="keypoint_names"):
         TopDownPoseImageProcessor(flip_indices=[1, 0], keypoint_names=["a", "b", "c"])
     with pytest.raises(ValueError, match="padding"):

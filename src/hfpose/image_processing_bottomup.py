@@ -206,6 +206,18 @@ def aggregate_outputs(
     return aggregated, stacked
 
 
+
+def _check_swaps_back(flip_indices) -> None:
+    """A flip permutation must pair joints: mirroring twice is the identity (``flip[flip[i]] == i``)."""
+    if flip_indices is None:
+        return
+    for index, partner in enumerate(flip_indices):
+        if flip_indices[partner] != index:
+            raise ValueError(
+                f"flip_indices must pair joints (flip_indices[flip_indices[i]] == i): joint {index} maps to {partner}, "
+                f"which maps to {flip_indices[partner]}; give each left/right pair both ways"
+            )
+
 class BottomUpPoseImageProcessorKwargs(ImagesKwargs, total=False):
     r"""
     input_size (`int` or `list[int]`, *optional*, defaults to `512`):
@@ -378,6 +390,7 @@ class BottomUpPoseImageProcessor(PilBackend):
                     f"{name} must be a permutation of range({num_keypoints}) (K from keypoint_names); got {value}"
                 )
             setattr(self, name, value)
+        _check_swaps_back(self.flip_indices)
         self.keypoint_names = [str(name) for name in self.keypoint_names]
         _ = self.decoder  # validates the parser settings
 

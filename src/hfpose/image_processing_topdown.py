@@ -164,6 +164,12 @@ class TopDownPoseImageProcessor(PilBackend):
             indices = [int(i) for i in self.flip_indices]
             if sorted(indices) != list(range(len(indices))):
                 raise ValueError(f"flip_indices must be a permutation of 0..K-1; got {self.flip_indices}")
+            for index, partner in enumerate(indices):  # mirroring twice is the identity
+                if indices[partner] != index:
+                    raise ValueError(
+                        f"flip_indices must pair joints (flip_indices[flip_indices[i]] == i): joint {index} maps to "
+                        f"{partner}, which maps to {indices[partner]}; give each left/right pair both ways"
+                    )
             self.flip_indices = indices
         if self.keypoint_names is not None:
             self.keypoint_names = [str(name) for name in self.keypoint_names]

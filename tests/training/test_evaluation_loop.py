@@ -1,5 +1,5 @@
-"""`hfpose.training.evaluation_loop.predict_bottomup` (what ``hfpose evaluate`` runs for bottom-up models): the image
-and its mirror image in one forward, through the pipeline's optimized network when `should_optimize` says so."""
+"""`hfpose.training.evaluation_loop.predict_bottomup` / `predict_topdown` (what ``hfpose evaluate`` runs): the images
+and their mirror images in one forward, through the pipeline's optimized network when `should_optimize` says so."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,15 @@ from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
 from hfpose.inference import OptimizedPoseModel
 from hfpose.models.associative_embedding import AssociativeEmbeddingConfig, AssociativeEmbeddingForPoseEstimation
 from hfpose.models.hrnet import HRNetConfig
-from hfpose.training.evaluation_loop import _slice_outputs, bottomup_forward, coco_images, predict_bottomup
+from hfpose.image_processing_topdown import TopDownPoseImageProcessor
+from hfpose.training.evaluation_loop import (
+    _slice_outputs,
+    coco_eval_images,
+    coco_images,
+    evaluation_forward,
+    predict_bottomup,
+    predict_topdown,
+)
 
 # Eager batch 2 vs two batch-1 forwards, or onnxruntime vs eager: float32 summation order only, amplified on this
 # random tiny model by ill-conditioned DARK steps (as on the golden maps, see tests/test_inference.py): at least 90 % of
@@ -106,15 +114,15 @@ def test_predict_bottomup_without_flip_runs_one_view(records):
     assert [shape[0] for shape in batches] == [1]
 
 
-def test_bottomup_forward_follows_should_optimize(monkeypatch):
+def test_evaluation_forward_follows_should_optimize(monkeypatch):
     model = _tiny_bottom_up()
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "0")
-    assert bottomup_forward(model) is model
+    assert evaluation_forward(model) is model
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
-    fast = bottomup_forward(model)
+    fast = evaluation_forward(model)
     assert isinstance(fast, OptimizedPoseModel) and fast.backend == "onnxruntime" and fast.batch_size is None
-    assert bottomup_forward(fast) is fast  # never wrapped twice
-    assert bottomup_forward(model, optimize=False) is model
+    assert evaluation_forward(fast) is fast  # never wrapped twice
+    assert evaluation_forward(model, optimize=False) is model
 
 
 def test_predict_bottomup_optimized_matches_eager(records, monkeypatch):
@@ -123,7 +131,7 @@ def test_predict_bottomup_optimized_matches_eager(records, monkeypatch):
     processor = BottomUpPoseImageProcessor(input_size=128, detection_threshold=0.01)
     eager = predict_bottomup(model, processor, records, optimize=False)
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
-    fast = bottomup_forward(model)
+    fast = evaluation_forward(model)
     optimized = predict_bottomup(fast, processor, records)
     assert len(fast.stats.compiled_shapes) == 2 and fast._export is not None  # two sizes, one export
     assert len(eager) > 0
@@ -138,3 +146,42 @@ def test_slice_outputs_slices_tuples_of_heatmaps():
     assert len(second.heatmaps) == len(outputs.heatmaps)
     torch.testing.assert_close(second.heatmaps[0], outputs.heatmaps[0][1:], rtol=0, atol=0)
     torch.testing.assert_close(second.tags, outputs.tags[1:], rtol=0, atol=0)
+
+
+def _tiny_rle():
+    from transformers import AutoConfig, AutoModelForPoseEstimation, ResNetConfig
+
+    torch.manual_seed(0)
+    backbone = ResNetConfig(
+        embedding_size=8, hidden_sizes=[8, 16, 24, 32], depths=[1, 1, 1, 1], layer_type="bottleneck"
+    )
+    config = AutoConfig.for_model("hfpose_rle", backbone_config=backbone.to_dict(), input_size=[48, 64])
+    return AutoModelForPoseEstimation.from_config(config).eval()
+
+
+def test_predict_topdown_takes_the_optimized_forward_and_keeps_the_eager_keypoints(coco_mini, monkeypatch):
+    """`hfpose evaluate` of a top-down model: the crops and their mirrors through one onnxruntime export (the
+    pipeline's forward) give the eager keypoints to float32 rounding (measured 2e-5 px on this tiny model; bound 1e-3 px,
+    the tolerance of `tests/test_inference.py`'s tiny-model checks); ``optimize=False`` and ``HFPOSE_OPTIMIZE=0`` run
+    the model itself."""
+    model = _tiny_rle()
+    processor = TopDownPoseImageProcessor(size={"width": 48, "height": 64})
+    ann_file = coco_mini / "annotations" / "person_keypoints_val2017.json"
+    records = coco_eval_images(ann_file, coco_mini / "val2017")[:6]
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
+    calls = []
+    handle = model.register_forward_pre_hook(lambda module, args: calls.append(1))
+    try:
+        eager = predict_topdown(model, processor, records, batch_size=4, optimize=False)
+        eager_calls = len(calls)
+        optimized = predict_topdown(model, processor, records, batch_size=4)
+    finally:
+        handle.remove()
+    assert eager_calls == 2  # 6 boxes in batches of 4 + mirrors: two forwards
+    assert len(optimized) == len(eager) > 0
+    for fast, reference in zip(optimized, eager, strict=True):
+        assert fast["id"] == reference["id"]
+        np.testing.assert_allclose(fast["keypoints"], reference["keypoints"], atol=1e-3)
+        np.testing.assert_allclose(fast["keypoint_scores"], reference["keypoint_scores"], atol=1e-4)
+    monkeypatch.setenv("HFPOSE_OPTIMIZE", "0")
+    assert evaluation_forward(model) is model

@@ -27,7 +27,7 @@ __all__ = [
     "mpii_eval_images",
     "predict_topdown",
     "predict_bottomup",
-    "bottomup_forward",
+    "evaluation_forward",
     "evaluate_coco",
     "evaluate_mpii",
     "evaluate_saved_model",
@@ -143,13 +143,16 @@ class BottomUpEvalImages(Dataset):
         return {"image_id": int(record["image_id"]), **inputs}
 
 
-def bottomup_forward(model, optimize: bool | None = None):
-    """The network callable bottom-up evaluation runs: the pipeline's (`KeypointDetectionPipeline.forward_model`).
+def evaluation_forward(model, optimize: bool | None = None):
+    """The network callable evaluation runs: the pipeline's (`KeypointDetectionPipeline.forward_model`), top-down and
+    bottom-up alike.
 
     ``optimize=None``: `hfpose.inference.should_optimize` decides (on CPU with float32 weights and onnxruntime
-    installed: one in-memory ONNX export with dynamic height and width, about 2-4 s once, that serves every image
-    size; ``$HFPOSE_OPTIMIZE=0`` turns it off); ``True`` forces `optimize_for_inference` with `default_options`,
-    ``False`` the eager model. An `OptimizedPoseModel` is returned as is.
+    installed: one in-memory ONNX export, about 1 s top-down and 2-4 s bottom-up, made from the model's weights at
+    this call, so a validation during training exports the current weights; the bottom-up export has dynamic height
+    and width and serves every image size; ``$HFPOSE_OPTIMIZE=0`` turns it off); ``True`` forces
+    `optimize_for_inference` with `default_options`, ``False`` the eager model. An `OptimizedPoseModel` is returned as
+    is.
     """
     from ..inference import OptimizedPoseModel, default_options, optimize_for_inference, should_optimize
 
@@ -178,7 +181,7 @@ def predict_bottomup(
     ``area`` is the keypoint extent ``(max x - min x) * (max y - min y)``, which MMPose 0.x's bottom-up OKS-NMS uses.
 
     Each image runs at its own input size, as in MMPose 0.29 (one image per forward); with ``flip_test`` the image
-    and its mirror image go through the network as **one** batch of 2, and the network is `bottomup_forward`
+    and its mirror image go through the network as **one** batch of 2, and the network is `evaluation_forward`
     (``optimize``: see there), the same forward as the pipeline's, so an evaluation costs about (number of images) x
     (one flip-test pass) plus one export (``docs/performance.md``, "the real bottom-up workload").
     """
@@ -188,7 +191,7 @@ def predict_bottomup(
     loader = DataLoader(BottomUpEvalImages(records, processor), batch_size=None, shuffle=False)
     model.eval()
     device = next(model.parameters()).device
-    forward = bottomup_forward(model, optimize)
+    forward = evaluation_forward(model, optimize)
     results: list[dict] = []
     iterator = loader
     if progress:
@@ -266,11 +269,14 @@ def predict_topdown(
     num_workers: int = 0,
     accelerator=None,
     progress: bool = False,
+    optimize: bool | None = None,
 ) -> list[dict]:
     """Run the model on every box of ``records``; returns one dict per person (image px):
     ``{"image_id", "id", "keypoints" (K, 2), "keypoint_scores" (K,), "bbox_score", "area", "bbox"}``.
 
-    ``area`` is the area of the padded, aspect-fixed crop (``prod(scale)``), which MMPose's OKS-NMS uses.
+    ``area`` is the area of the padded, aspect-fixed crop (``prod(scale)``), which MMPose's OKS-NMS uses. With
+    ``flip_test`` the ``batch_size`` crops and their mirror images go through the network as one batch; the network
+    is `evaluation_forward` (``optimize``: see there), the pipeline's forward.
     """
     loader = DataLoader(
         TopDownEvalImages(records, processor),
@@ -283,6 +289,7 @@ def predict_topdown(
         loader = accelerator.prepare_data_loader(loader)
     model.eval()
     device = next(model.parameters()).device
+    forward = evaluation_forward(model, optimize)
     results: list[dict] = []
     iterator = loader
     if progress:
@@ -293,11 +300,11 @@ def predict_topdown(
         pixel_values = batch["pixel_values"].to(device)
         count = pixel_values.shape[0]
         if flip_test:
-            outputs = model(torch.cat([pixel_values, pixel_values.flip(-1)]))
+            outputs = forward(pixel_values=torch.cat([pixel_values, pixel_values.flip(-1)]))
             outputs_main = _slice_outputs(outputs, slice(0, count))
             outputs_flipped = _slice_outputs(outputs, slice(count, 2 * count))
         else:
-            outputs_main, outputs_flipped = model(pixel_values), None
+            outputs_main, outputs_flipped = forward(pixel_values=pixel_values), None
         boxes = batch["boxes"].cpu().numpy()
         persons = processor.post_process_pose_estimation(
             outputs_main,

@@ -559,8 +559,15 @@ def _validate(run: _Run) -> None:
         run.validation = _validation_set(recipe)
     records, ground_truth, ann_file = run.validation
     predict = predict_bottomup if is_bottom_up(recipe) else predict_topdown
+    # eager: a training run's validation does not depend on the inference backend (`hfpose evaluate` of the saved
+    # model takes the pipeline's optimized forward, `evaluation_loop.evaluation_forward`)
     predictions = predict(
-        accelerator.unwrap_model(run.model), run.processor, records, flip_test=recipe.flip_test, accelerator=accelerator
+        accelerator.unwrap_model(run.model),
+        run.processor,
+        records,
+        flip_test=recipe.flip_test,
+        accelerator=accelerator,
+        optimize=False,
     )
     if accelerator.is_main_process:
         if recipe.dataset == "coco":  # COCO-format data with the model's keypoint set: OKS AP, or PCK / AUC / EPE
