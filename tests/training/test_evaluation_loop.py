@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from hfpose.image_processing_bottomup import BottomUpPoseImageProcessor
+from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 from hfpose.inference import OptimizedPoseModel
 from hfpose.models.associative_embedding import AssociativeEmbeddingConfig, AssociativeEmbeddingForPoseEstimation
 from hfpose.models.hrnet import HRNetConfig
-from hfpose.image_processing_topdown import TopDownPoseImageProcessor
 from hfpose.training.evaluation_loop import (
     _slice_outputs,
     coco_eval_images,
@@ -165,7 +165,9 @@ def test_predict_topdown_takes_the_optimized_forward_and_keeps_the_eager_keypoin
     this tiny model, at 1 and 2 threads and with oneDNN at AVX2; bounds 1e-3 px and 1e-4); ``optimize=False`` and
     ``HFPOSE_OPTIMIZE=0`` run the model itself."""
     model = _tiny_rle()
-    processor = TopDownPoseImageProcessor(size={"width": 48, "height": 64}, flip_indices=list(model.config.flip_indices))
+    processor = TopDownPoseImageProcessor(
+        size={"width": 48, "height": 64}, flip_indices=list(model.config.flip_indices)
+    )
     ann_file = coco_mini / "annotations" / "person_keypoints_val2017.json"
     records = coco_eval_images(ann_file, coco_mini / "val2017")[:6]
     monkeypatch.setenv("HFPOSE_OPTIMIZE", "1")
