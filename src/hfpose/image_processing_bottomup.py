@@ -206,7 +206,6 @@ def aggregate_outputs(
     return aggregated, stacked
 
 
-
 def _check_swaps_back(flip_indices) -> None:
     """A flip permutation must pair joints: mirroring twice is the identity (``flip[flip[i]] == i``)."""
     if flip_indices is None:
@@ -217,6 +216,7 @@ def _check_swaps_back(flip_indices) -> None:
                 f"flip_indices must pair joints (flip_indices[flip_indices[i]] == i): joint {index} maps to {partner}, "
                 f"which maps to {flip_indices[partner]}; give each left/right pair both ways"
             )
+
 
 class BottomUpPoseImageProcessorKwargs(ImagesKwargs, total=False):
     r"""
