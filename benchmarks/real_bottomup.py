@@ -107,18 +107,6 @@ def _calibrate_maps(model, std: float = 0.3) -> None:
             final.bias.mul_(factor)
 
 
-def _vm(field_name: str) -> float | None:
-    """``VmRSS`` / ``VmHWM`` of this process in MiB (Linux), None elsewhere."""
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def _input_shapes(processor, records: list[dict]) -> list[tuple[int, int]]:
     """Each record's network input ``(h_in, w_in)`` at scale factor 1, from the image header (no decoding)."""
     from PIL import Image
@@ -164,6 +152,7 @@ def run_variant(variant: str, threads: int, quick: bool, data_root: str, max_ima
     """
     import cv2
     import torch
+    from pose_benchmark import _read_status  # VmRSS / VmHWM in MiB (Linux), None elsewhere
 
     from hfpose.inference import default_options, optimize_for_inference
     from hfpose.training.evaluation_loop import predict_bottomup
@@ -173,7 +162,7 @@ def run_variant(variant: str, threads: int, quick: bool, data_root: str, max_ima
     records_all = _records(data_root, quick)
     records = records_all if max_images is None else records_all[:max_images]
     model, processor = _model_and_processor(quick)
-    rss_after_model = _vm("VmRSS")
+    rss_after_model = _read_status("VmRSS")
     if variant == "eager":
         forward, optimize = model, False
     elif variant == "onnxruntime":
@@ -187,7 +176,7 @@ def run_variant(variant: str, threads: int, quick: bool, data_root: str, max_ima
     first_call = time.perf_counter() - start
     persons += len(predict_bottomup(forward, processor, records[1:], flip_test=True, optimize=optimize))
     total = time.perf_counter() - start
-    peak = _vm("VmHWM")
+    peak = _read_status("VmHWM")
     stats = getattr(forward, "stats", None)
     result = {
         "variant": variant,
